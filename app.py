@@ -1,0 +1,78 @@
+"""OneScreen: `create_app(settings)` builds the WSGI app (Flask, with Dash mounted on it).
+
+`flask --app app COMMAND` runs the CLI (cli.py); `gunicorn "app:create_app()"` serves it;
+`python app.py` serves it with Flask's development server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import dash
+from dash import Dash, Input
+from flask import Flask
+
+from components.shell import make_shell
+from config.settings import ROOT, Settings, load_settings
+from data_sources.sql_health import SqlHealthBook
+from services.cache import init_cache
+from services.context import KEY, Services
+from services.sources import SourceManager, read_sources_file
+from services.store_setup import prepare_store
+
+log = logging.getLogger("onescreen")
+
+
+def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
+    """Build the Dash app: store migrated (and seeded with the demo park when empty in the
+    embedded profile), sources configured, pages registered. Raises SettingsError or
+    SourceMisconfigured on bad configuration, before serving anything."""
+    settings = settings or load_settings()
+    engine = prepare_store(settings, seed=seed)
+    sources = SourceManager(read_sources_file(settings.sources_file, settings), SqlHealthBook(engine))
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        external_stylesheets=[],
+        title="OneScreen",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        routing_callback_inputs={"lang": Input("shell-lang", "value")},
+    )
+    server: Flask = app.server
+    server.config.update(SECRET_KEY=settings.secret_key)
+    server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources)
+    init_cache(server, settings)
+    app.layout = make_shell(settings, dash.page_registry)
+    from cli import register_commands
+
+    register_commands(server)
+    _warm_up(server)
+    return app
+
+
+def _warm_up(server: Flask) -> None:
+    # Dash sets itself up on the first request; under threaded workers two simultaneous first
+    # requests raced into "Callback function not found" (FIELD_NOTES.md). Do it once now.
+    with server.test_client() as client:
+        client.get("/_dash-layout")
+        client.get("/_dash-dependencies")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The WSGI application (the Flask server Dash is mounted on)."""
+    return build_dash(settings).server
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    server = create_app(settings)
+    server.run(host=settings.host, port=settings.port, threaded=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

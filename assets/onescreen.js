@@ -1,0 +1,39 @@
+// OneScreen's browser-side helpers: theme and language (clientside callbacks) and the clock.
+// Kept in assets/ (not inline strings) so the Content-Security-Policy needs no script hashes.
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  onescreen: {
+    applyTheme: function (theme) {
+      const root = document.documentElement;
+      const desk = theme === "desk";
+      root.setAttribute("data-bs-theme", desk ? "light" : "dark");
+      root.classList.toggle("os-desk", desk);
+      root.classList.toggle("os-wall", !desk);
+      return theme;
+    },
+    applyLanguage: function (lang, _path, nav) {
+      document.documentElement.setAttribute("lang", lang === "en" ? "en" : "zh-CN");
+      const brand = document.getElementById("shell-brand");
+      const active = document.querySelector(".os-nav .nav-link.active");
+      const page = active ? active.textContent.trim() : "";
+      const name = brand ? brand.textContent.trim() : "OneScreen";
+      document.title = page ? page + " · " + name : name;
+      return lang;
+    },
+  },
+});
+
+(function clock() {
+  function tick() {
+    const el = document.getElementById("shell-clock");
+    if (el) {
+      const tz = el.getAttribute("data-tz") || "Asia/Shanghai";
+      const lang = document.documentElement.getAttribute("lang") === "en" ? "en-GB" : "zh-CN";
+      const now = new Date();
+      const date = new Intl.DateTimeFormat(lang, { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).format(now);
+      const time = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(now);
+      el.textContent = date + " " + time;
+    }
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+})();

@@ -1,0 +1,1 @@
+"""Panels and small building blocks, each with its own callbacks."""

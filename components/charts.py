@@ -1,0 +1,66 @@
+"""Plotly figures styled for both themes: transparent backgrounds, neutral text, SVG traces
+only (WebGL traces need 'unsafe-eval' in the CSP, FIELD_NOTES.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+FONT = "Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+TEXT = "#8b97ab"
+GRID = "rgba(139,151,171,0.18)"
+PALETTE = ["#36a3ff", "#2fd0a7", "#f5b942", "#ef6b73", "#9b7bff", "#5ad1e6", "#c3cf4a"]
+
+
+def _style(fig: go.Figure) -> go.Figure:
+    fig.update_layout(
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT, "color": TEXT, "size": 13},
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        colorway=PALETTE,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        autosize=True,
+    )
+    fig.update_xaxes(gridcolor=GRID, zeroline=False, automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False, automargin=True)
+    return fig
+
+
+def trend_figure(trend: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for column in trend.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=trend.index, y=trend[column], name=names[column], mode="lines+markers", line={"width": 2}
+            )
+        )
+    fig.update_layout(hovermode="x unified")
+    return _style(fig)
+
+
+def bar_figure(counts: pd.Series, labels: dict[str, str]) -> go.Figure:
+    counts = counts.sort_values()
+    fig = go.Figure(
+        go.Bar(
+            x=counts.values,
+            y=[labels.get(k, k) for k in counts.index],
+            orientation="h",
+            marker_color=PALETTE[0],
+        )
+    )
+    return _style(fig)
+
+
+def donut_figure(counts: pd.Series, labels: dict[str, str]) -> go.Figure:
+    fig = go.Figure(
+        go.Pie(
+            labels=[labels.get(k, k) for k in counts.index],
+            values=counts.values,
+            hole=0.55,
+            sort=False,
+            textinfo="percent",
+        )
+    )
+    fig.update_layout(legend={"orientation": "v", "y": 0.5, "yanchor": "middle", "x": 1.0})
+    return _style(fig)

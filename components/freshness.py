@@ -1,0 +1,40 @@
+"""The data-freshness indicator in the shell: when the newest data arrived and whether any
+source is down, refreshed every 30 s."""
+
+from __future__ import annotations
+
+from dash import Input, Output, callback, dcc, html
+
+from locales import t
+from services.freshness import freshness_summary
+
+FRESHNESS = "shell-freshness"
+TICK = "shell-freshness-tick"
+
+
+def make_freshness(lang: str) -> html.Div:
+    return html.Div(
+        [html.Span(id=FRESHNESS, className="os-freshness"), dcc.Interval(id=TICK, interval=30_000)],
+        className="os-freshness-box",
+        title=t("freshness.title", lang),
+    )
+
+
+@callback(
+    Output(FRESHNESS, "children"),
+    Output(FRESHNESS, "className"),
+    Input(TICK, "n_intervals"),
+    Input("shell-lang", "value"),
+)
+def update_freshness(_tick: int | None, lang: str):
+    summary = freshness_summary()
+    icon = {
+        "ok": "bi-check-circle-fill",
+        "stale": "bi-clock-history",
+        "down": "bi-exclamation-triangle-fill",
+    }[summary.state]
+    if summary.newest is None:
+        text = t("freshness.none", lang)
+    else:
+        text = t(f"freshness.{summary.state}", lang, age=summary.age_text(lang), down=summary.down_count)
+    return [html.I(className=f"bi {icon} me-1"), text], f"os-freshness os-freshness-{summary.state}"

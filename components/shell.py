@@ -1,0 +1,114 @@
+"""The shell around every page: brand, navigation, language and theme switches, the park
+clock and the data-freshness indicator. Pages register themselves (dash.register_page)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+
+from components.freshness import make_freshness
+from config.settings import Settings
+from locales import t
+
+LANG = "shell-lang"
+THEME = "shell-theme"
+NAV = "shell-nav"
+BRAND = "shell-brand"
+URL = "shell-url"
+
+
+def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) -> list:
+    links = []
+    for page in sorted(pages.values(), key=lambda p: (p.get("order") or 0, p["path"])):
+        if page.get("hidden"):
+            continue
+        active = current == page["path"]
+        links.append(
+            dbc.NavLink(
+                [html.I(className=f"bi {page.get('icon', 'bi-circle')} me-1"), t(page["title_key"], lang)],
+                href=page["relative_path"],
+                active=active,
+                className="os-nav-link",
+            )
+        )
+    return links
+
+
+def make_shell(settings: Settings, pages: Mapping[str, Any]) -> html.Div:
+    lang = settings.default_language
+    return html.Div(
+        [
+            dcc.Location(id=URL),
+            html.Header(
+                [
+                    html.Div(
+                        [
+                            html.I(className="bi bi-grid-3x3-gap-fill os-brand-mark"),
+                            html.Span(t("app.name", lang), id=BRAND),
+                        ],
+                        className="os-brand",
+                    ),
+                    dbc.Nav(_nav_links(pages, lang), id=NAV, className="os-nav", pills=True),
+                    html.Div(className="os-spacer"),
+                    make_freshness(lang),
+                    html.Div(id="shell-clock", className="os-clock", **{"data-tz": settings.timezone}),
+                    dbc.RadioItems(
+                        id=LANG,
+                        options=[{"label": "中文", "value": "zh"}, {"label": "EN", "value": "en"}],
+                        value=lang,
+                        inline=True,
+                        persistence=True,
+                        persistence_type="local",
+                        className="os-switch",
+                        inputClassName="btn-check",
+                        labelClassName="btn btn-sm btn-outline-secondary",
+                        labelCheckedClassName="active",
+                    ),
+                    dbc.RadioItems(
+                        id=THEME,
+                        options=[
+                            {"label": html.I(className="bi bi-display", title="wall"), "value": "wall"},
+                            {"label": html.I(className="bi bi-sun", title="desk"), "value": "desk"},
+                        ],
+                        value=settings.default_theme,
+                        inline=True,
+                        persistence=True,
+                        persistence_type="local",
+                        className="os-switch",
+                        inputClassName="btn-check",
+                        labelClassName="btn btn-sm btn-outline-secondary",
+                        labelCheckedClassName="active",
+                    ),
+                ],
+                className="os-header",
+            ),
+            html.Main(dash.page_container, className="os-main"),
+            dcc.Store(id="shell-theme-applied"),
+            dcc.Store(id="shell-lang-applied"),
+        ],
+        className="os-app",
+    )
+
+
+@callback(Output(NAV, "children"), Output(BRAND, "children"), Input(LANG, "value"), Input(URL, "pathname"))
+def update_nav(lang: str, pathname: str | None):
+    return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang)
+
+
+# Pure UI: the theme and the document's language and title are set in the browser.
+clientside_callback(
+    ClientsideFunction(namespace="onescreen", function_name="applyTheme"),
+    Output("shell-theme-applied", "data"),
+    Input(THEME, "value"),
+)
+clientside_callback(
+    ClientsideFunction(namespace="onescreen", function_name="applyLanguage"),
+    Output("shell-lang-applied", "data"),
+    Input(LANG, "value"),
+    Input(URL, "pathname"),
+    State(NAV, "children"),
+)

@@ -1,0 +1,1 @@
+"""Settings and declarative configuration (sources, KPI specs, case catalogue, screen layouts)."""

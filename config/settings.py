@@ -1,0 +1,131 @@
+"""One settings object, read from ONESCREEN_* environment variables and an optional YAML file.
+
+Precedence: keyword arguments > environment > YAML file > defaults. The YAML file is the one
+named by ONESCREEN_CONFIG_FILE, if set. Unknown keys and bad values stop start-up with a message
+naming the key (SettingsError)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "ONESCREEN_"
+
+
+class SettingsError(Exception):
+    """The configuration is wrong; the message names the key and what is wrong with it."""
+
+
+class Settings(BaseSettings):
+    """What an operator can set. Every field is documented: a test fails when one is not."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    profile: Literal["embedded", "production"] = Field(
+        "embedded",
+        description="embedded: one process on SQLite with the demo park; production: PostgreSQL, Redis, MQTT",
+    )
+    host: str = Field("127.0.0.1", description="address the development server listens on")
+    port: int = Field(8050, ge=1, le=65535, description="port the development server listens on")
+    data_dir: Path = Field(ROOT / "var", description="where the embedded store and other run-time files live")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the store; default: SQLite file in data_dir (embedded profile)"
+    )
+    redis_url: str | None = Field(None, description="Redis URL for cache and bus (production profile)")
+    sources_file: Path = Field(ROOT / "config" / "sources.yaml", description="the configured data sources")
+    timezone: str = Field(
+        "Asia/Shanghai", description="the park's time zone for display; the store keeps UTC"
+    )
+    default_language: Literal["zh", "en"] = Field("zh", description="language of a first visit")
+    default_theme: Literal["wall", "desk"] = Field("wall", description="dark wall theme or light desk theme")
+    secret_key: str = Field(
+        "onescreen-embedded-dev-key", description="Flask secret key (must be changed in production)"
+    )
+    tile_url: str | None = Field(
+        None, description="intranet map tile URL template ({z}/{x}/{y}); none: the map draws without tiles"
+    )
+    demo_seed: int = Field(20261124, description="seed of the demo park generator")
+    demo_cases: int = Field(300_000, ge=0, description="cases the demo park generates")
+    cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
+    freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'onescreen.sqlite'}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlFile(settings_cls))
+
+
+class _YamlFile(PydanticBaseSettingsSource):
+    """The YAML file named by ONESCREEN_CONFIG_FILE (a mapping of setting names to values)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ is overridden
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+        if not path:
+            return {}
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise SettingsError(f"{ENV_PREFIX}CONFIG_FILE: cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"{ENV_PREFIX}CONFIG_FILE: {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise SettingsError(f"{ENV_PREFIX}CONFIG_FILE: {path} must hold a mapping of settings")
+        return data
+
+
+def _unknown_env_keys() -> list[str]:
+    known = {f"{ENV_PREFIX}{name}".upper() for name in Settings.model_fields} | {f"{ENV_PREFIX}CONFIG_FILE"}
+    return sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise SettingsError naming every bad or unknown key."""
+    unknown = _unknown_env_keys()
+    if unknown:
+        raise SettingsError(f"unknown setting(s) in the environment: {', '.join(unknown)}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                lines.append(f"{key}: unknown setting")
+            else:
+                lines.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("bad settings: " + "; ".join(lines)) from None

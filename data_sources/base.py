@@ -1,0 +1,69 @@
+"""The adapter interface: one small base class, two things to implement (Flask's
+SessionInterface is the model): parse your options, and `fetch` a contract as a frame.
+
+Capabilities are flags, not more methods (STYLE.md: Superset's warning). An adapter:
+- declares `kind` (its registry name), the `contracts` it can produce and its `capabilities`;
+- validates its options in `__init__` through an `Options` pydantic model (unknown or bad keys
+  raise SourceMisconfigured naming the key);
+- connects in `open()`, never at import or construction, and releases in `close()`;
+- converts its driver's exceptions into data_sources.errors at its boundary.
+
+Adapters are not required to be thread-safe; the monitor serialises calls to one source.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from data_sources.errors import SourceMisconfigured
+
+# Capability flags an adapter may declare.
+INCREMENTAL = "incremental"  # fetch(since=...) returns only rows newer than `since`
+PUSH = "push"  # the source also delivers rows as they arrive (live/ subscribes to it)
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSource(ABC):
+    """A configured source of one or more contracts."""
+
+    kind: ClassVar[str]
+    contracts: frozenset[str]  # a class default; an instance may narrow it from its options
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, name: str, options: Mapping[str, Any] | None = None, *, base_dir: str = ".") -> None:
+        """Check the options; raise SourceMisconfigured naming the bad key. Does no I/O."""
+        self.name = name
+        self.base_dir = base_dir
+        try:
+            self.options = self.Options.model_validate(dict(options or {}))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(options)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise SourceMisconfigured(f"source {name!r} ({self.kind}): {problems}") from exc
+
+    def open(self) -> None:  # noqa: B027 - optional hook; most file sources need nothing
+        """Connect. Raise SourceUnavailable if the source cannot be reached now."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections. Never raises."""
+
+    @abstractmethod
+    def fetch(self, contract: str, since: datetime | None = None) -> pd.DataFrame:
+        """Return the contract's rows as a frame (unvalidated: the monitor validates).
+
+        With `since` and the INCREMENTAL capability, only rows newer than `since`.
+        Raises SourceUnavailable (transient) or SourceMisconfigured (permanent)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

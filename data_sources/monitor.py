@@ -1,0 +1,118 @@
+"""The one place where a failed fetch becomes "down" (Home Assistant's coordinator is the model).
+
+A SourceMonitor wraps one configured source: it opens it, fetches and validates a contract,
+keeps the last good frame with the time it was fetched, records health, and logs one line when
+the source goes down or degrades and one when it recovers — never a traceback per poll."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from data_sources.base import DataSource
+from data_sources.contracts import CONTRACTS
+from data_sources.errors import ContractError, SourceError, SourceMisconfigured, SourceUnavailable
+from data_sources.health import HealthBook, SourceHealth
+from data_sources.validation import validate
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a panel gets: the frame, when it was fetched, and whether it is stale (the last
+    good data, served because the latest fetch failed)."""
+
+    frame: pd.DataFrame
+    fetched_at: datetime | None
+    stale: bool
+    health: SourceHealth
+
+
+class SourceMonitor:
+    """Fetch through one source with health keeping. Calls to one monitor are serialised."""
+
+    def __init__(self, source: DataSource, book: HealthBook, *, clock: Clock = utc_now, down_after: int = 3):
+        self.source = source
+        self.book = book
+        self.clock = clock
+        self.down_after = down_after
+        self._lock = threading.Lock()
+        self._opened = False
+        self._last_good: dict[str, tuple[pd.DataFrame, datetime]] = {}
+        if book.get(source.name) is None:
+            book.put(SourceHealth(source=source.name, adapter=source.kind))
+
+    @property
+    def health(self) -> SourceHealth:
+        health = self.book.get(self.source.name)
+        assert health is not None  # put in __init__
+        return health
+
+    def read(self, contract: str) -> Snapshot:
+        """Fetch and validate `contract`. Never raises for an unavailable source: it returns the
+        last good frame marked stale (or an empty frame). Raises SourceMisconfigured/ContractError,
+        which no retry fixes."""
+        if contract not in self.source.contracts:
+            raise ContractError(f"source {self.source.name!r} does not provide {contract!r}")
+        with self._lock:
+            now = self.clock()
+            try:
+                if not self._opened:
+                    self.source.open()
+                    self._opened = True
+                raw = self.source.fetch(contract)
+            except SourceMisconfigured:
+                raise
+            except SourceUnavailable as exc:
+                self._opened = False  # reconnect next time
+                self.source.close()
+                return self._failed(contract, now, str(exc))
+            except SourceError as exc:
+                return self._failed(contract, now, str(exc))
+            result = validate(raw, CONTRACTS[contract], self.source.name)
+            before = self.health
+            after = before.succeeded(now, accepted=len(result.good), rejected=result.rejected_rows)
+            self.book.put(after, result.rejections)
+            self._log_change(before, after)
+            self._last_good[contract] = (result.good, now)
+            return Snapshot(result.good, now, stale=False, health=after)
+
+    def _failed(self, contract: str, now: datetime, error: str) -> Snapshot:
+        before = self.health
+        after = before.failed(now, error, self.down_after)
+        self.book.put(after)
+        self._log_change(before, after)
+        frame, fetched_at = self._last_good.get(contract, (empty_frame(contract), None))
+        return Snapshot(frame, fetched_at, stale=True, health=after)
+
+    def _log_change(self, before: SourceHealth, after: SourceHealth) -> None:
+        if before.status == after.status:
+            return
+        if after.status == "down":
+            log.warning("source %s is down: %s", after.source, after.last_error)
+        elif after.status == "degraded":
+            log.warning("source %s is degraded: %s", after.source, after.last_error)
+        elif before.status in ("down", "degraded"):
+            log.info("source %s is back (ok)", after.source)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._opened:
+                self.source.close()
+                self._opened = False
+
+
+def empty_frame(contract: str) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in CONTRACTS[contract].columns})

@@ -1,0 +1,1 @@
+"""What panels call: cached reads and commands that write. No Dash here."""

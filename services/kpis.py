@@ -1,0 +1,74 @@
+"""KPI figures for panels: the specs of config/kpis.yaml evaluated over cached snapshots, each
+with where it came from and how fresh it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from config.settings import ROOT
+from domain.kpis import KpiSpec, daily_counts, evaluate, load_specs
+from services.context import get_services
+from services.data import snapshot
+
+KPI_FILE = ROOT / "config" / "kpis.yaml"
+
+
+@cache
+def specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
+    return tuple(load_specs(path))
+
+
+@dataclass(frozen=True)
+class KpiFigure:
+    spec: KpiSpec
+    value: float | None
+    source: str | None
+    fetched_at: datetime | None
+    stale: bool
+
+
+def kpi_figures(now: datetime | None = None) -> list[KpiFigure]:
+    """Every KPI's current figure. Never raises for a source that is down: the figure is
+    computed from the last good data and marked stale (or None with no data at all)."""
+    services = get_services()
+    now = now or datetime.now(UTC)
+    figures = []
+    for spec in specs():
+        snap = snapshot(spec.contract)
+        value = evaluate(spec, snap.frame, now, services.settings.zone) if not snap.frame.empty else None
+        figures.append(
+            KpiFigure(spec, value, services.sources.source_of(spec.contract), snap.fetched_at, snap.stale)
+        )
+    return figures
+
+
+def case_trend(days: int = 30, now: datetime | None = None) -> pd.DataFrame:
+    """Cases reported and closed per park-local day over the last `days` days."""
+    services = get_services()
+    now = now or datetime.now(UTC)
+    frame = snapshot("cases").frame
+    zone = services.settings.zone
+    if frame.empty:
+        index = pd.date_range(end=pd.Timestamp(now).tz_convert(zone).normalize(), periods=days, freq="D")
+        return pd.DataFrame({"reported": 0, "closed": 0}, index=index)
+    return pd.DataFrame(
+        {
+            "reported": daily_counts(frame, "reported_at", days, now, zone),
+            "closed": daily_counts(frame, "closed_at", days, now, zone),
+        }
+    )
+
+
+def cases_by(column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
+    """Cases reported in the last `days` days, counted by `column` (largest first)."""
+    now = now or datetime.now(UTC)
+    frame = snapshot("cases").frame
+    if frame.empty:
+        return pd.Series(dtype=int)
+    recent = frame[frame["reported_at"] >= pd.Timestamp(now) - pd.Timedelta(days=days)]
+    return recent[column].value_counts()

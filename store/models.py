@@ -1,0 +1,243 @@
+"""Tables of the store: one per contract (data_sources/contracts.py), reference data of the
+park, and the health of sources. Every table has an INTEGER primary key (fast keyset paging
+in large tables, FIELD_NOTES.md); a contract's own key is a unique column beside it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Float, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import JsonType, UtcDateTime
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonType}
+
+
+def _pk() -> Mapped[int]:
+    return mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    domains: Mapped[str | None] = mapped_column(String(200))
+
+
+class GridCell(Base):
+    __tablename__ = "grid_cells"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)  # unit / community / responsibility
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    parent: Mapped[str | None] = mapped_column(String(32))
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+
+class GridWorker(Base):
+    __tablename__ = "grid_workers"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    grid_cell: Mapped[str | None] = mapped_column(String(32))
+    department: Mapped[str | None] = mapped_column(String(32))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_department_status", "department", "status"),
+    )
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    domain: Mapped[str] = mapped_column(String(32))
+    case_type: Mapped[str] = mapped_column(String(64))
+    grid_cell: Mapped[str | None] = mapped_column(String(32), index=True)
+    department: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reported_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    sla_deadline: Mapped[datetime | None]
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    repeat_of: Mapped[str | None] = mapped_column(String(64))
+
+
+class CaseEvent(Base):
+    __tablename__ = "case_events"
+    pk: Mapped[int] = _pk()
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Sensor(Base):
+    __tablename__ = "sensors"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(100))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    grid_cell: Mapped[str | None] = mapped_column(String(32))
+    thresholds: Mapped[dict[str, Any] | None]
+
+
+class Reading(Base):
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_sensor_quantity_at", "sensor_id", "quantity", "at"),)
+    pk: Mapped[int] = _pk()
+    sensor_id: Mapped[str] = mapped_column(String(128))
+    quantity: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    sensor_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    owner: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Feature(Base):
+    __tablename__ = "features"
+    __table_args__ = (UniqueConstraint("layer", "id", name="uq_features_layer_id"),)
+    pk: Mapped[int] = _pk()
+    layer: Mapped[str] = mapped_column(String(64), index=True)
+    id: Mapped[str] = mapped_column(String(64))
+    geometry: Mapped[dict[str, Any]]
+    properties: Mapped[dict[str, Any] | None]
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    pk: Mapped[int] = _pk()
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    founded_on: Mapped[date | None]
+    industry_code: Mapped[str] = mapped_column(String(4), index=True)
+    chain_link: Mapped[str | None] = mapped_column(String(64), index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+
+class EnterpriseFigure(Base):
+    __tablename__ = "enterprise_figures"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "year", name="uq_enterprise_figures_enterprise_year"),
+    )
+    pk: Mapped[int] = _pk()
+    enterprise_id: Mapped[str] = mapped_column(String(64), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    tax: Mapped[float | None] = mapped_column(Float)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    rd_spending: Mapped[float | None] = mapped_column(Float)
+    patents: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChainLink(Base):
+    __tablename__ = "chains"
+    __table_args__ = (UniqueConstraint("chain", "link", name="uq_chains_chain_link"),)
+    pk: Mapped[int] = _pk()
+    chain: Mapped[str] = mapped_column(String(64))
+    link: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    parent_link: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(100))
+
+
+class SourceHealthRow(Base):
+    __tablename__ = "source_health"
+    pk: Mapped[int] = _pk()
+    source: Mapped[str] = mapped_column(String(64), unique=True)
+    adapter: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    last_attempt: Mapped[datetime | None]
+    last_success: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourceRejectionRow(Base):
+    __tablename__ = "source_rejections"
+    pk: Mapped[int] = _pk()
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    contract: Mapped[str] = mapped_column(String(32))
+    row: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str | None] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Meta(Base):
+    """Facts about the store itself (e.g. which demo park it holds)."""
+
+    __tablename__ = "meta"
+    pk: Mapped[int] = _pk()
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+CONTRACT_TABLES = {
+    "cases": Case.__table__,
+    "case_events": CaseEvent.__table__,
+    "sensors": Sensor.__table__,
+    "readings": Reading.__table__,
+    "alerts": Alert.__table__,
+    "features": Feature.__table__,
+    "enterprises": Enterprise.__table__,
+    "enterprise_figures": EnterpriseFigure.__table__,
+    "chains": ChainLink.__table__,
+}

@@ -1,0 +1,59 @@
+"""Shared fixtures: a running OneScreen server on a free port (real process, small demo park)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_PARK_CASES = 5_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"server did not listen on {port} within {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of a real OneScreen server (Flask's threaded server) on a small demo park."""
+    data_dir = tmp_path_factory.mktemp("onescreen-data")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+    env.update(
+        ONESCREEN_DATA_DIR=str(data_dir), ONESCREEN_PORT=str(port), ONESCREEN_DEMO_CASES=str(SMALL_PARK_CASES)
+    )
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    except Exception:
+        log.flush()
+        print((data_dir / "server.log").read_text()[-4000:])
+        raise
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
