@@ -35,7 +35,9 @@ def trend_figure(trend: pd.DataFrame, names: dict[str, str]) -> go.Figure:
                 x=trend.index, y=trend[column], name=names[column], mode="lines+markers", line={"width": 2}
             )
         )
+    # Numeric dates read the same in both languages (plotly's month names are English only).
     fig.update_layout(hovermode="x unified")
+    fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d")
     return _style(fig)
 
 

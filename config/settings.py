@@ -12,11 +12,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ONESCREEN_"
+DEFAULT_SECRET_KEY = "onescreen-embedded-development-key"
 
 
 class SettingsError(Exception):
@@ -46,7 +47,7 @@ class Settings(BaseSettings):
     default_language: Literal["zh", "en"] = Field("zh", description="language of a first visit")
     default_theme: Literal["wall", "desk"] = Field("wall", description="dark wall theme or light desk theme")
     secret_key: str = Field(
-        "onescreen-embedded-dev-key", description="Flask secret key (must be changed in production)"
+        DEFAULT_SECRET_KEY, description="Flask secret key (must be changed in production)"
     )
     tile_url: str | None = Field(
         None, description="intranet map tile URL template ({z}/{x}/{y}); none: the map draws without tiles"
@@ -64,6 +65,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def _production_is_not_a_demo(self) -> Settings:
+        if self.profile == "production":
+            if self.secret_key == DEFAULT_SECRET_KEY:
+                raise ValueError("secret_key: the production profile refuses the default secret key")
+            if not self.database_url:
+                raise ValueError("database_url: the production profile needs a database URL (PostgreSQL)")
+        return self
 
     @property
     def store_url(self) -> str:

@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+# The hook through which an adapter reports the records it could not even parse into a row (a
+# CSV line with the wrong number of fields, a feature that is not GeoJSON): it returns the good
+# rows with `frame.attrs[PARSE_REJECTIONS] = [Rejection, ...]`, each `row` numbered as the frame's
+# index numbers the good rows (see validation.Rejection). The monitor takes them off the frame
+# (so return a fresh frame per fetch) and records them with the validator's rejections, so health
+# counts and shows both.
+PARSE_REJECTIONS = "onescreen_rejections"
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -81,10 +89,14 @@ class SourceMonitor:
                 return self._failed(contract, now, str(exc))
             except SourceError as exc:
                 return self._failed(contract, now, str(exc))
+            unparsed = list(raw.attrs.pop(PARSE_REJECTIONS, ()))
             result = validate(raw, CONTRACTS[contract], self.source.name)
+            rejections = unparsed + result.rejections
             before = self.health
-            after = before.succeeded(now, accepted=len(result.good), rejected=result.rejected_rows)
-            self.book.put(after, result.rejections)
+            after = before.succeeded(
+                now, accepted=len(result.good), rejected=len({r.row for r in rejections})
+            )
+            self.book.put(after, rejections)
             self._log_change(before, after)
             self._last_good[contract] = (result.good, now)
             return Snapshot(result.good, now, stale=False, health=after)

@@ -18,14 +18,17 @@ from data_sources.contracts import Contract, Field
 from domain.geojson import geometry_problem
 
 # An ISO 8601 time with an explicit offset; a time without one is ambiguous and rejected
-# (adapters that know the source's zone localise before validating).
-_HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# (adapters that know the source's zone localise before validating, with this same test).
+# The offset must follow a time of day: "2024-03-01" ends in "-01", which is a day, not an offset.
+HAS_OFFSET = re.compile(r"[T ]\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why one row was not accepted. `row` is the row's position in the batch (0-based),
-    `key` its identifier when the contract has one."""
+    """Why one row was not accepted. `row` is the row's number as its adapter counts it (the
+    frame's index label: a CSV's line number, a GeoJSON feature's position in the file) or, when
+    the frame has no unique integer index, its position in the batch (0-based); `key` is its
+    identifier when the contract has one."""
 
     source: str
     contract: str
@@ -83,9 +86,13 @@ def _coerce(series: pd.Series, field: Field, present: pd.Series) -> tuple[pd.Ser
         finite = np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))
         bad = present & ~pd.Series(finite, index=series.index)
         if field.kind == "int":
-            fractional = present & ~bad & (numbers % 1 != 0)
-            bad |= fractional
-            return numbers.round().astype("Int64"), bad, "not a whole number"
+            # beyond 2**53 a float no longer holds every whole number, and casting it to Int64 fails
+            inexact = present & ~bad & ((numbers % 1 != 0) | (numbers.abs() > 2**53))
+            reasons = pd.Series("not a finite number", index=series.index).where(
+                ~inexact, "not a whole number"
+            )
+            bad |= inexact
+            return numbers.where(~bad).round().astype("Int64"), bad, reasons
         return numbers, bad, "not a finite number"
     if field.kind in ("datetime", "date"):
         return _coerce_time(series, field, present)
@@ -131,7 +138,7 @@ def _coerce_time(series: pd.Series, field: Field, present: pd.Series) -> tuple[p
     text = as_text.astype("string").str.strip()
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
     unparsable = present & parsed.isna()
-    naive = present & ~unparsable & ~text.str.contains(_HAS_OFFSET).fillna(False).astype(bool)
+    naive = present & ~unparsable & ~text.str.contains(HAS_OFFSET).fillna(False).astype(bool)
     reasons = pd.Series("not an ISO 8601 time", index=series.index).where(
         unparsable, "time without a time zone"
     )
@@ -143,7 +150,12 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
 
     Returns the good rows with the contract's columns in order, converted to their kinds
     (times as UTC), and one Rejection per failed check. Columns the contract does not know
-    are dropped; a missing optional column is added empty."""
+    are dropped; a missing optional column is added empty. A rejection's `row` is the frame's
+    index label when the index is unique and integer (adapters set it to their record numbers),
+    else the row's position."""
+    labels = frame.index
+    numbered = pd.api.types.is_integer_dtype(labels.dtype) and labels.is_unique
+    rows = labels.to_numpy() if numbered else np.arange(len(frame))
     frame = frame.reset_index(drop=True)
     n = len(frame)
     keys = frame[contract.key].astype("string") if contract.key and contract.key in frame else None
@@ -157,7 +169,7 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
             key = None if keys is None or pd.isna(keys.iat[i]) else str(keys.iat[i])
             value = "<missing>" if values is None or _is_missing(values.iat[i]) else _short(values.iat[i])
             why = reason if isinstance(reason, str) else str(reason.iat[i])
-            rejections.append(Rejection(source, contract.name, int(i), key, field, value, why))
+            rejections.append(Rejection(source, contract.name, int(rows[i]), key, field, value, why))
         bad_rows |= mask.to_numpy(dtype=bool, na_value=False)
 
     for field in contract.fields:

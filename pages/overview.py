@@ -28,6 +28,12 @@ REFRESH_MS = 60_000
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
+def _graph(figure, has_data: bool, lang: str):
+    if not has_data:
+        return html.Div([html.I(className="bi bi-inbox me-2"), t("panel.empty", lang)], className="os-empty")
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="os-graph")
+
+
 def _panel(title: str, body, source: str, extra_class: str = "") -> html.Section:
     return html.Section(
         [
@@ -63,7 +69,7 @@ def make_body(lang: str) -> list:
             [
                 _panel(
                     t("overview.trend", lang),
-                    dcc.Graph(figure=trend_figure(trend, names), config=GRAPH_CONFIG, className="os-graph"),
+                    _graph(trend_figure(trend, names), bool(trend.to_numpy().sum()), lang),
                     cases_source,
                     "os-span-2",
                 ),

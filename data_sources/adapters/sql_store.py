@@ -23,7 +23,7 @@ from sqlalchemy.exc import (
 from data_sources.base import INCREMENTAL, DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
-from store.engine import make_engine
+from store.engine import existing_only, make_engine
 from store.models import CONTRACT_TABLES
 
 # The column that `since` filters on, for contracts that can be read incrementally.
@@ -57,7 +57,7 @@ class SqlStoreSource(DataSource):
         if self._engine is not None:
             return
         try:
-            self._engine = make_engine(self.options.url)
+            self._engine = make_engine(existing_only(self.options.url))
         except (ArgumentError, NoSuchModuleError) as exc:
             raise SourceMisconfigured(f"source {self.name!r} (sql): url: {exc}") from exc
 

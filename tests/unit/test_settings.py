@@ -81,3 +81,19 @@ def test_unknown_time_zone_is_refused(monkeypatch):
 def test_every_setting_is_documented():
     undocumented = [name for name, field in Settings.model_fields.items() if not field.description]
     assert undocumented == []
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setenv("ONESCREEN_PROFILE", "production")
+    monkeypatch.setenv("ONESCREEN_DATABASE_URL", "postgresql://onescreen@127.0.0.1/test")
+    with pytest.raises(SettingsError, match="secret_key"):
+        load_settings()
+    monkeypatch.setenv("ONESCREEN_SECRET_KEY", "a-long-random-secret-from-the-vault")
+    assert load_settings().profile == "production"
+
+
+def test_production_needs_a_database_url(monkeypatch):
+    monkeypatch.setenv("ONESCREEN_PROFILE", "production")
+    monkeypatch.setenv("ONESCREEN_SECRET_KEY", "a-long-random-secret-from-the-vault")
+    with pytest.raises(SettingsError, match="database_url"):
+        load_settings()

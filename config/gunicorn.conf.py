@@ -1,0 +1,16 @@
+"""gunicorn settings for `make run` and production.
+
+Threaded workers (gthread): live push streams (server-sent events) hold a connection open, and
+two open streams blocked two sync workers completely (FIELD_NOTES.md). WEB_CONCURRENCY sets
+the number of worker processes (one in the embedded profile, about one per core in production)."""
+
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

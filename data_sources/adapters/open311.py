@@ -1,0 +1,283 @@
+"""Open311Source: service requests in Open311 GeoReport v2 (JSON or XML), from a file or a URL,
+read as `cases`.
+
+GeoReport v2 fields (http://wiki.open311.org/GeoReport_v2/#get-service-requests) map as:
+service_request_id → id; status open → "accepted" (the city has the request; GeoReport says
+no more), closed → "closed"; requested_datetime → reported_at; expected_datetime →
+sla_deadline; updated_datetime → closed_at for a closed request (its last change is its
+closing; for an open one it says nothing about the loop, so it is not used); lat / long; address;
+description; service_code → case_type through `service_types`. With `strict`, a request whose
+service code is not mapped is rejected naming the code; without it, it gets
+`default_case_type`. Times keep the offsets the server sent; the validator converts them.
+
+Over HTTP a connection error, a timeout or a 5xx (and 408, 429) is SourceUnavailable, any other
+4xx SourceMisconfigured."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import pandas as pd
+import requests
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from data_sources.adapters import resolve_path, shorten
+from data_sources.base import DataSource
+from data_sources.contracts import CASES
+from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
+from data_sources.monitor import PARSE_REJECTIONS
+from data_sources.validation import Rejection
+
+STATUSES = {"open": "accepted", "closed": "closed"}
+_TRANSIENT_STATUS = frozenset({408, 429})
+# The contract keeps descriptions to this length; a longer one is cut rather than losing the case.
+_DESCRIPTION_MAX = CASES.field("description").max_length or 2000
+
+
+class Open311Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = None  # a saved response; relative to the configuration's base_dir
+    url: str | None = None  # e.g. https://311.example.gov/open311/v2/requests.json
+    timeout_s: float = Field(10.0, gt=0)
+    service_types: dict[str, str] = {}  # GeoReport service_code → our case type
+    default_case_type: str | None = None  # for unmapped codes; required unless strict
+    strict: bool = False
+    channel: str = "portal"
+    domain: str = "urban_management"
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Open311Options:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of `path` and `url`")
+        if not self.strict and self.default_case_type is None:
+            raise ValueError("`default_case_type` is required unless `strict` is true")
+        return self
+
+
+class Open311Source(DataSource):
+    """GeoReport v2 service requests as cases. Holds an HTTP session between open() and close()."""
+
+    kind = "open311"
+    contracts = frozenset({"cases"})
+    Options = Open311Options
+    options: Open311Options
+
+    def __init__(self, name: str, options: Mapping[str, Any] | None = None, *, base_dir: str = ".") -> None:
+        super().__init__(name, options, base_dir=base_dir)
+        self._where = f"source {name!r} (open311)"
+        self._session: requests.Session | None = None
+
+    def open(self) -> None:
+        if self.options.url is not None and self._session is None:
+            self._session = requests.Session()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def fetch(self, contract: str, since: datetime | None = None) -> pd.DataFrame:
+        """The requests as case rows indexed by their position in the response. Blocks for up to
+        `timeout_s` on a URL. Raises SourceUnavailable or SourceMisconfigured as above."""
+        if contract not in self.contracts:
+            raise ContractError(f"{self._where} provides 'cases', not {contract!r}")
+        body = self._download() if self.options.url is not None else self._read_file()
+        requests_ = self._parse(body)
+        rows: list[dict[str, Any]] = []
+        index: list[int] = []
+        rejections: list[Rejection] = []
+        for position, request in enumerate(requests_):
+            row = self._row(request)
+            if isinstance(row, _Problem):
+                value = shorten(row.value)
+                rejections.append(
+                    Rejection(self.name, "cases", position, row.key, row.field, value, row.reason)
+                )
+            else:
+                rows.append(row)
+                index.append(position)
+        frame = pd.DataFrame(rows, columns=_COLUMNS, index=pd.Index(index, dtype="int64"))
+        frame.attrs[PARSE_REJECTIONS] = rejections
+        return frame
+
+    @property
+    def _origin(self) -> str:
+        return self.options.url or str(self.options.path)
+
+    def _read_file(self) -> bytes:
+        path = resolve_path(self.options.path or "", self.base_dir)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise SourceUnavailable(f"{self._where}: {path}: no such file") from None
+        except IsADirectoryError:
+            raise SourceMisconfigured(f"{self._where}: path: {path} is a folder") from None
+        except OSError as exc:
+            raise SourceUnavailable(f"{self._where}: {path}: {exc.strerror or exc}") from exc
+
+    def _download(self) -> bytes:
+        self.open()
+        assert self._session is not None and self.options.url is not None
+        url = self.options.url
+        try:
+            response = self._session.get(
+                url,
+                timeout=self.options.timeout_s,
+                headers={"Accept": "application/json, application/xml;q=0.9, text/xml;q=0.8"},
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise SourceUnavailable(f"{self._where}: {url}: {type(exc).__name__}") from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.TooManyRedirects) as exc:
+            raise SourceMisconfigured(f"{self._where}: url: {exc}") from exc
+        except requests.RequestException as exc:
+            raise SourceUnavailable(f"{self._where}: {url}: {type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if status >= 500 or status in _TRANSIENT_STATUS:
+            raise SourceUnavailable(f"{self._where}: {url} answered {status} {response.reason}")
+        if status >= 400:
+            detail = _error_text(response.content)
+            raise SourceMisconfigured(
+                f"{self._where}: url: {url} answered {status} {response.reason}"
+                + (f": {detail}" if detail else "")
+            )
+        return response.content
+
+    def _parse(self, body: bytes) -> list[Any]:
+        """The service requests of a GeoReport v2 document, as dicts (or whatever the JSON held)."""
+        head = body.lstrip()[:1]
+        if head == b"<":
+            return self._parse_xml(body)
+        if head in (b"[", b"{"):
+            try:
+                document = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise SourceMisconfigured(f"{self._where}: {self._origin} is not valid JSON: {exc}") from None
+            if isinstance(document, list):
+                return document
+            raise SourceMisconfigured(
+                f"{self._where}: {self._origin}: a GeoReport v2 JSON response is an array of requests, "
+                f"not {type(document).__name__}"
+            )
+        raise SourceMisconfigured(f"{self._where}: {self._origin} is neither GeoReport v2 JSON nor XML")
+
+    def _parse_xml(self, body: bytes) -> list[Any]:
+        # GeoReport v2 documents have no DTD; refusing one shuts out entity-expansion attacks
+        # from a server we only read from.
+        if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+            raise SourceMisconfigured(f"{self._where}: {self._origin}: XML with a DOCTYPE is not read")
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise SourceMisconfigured(f"{self._where}: {self._origin} is not valid XML: {exc}") from None
+        tag = _local(root.tag)
+        if tag == "errors":
+            raise SourceMisconfigured(
+                f"{self._where}: {self._origin} is an error response: {_error_text(body)}"
+            )
+        if tag != "service_requests":
+            raise SourceMisconfigured(
+                f"{self._where}: {self._origin}: the root element is <{tag}>, not <service_requests>"
+            )
+        return [
+            {_local(child.tag): (child.text or "").strip() for child in request}
+            for request in root
+            if _local(request.tag) == "request"
+        ]
+
+    def _row(self, request: Any) -> dict[str, Any] | _Problem:
+        """One request as a case row, or why it is rejected."""
+        if not isinstance(request, dict):
+            return _Problem(None, "(request)", request, "a service request must be an object")
+        ident = _text(request.get("service_request_id"))
+        token = _text(request.get("token"))
+        if ident is None and token is not None:
+            reason = "no service_request_id yet, only a token: the server has not processed the request"
+            return _Problem(None, "id", token, reason)
+        code = _text(request.get("service_code"))
+        case_type: str | None
+        if code is not None and code in self.options.service_types:
+            case_type = self.options.service_types[code]
+        elif self.options.strict:
+            reason = f"service_code {code!r} is not in service_types (strict)" if code else "no service_code"
+            return _Problem(ident, "case_type", code, reason)
+        else:
+            case_type = self.options.default_case_type
+        raw_status = _text(request.get("status"))
+        status = STATUSES.get(raw_status.lower(), raw_status) if raw_status else None
+        description = _text(request.get("description"))
+        if description is not None and len(description) > _DESCRIPTION_MAX:
+            description = description[: _DESCRIPTION_MAX - 1] + "…"
+        return {
+            "id": ident,
+            "channel": self.options.channel,
+            "domain": self.options.domain,
+            "case_type": case_type,
+            "status": status,
+            "reported_at": _text(request.get("requested_datetime")),
+            "closed_at": _text(request.get("updated_datetime")) if status == "closed" else None,
+            "sla_deadline": _text(request.get("expected_datetime")),
+            "lon": _number(request.get("long")),
+            "lat": _number(request.get("lat")),
+            "address": _text(request.get("address")),
+            "description": description,
+        }
+
+
+class _Problem(NamedTuple):
+    """Why a request is rejected: its id (if any), the field at fault, its value, the reason."""
+
+    key: str | None
+    field: str
+    value: Any
+    reason: str
+
+
+_COLUMNS = [
+    "id", "channel", "domain", "case_type", "status", "reported_at", "closed_at", "sla_deadline",
+    "lon", "lat", "address", "description",
+]  # fmt: skip
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _text(value: Any) -> str | None:
+    """A JSON or XML value as stripped text; empty is missing (Toronto sends <updated_datetime/>)."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: Any) -> Any:
+    """Coordinates as they came (the validator converts and range-checks them); empty is missing."""
+    return _text(value) if isinstance(value, str) else value
+
+
+def _error_text(body: bytes) -> str:
+    """The descriptions of a GeoReport v2 error response (JSON or XML), or ''."""
+    descriptions: list[str] = []
+    try:
+        if body.lstrip()[:1] == b"<" and b"<!DOCTYPE" not in body.upper():
+            root = ET.fromstring(body)
+            descriptions = [(e.findtext("description") or "").strip() for e in root.iter("error")]
+        else:
+            document = json.loads(body)
+            if isinstance(document, list):
+                descriptions = [str(e.get("description", "")) for e in document if isinstance(e, dict)]
+    except (ET.ParseError, ValueError):
+        return ""
+    return "; ".join(d for d in descriptions if d)[:300]

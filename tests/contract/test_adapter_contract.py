@@ -1,0 +1,291 @@
+"""The suite every adapter passes: built-in and third-party alike, one parametrised set of tests
+over every kind the registry finds. An adapter joins by adding a factory below; a kind without
+one fails the suite, so no adapter ships untested."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from data_sources.base import INCREMENTAL, PUSH, DataSource
+from data_sources.contracts import CONTRACTS
+from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
+from data_sources.health import HealthBook
+from data_sources.monitor import PARSE_REJECTIONS, SourceMonitor
+from data_sources.registry import BUILTIN, discover
+from data_sources.validation import Rejection, validate
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass
+class Setup:
+    """A working configuration of one adapter on fixture data, and a way to take its source
+    away and bring it back (a file renamed, a server stopped)."""
+
+    options: dict[str, Any]
+    base_dir: Path
+    contract: str
+    make_unavailable: Callable[[], None]
+    make_available: Callable[[], None]
+
+
+Factory = Callable[[Path], Setup]
+
+
+def _hideable(path: Path) -> tuple[Callable[[], None], Callable[[], None]]:
+    hidden = path.with_name(path.name + ".away")
+    return (lambda: path.rename(hidden)), (lambda: hidden.rename(path))
+
+
+CASES_CSV = """\
+案件编号,来源渠道,领域,案件类型,状态,上报时间,处置时限,经度,纬度,地址,问题描述
+SJZ-2024-000101,hotline_12345,urban_management,garbage_overflow,accepted,2024-03-01 08:15:00,2024-03-02 08:15:00,114.6021,38.0412,裕华区长江大道与天山大街交口,垃圾桶满溢
+SJZ-2024-000102,grid_patrol,urban_management,road_damage,dispatched,2024-03-01 09:40:00,2024-03-03 09:40:00,114.6105,38.0388,天山大街中段,"路面破损, 约两平方米"
+SJZ-2024-000103,video_ai,work_safety,fire_lane_blocked,closed,2024-03-01 10:05:00+08:00,,114.5987,38.0440,黄河大道12号,消防通道被占用
+"""
+
+
+def csv_setup(tmp_path: Path) -> Setup:
+    path = tmp_path / "cases.csv"
+    path.write_text(CASES_CSV, encoding="gb18030")
+    columns = {
+        "案件编号": "id", "来源渠道": "channel", "领域": "domain", "案件类型": "case_type", "状态": "status",
+        "上报时间": "reported_at", "处置时限": "sla_deadline", "经度": "lon", "纬度": "lat",
+        "地址": "address", "问题描述": "description",
+    }  # fmt: skip
+    options = {
+        "path": "cases.csv",
+        "contract": "cases",
+        "encoding": "gb18030",
+        "timezone": "Asia/Shanghai",
+        "columns": columns,
+    }
+    away, back = _hideable(path)
+    return Setup(options, tmp_path, "cases", away, back)
+
+
+def geojson_setup(tmp_path: Path) -> Setup:
+    path = tmp_path / "layer.geojson"
+    shutil.copy(FIXTURES / "geojson" / "good" / "good-featurecollection.geojson", path)
+    away, back = _hideable(path)
+    return Setup({"path": "layer.geojson", "layer": "parts"}, tmp_path, "features", away, back)
+
+
+def open311_setup(tmp_path: Path) -> Setup:
+    path = tmp_path / "requests.xml"
+    shutil.copy(FIXTURES / "open311" / "toronto_requests_many.xml", path)
+    options = {"path": "requests.xml", "service_types": {"CSROWR-12": "road_damage"}, "strict": True}
+    away, back = _hideable(path)
+    return Setup(options, tmp_path, "cases", away, back)
+
+
+# The built-in file adapters' factories.
+FACTORIES: dict[str, Factory] = {"csv": csv_setup, "geojson": geojson_setup, "open311": open311_setup}
+
+# The lead adds the sql adapter's factory here (and any later adapter's); until then the kind
+# fails test_every_adapter_kind_has_a_factory.
+def sql_setup(tmp_path: Path) -> Setup:
+    from store.bulk import write_frame
+    from store.engine import make_engine
+    from store.migrate import upgrade
+    from store.models import CONTRACT_TABLES
+
+    path = tmp_path / "store.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    cases = pd.DataFrame(
+        {
+            "id": ["C-1", "C-2"],
+            "channel": ["hotline_12345", "grid_patrol"],
+            "domain": ["urban_management", "work_safety"],
+            "case_type": ["road_damage", "fire_lane_blocked"],
+            "status": ["accepted", "closed"],
+            "reported_at": pd.to_datetime(["2024-03-01T08:00:00Z", "2024-03-01T09:00:00Z"], utc=True),
+        }
+    )
+    with engine.begin() as connection:
+        write_frame(connection, CONTRACT_TABLES["cases"], cases)
+    engine.dispose()
+    away, back = _hideable(path)
+    return Setup({"url": f"sqlite:///{path}", "contracts": ["cases"]}, tmp_path, "cases", away, back)
+
+
+LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup}
+
+ALL_FACTORIES = {**FACTORIES, **LEAD_FACTORIES}
+REGISTRY = discover()
+KINDS = sorted(REGISTRY.adapters)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(params=KINDS)
+def kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def setup(kind: str, tmp_path: Path) -> Setup:
+    if kind not in ALL_FACTORIES:
+        pytest.skip(f"no factory for {kind!r}: see test_every_adapter_kind_has_a_factory")
+    return ALL_FACTORIES[kind](tmp_path)
+
+
+def make(kind: str, setup: Setup, name: str = "under-test", **extra: Any) -> DataSource:
+    return REGISTRY.get(kind)(name, {**setup.options, **extra}, base_dir=str(setup.base_dir))
+
+
+def test_every_adapter_kind_has_a_factory(kind):
+    if kind not in ALL_FACTORIES:
+        pytest.fail(
+            f"adapter kind {kind!r} ({REGISTRY.origins[kind]}) has no factory in {__file__}: "
+            "add one to LEAD_FACTORIES so the adapter passes the contract suite"
+        )
+
+
+def test_every_builtin_adapter_loads():
+    builtin = [line.partition("=")[0].strip() for line in BUILTIN]
+    assert {k: REGISTRY.failures[k] for k in builtin if k in REGISTRY.failures} == {}
+    assert set(builtin) <= set(REGISTRY.adapters)
+
+
+def test_declares_its_kind_contracts_and_capabilities(kind, setup):
+    source = make(kind, setup)
+    assert source.kind == kind
+    assert source.contracts and set(source.contracts) <= set(CONTRACTS)
+    assert setup.contract in source.contracts
+    assert set(source.capabilities) <= {INCREMENTAL, PUSH}
+    assert set(source.contracts) <= set(type(source).contracts), "an instance may narrow, never widen"
+
+
+def test_unknown_option_is_refused_naming_it(kind, setup):
+    with pytest.raises(SourceMisconfigured, match="no_such_option"):
+        make(kind, setup, no_such_option=1)
+
+
+def test_construction_does_no_io(kind, setup):
+    setup.make_unavailable()
+    make(kind, setup)  # nothing is read or connected until open()/fetch()
+
+
+def test_open_and_close_are_idempotent(kind, setup):
+    source = make(kind, setup)
+    source.close()
+    source.open()
+    source.open()
+    assert len(source.fetch(setup.contract)) > 0
+    source.close()
+    source.close()
+    source.open()
+    assert len(source.fetch(setup.contract)) > 0
+    source.close()
+
+
+@pytest.mark.parametrize("asked", ["undeclared", "nonexistent"])
+def test_fetch_of_a_contract_it_does_not_declare_is_refused(kind, setup, asked):
+    source = make(kind, setup)
+    others = sorted(set(CONTRACTS) - set(source.contracts))
+    if asked == "undeclared" and not others:
+        pytest.skip(f"{kind} declares every contract")
+    contract = others[0] if asked == "undeclared" else "no_such_contract"
+    source.open()
+    try:
+        with pytest.raises((ContractError, SourceMisconfigured), match=contract):
+            source.fetch(contract)
+    finally:
+        source.close()
+
+
+def test_fetch_returns_a_frame_the_validator_accepts_whole(kind, setup):
+    source = make(kind, setup)
+    source.open()
+    try:
+        frame = source.fetch(setup.contract)
+    finally:
+        source.close()
+    assert isinstance(frame, pd.DataFrame)
+    assert len(frame) > 0
+    unparsed = frame.attrs.pop(PARSE_REJECTIONS, [])
+    assert isinstance(unparsed, list) and all(isinstance(r, Rejection) for r in unparsed)
+    assert unparsed == []
+    result = validate(frame, CONTRACTS[setup.contract], "under-test")
+    assert [r.message for r in result.rejections] == []
+    assert len(result.good) == len(frame)
+
+
+def test_a_source_that_is_gone_raises_source_unavailable(kind, setup):
+    source = make(kind, setup)
+    setup.make_unavailable()
+
+    def open_and_fetch() -> pd.DataFrame:
+        source.open()  # may raise already (a server), or only at fetch (a file)
+        return source.fetch(setup.contract)
+
+    with pytest.raises(SourceUnavailable):
+        open_and_fetch()
+    source.close()
+
+
+def test_monitor_serves_stale_data_when_down_and_recovers(kind, setup, caplog):
+    clock = FakeClock()
+    book = HealthBook()
+    monitor = SourceMonitor(make(kind, setup), book, clock=clock)
+    caplog.set_level(logging.INFO, logger="data_sources.monitor")
+
+    def lines() -> list[tuple[int, str]]:
+        found = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "data_sources.monitor"]
+        assert all(r.exc_info is None for r in caplog.records), "no tracebacks in the log"
+        caplog.clear()
+        return found
+
+    first = monitor.read(setup.contract)
+    assert (first.stale, first.health.status, first.fetched_at) == (False, "ok", clock.now)
+    assert len(first.frame) > 0
+    good_at = clock.now
+    assert lines() == []
+
+    setup.make_unavailable()
+    statuses = []
+    for attempt in range(1, 4):
+        clock.advance(60)
+        snap = monitor.read(setup.contract)
+        statuses.append(snap.health.status)
+        assert snap.stale and snap.fetched_at == good_at
+        pd.testing.assert_frame_equal(snap.frame, first.frame)
+        logged = lines()
+        if attempt == 1:
+            assert [level for level, _ in logged] == [logging.WARNING]
+            assert "degraded" in logged[0][1]
+        elif attempt == 2:
+            assert logged == [], "no log line while nothing changes"
+        else:
+            assert [level for level, _ in logged] == [logging.WARNING]
+            assert "down" in logged[0][1]
+    assert statuses == ["degraded", "degraded", "down"]
+    health = book.get("under-test")
+    assert health is not None and health.consecutive_failures == 3 and health.last_success == good_at
+
+    setup.make_available()
+    clock.advance(60)
+    back = monitor.read(setup.contract)
+    assert (back.stale, back.health.status, back.fetched_at) == (False, "ok", clock.now)
+    assert [level for level, _ in lines()] == [logging.INFO]
+    monitor.close()
