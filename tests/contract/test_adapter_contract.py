@@ -91,6 +91,7 @@ def open311_setup(tmp_path: Path) -> Setup:
 # The built-in file adapters' factories.
 FACTORIES: dict[str, Factory] = {"csv": csv_setup, "geojson": geojson_setup, "open311": open311_setup}
 
+
 # The lead adds the sql adapter's factory here (and any later adapter's); until then the kind
 # fails test_every_adapter_kind_has_a_factory.
 def sql_setup(tmp_path: Path) -> Setup:
