@@ -17,6 +17,7 @@ from config.settings import ROOT, Settings, load_settings
 from data_sources.sql_health import SqlHealthBook
 from services.cache import init_cache
 from services.context import KEY, Services
+from services.data import prefetch
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store
 
@@ -62,6 +63,13 @@ def _warm_up(server: Flask) -> None:
         client.get("/_dash-dependencies")
 
 
+def start_background(server: Flask) -> None:
+    """What a serving process starts besides answering requests (not the CLI): read every
+    served contract once, so the first visitor does not wait. Called by main() and by
+    gunicorn's post_worker_init hook (config/gunicorn.conf.py)."""
+    prefetch(server, list(server.extensions[KEY].sources.serving))
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """The WSGI application (the Flask server Dash is mounted on)."""
     return build_dash(settings).server
@@ -71,6 +79,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     server = create_app(settings)
+    start_background(server)
     server.run(host=settings.host, port=settings.port, threaded=True)
 
 

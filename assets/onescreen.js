@@ -34,6 +34,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       el.textContent = date + " " + time;
     }
   }
+  // the shell is drawn by React after load: tick often until the clock exists, then each second
+  const early = setInterval(function () { if (document.getElementById("shell-clock")) { tick(); clearInterval(early); } }, 50);
   setInterval(tick, 1000);
-  document.addEventListener("DOMContentLoaded", tick);
 })();

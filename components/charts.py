@@ -27,12 +27,32 @@ def _style(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def trend_figure(trend: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+def trend_figure(trend: pd.DataFrame, names: dict[str, str], partial_name: str) -> go.Figure:
+    """Daily lines; the last day is still running, so its segment is dotted with a hollow
+    marker rather than drawn as a fall that has not happened."""
     fig = go.Figure()
-    for column in trend.columns:
+    for i, column in enumerate(trend.columns):
+        colour = PALETTE[i % len(PALETTE)]
         fig.add_trace(
             go.Scatter(
-                x=trend.index, y=trend[column], name=names[column], mode="lines+markers", line={"width": 2}
+                x=trend.index[:-1],
+                y=trend[column].iloc[:-1],
+                name=names[column],
+                mode="lines+markers",
+                line={"width": 2, "color": colour},
+                legendgroup=column,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=trend.index[-2:],
+                y=trend[column].iloc[-2:],
+                name=f"{names[column]} · {partial_name}",
+                mode="lines+markers",
+                line={"width": 2, "color": colour, "dash": "dot"},
+                marker={"symbol": ["circle", "circle-open"], "size": [6, 9]},
+                legendgroup=column,
+                showlegend=False,
             )
         )
     # Numeric dates read the same in both languages (plotly's month names are English only).

@@ -14,3 +14,9 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    from app import start_background
+
+    start_background(worker.wsgi)

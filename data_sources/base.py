@@ -26,6 +26,9 @@ from data_sources.errors import SourceMisconfigured
 # Capability flags an adapter may declare.
 INCREMENTAL = "incremental"  # fetch(since=...) returns only rows newer than `since`
 PUSH = "push"  # the source also delivers rows as they arrive (live/ subscribes to it)
+# Rows were checked against their contract when they entered the source (OneScreen's own
+# store): the monitor only conforms columns and types instead of checking every row again.
+VALIDATED = "validated"
 
 
 class NoOptions(BaseModel):
@@ -37,7 +40,7 @@ class DataSource(ABC):
 
     kind: ClassVar[str]
     contracts: frozenset[str]  # a class default; an instance may narrow it from its options
-    capabilities: ClassVar[frozenset[str]] = frozenset()
+    capabilities: frozenset[str] = frozenset()  # a class default; an instance may narrow it
     Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, name: str, options: Mapping[str, Any] | None = None, *, base_dir: str = ".") -> None:

@@ -82,6 +82,7 @@ CASES = Contract(
         _lon(),
         _lat(),
         Field("address", "text", max_length=200),
+        Field("address_en", "text", max_length=200),
         Field("description", "text", max_length=2000),
         Field("satisfaction", "int", minimum=1, maximum=5),
         Field("repeat_of", "text", max_length=64),
@@ -121,6 +122,9 @@ SENSORS = Contract(
         _lon(required=True),
         _lat(required=True),
         Field("grid_cell", "text", max_length=32),
+        Field("department", "text", max_length=32),  # the owner, who answers its alerts
+        Field("address", "text", max_length=200),
+        Field("address_en", "text", max_length=200),
         # {"pm25": {"unit": "ug/m3", "warning": 75, "critical": 150}, ...}
         Field("thresholds", "json"),
     ),
@@ -133,6 +137,9 @@ ALERTS = Contract(
         Field("id", "text", required=True, max_length=64),
         Field("rule", "text", required=True, max_length=64),
         Field("sensor_id", "text", max_length=128),
+        Field("quantity", "text", max_length=32),
+        Field("value", "float"),  # the worst value while raised, to show "pm25 81 ≥ 75"
+        Field("threshold", "float"),
         Field("severity", "text", required=True, choices=ALERT_SEVERITIES),
         Field("state", "text", required=True, choices=ALERT_STATES),
         Field("raised_at", "datetime", required=True),
@@ -191,6 +198,8 @@ CHAINS = Contract(
     "chains",
     (
         Field("chain", "text", required=True, max_length=64),
+        Field("chain_name", "text", max_length=100),
+        Field("chain_name_en", "text", max_length=100),
         Field("link", "text", required=True, max_length=64),
         Field("stage", "text", required=True, choices=CHAIN_STAGES),
         Field("parent_link", "text", max_length=64),

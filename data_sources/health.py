@@ -26,19 +26,31 @@ class SourceHealth:
     last_success: datetime | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
-    rows_accepted: int = 0
-    rows_rejected: int = 0
+    # The latest batch of each contract read: (contract, rows accepted, rows rejected). Figures
+    # of the latest batches, not running totals: re-reading a table every 30 s must not grow them.
+    batches: tuple[tuple[str, int, int], ...] = ()
 
-    def succeeded(self, at: datetime, accepted: int, rejected: int) -> SourceHealth:
+    @property
+    def rows_accepted(self) -> int:
+        return sum(accepted for _, accepted, _ in self.batches)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(rejected for _, _, rejected in self.batches)
+
+    def succeeded(self, at: datetime, contract: str, accepted: int, rejected: int) -> SourceHealth:
+        """A batch of `contract` was read: degraded while any contract's latest batch had
+        rejected rows, ok otherwise."""
+        batches = tuple(sorted({b[0]: b for b in (*self.batches, (contract, accepted, rejected))}.values()))
+        rejecting = [(c, r) for c, _, r in batches if r]
         return replace(
             self,
-            status="degraded" if rejected else "ok",
+            status="degraded" if rejecting else "ok",
             last_attempt=at,
             last_success=at,
             consecutive_failures=0,
-            rows_accepted=self.rows_accepted + accepted,
-            rows_rejected=self.rows_rejected + rejected,
-            last_error=self.last_error if rejected == 0 else f"{rejected} rows rejected in the last batch",
+            batches=batches,
+            last_error="; ".join(f"{c}: {r} rows rejected in the latest batch" for c, r in rejecting) or None,
         )
 
     def failed(self, at: datetime, error: str, down_after: int) -> SourceHealth:

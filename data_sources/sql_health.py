@@ -14,6 +14,12 @@ from store.models import SourceHealthRow, SourceRejectionRow
 _HEALTH_FIELDS = [f.name for f in fields(SourceHealth)]
 
 
+def _health(row) -> SourceHealth:
+    values = {k: row[k] for k in _HEALTH_FIELDS}
+    values["batches"] = tuple(tuple(b) for b in values["batches"] or ())
+    return SourceHealth(**values)
+
+
 class SqlHealthBook(HealthBook):
     """Writes through to the store on every put; reads come from the store."""
 
@@ -52,13 +58,13 @@ class SqlHealthBook(HealthBook):
         table = SourceHealthRow.__table__
         with self.engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.source == source)).mappings().first()
-        return SourceHealth(**{k: row[k] for k in _HEALTH_FIELDS}) if row else None
+        return _health(row) if row else None
 
     def all(self) -> list[SourceHealth]:
         table = SourceHealthRow.__table__
         with self.engine.connect() as connection:
             rows = connection.execute(select(table).order_by(table.c.source)).mappings().all()
-        return [SourceHealth(**{k: row[k] for k in _HEALTH_FIELDS}) for row in rows]
+        return [_health(row) for row in rows]
 
     def recent_rejections(self, source: str) -> list[Rejection]:
         table = SourceRejectionRow.__table__

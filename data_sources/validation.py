@@ -180,6 +180,9 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
             continue
         raw = frame[field.name]
         missing = _missing(raw)
+        if field.kind in ("json", "geometry"):
+            # JSON's own null (a store or a file saying "no value") is a missing value
+            missing |= raw.map(lambda v: isinstance(v, str) and v.strip() == "null").astype(bool)
         if field.required:
             reject(missing, field.name, "required value is missing", raw)
         present = ~missing
@@ -218,3 +221,24 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
 
     good = pd.DataFrame(out, index=frame.index)[~bad_rows].reset_index(drop=True)
     return ValidationResult(good=good, rejections=rejections)
+
+
+def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The contract's columns in order with their kinds' dtypes, for rows already known to
+    fit (a VALIDATED source): no per-row checks, so it costs milliseconds, not seconds."""
+    out: dict[str, pd.Series] = {}
+    for field in contract.fields:
+        if field.name not in frame:
+            out[field.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            continue
+        values = frame[field.name]
+        if field.kind == "float":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif field.kind == "int":
+            values = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif field.kind == "datetime" and not isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = pd.to_datetime(values, utc=True, format="ISO8601")
+        elif field.kind in ("json", "geometry"):
+            values = values.map(_parse_json).map(lambda v: None if v is _INVALID else v)
+        out[field.name] = values
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)

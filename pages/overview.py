@@ -69,24 +69,22 @@ def make_body(lang: str) -> list:
             [
                 _panel(
                     t("overview.trend", lang),
-                    _graph(trend_figure(trend, names), bool(trend.to_numpy().sum()), lang),
+                    _graph(
+                        trend_figure(trend, names, t("overview.today_so_far", lang)),
+                        bool(trend.to_numpy().sum()),
+                        lang,
+                    ),
                     cases_source,
                     "os-span-2",
                 ),
                 _panel(
                     t("overview.by_domain", lang),
-                    dcc.Graph(
-                        figure=bar_figure(domains, domain_labels), config=GRAPH_CONFIG, className="os-graph"
-                    ),
+                    _graph(bar_figure(domains, domain_labels), not domains.empty, lang),
                     cases_source,
                 ),
                 _panel(
                     t("overview.by_channel", lang),
-                    dcc.Graph(
-                        figure=donut_figure(channels, channel_labels),
-                        config=GRAPH_CONFIG,
-                        className="os-graph",
-                    ),
+                    _graph(donut_figure(channels, channel_labels), not channels.empty, lang),
                     cases_source,
                 ),
             ],

@@ -3,6 +3,7 @@ each contract. Built once in create_app(); nothing connects until the first read
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -87,12 +88,13 @@ class SourceManager:
                     )
                 self.serving[contract] = name
 
-    def read(self, contract: str) -> Snapshot:
-        """The contract's rows from the source that serves it (SourceMisconfigured if none does)."""
+    def read(self, contract: str, since: datetime | None = None) -> Snapshot:
+        """The contract's rows (newer than `since`, where the source can filter) from the source
+        that serves it; SourceMisconfigured if none does."""
         name = self.serving.get(contract)
         if name is None:
             raise SourceMisconfigured(f"no configured source serves {contract!r}")
-        return self.monitors[name].read(contract)
+        return self.monitors[name].read(contract, since)
 
     def source_of(self, contract: str) -> str | None:
         return self.serving.get(contract)

@@ -87,6 +87,7 @@ class Case(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(200))
+    address_en: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     repeat_of: Mapped[str | None] = mapped_column(String(64))
@@ -112,6 +113,9 @@ class Sensor(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     grid_cell: Mapped[str | None] = mapped_column(String(32))
+    department: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+    address_en: Mapped[str | None] = mapped_column(String(200))
     thresholds: Mapped[dict[str, Any] | None]
 
 
@@ -132,6 +136,9 @@ class Alert(Base):
     id: Mapped[str] = mapped_column(String(64), unique=True)
     rule: Mapped[str] = mapped_column(String(64))
     sensor_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    quantity: Mapped[str | None] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
     severity: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), index=True)
     raised_at: Mapped[datetime]
@@ -187,6 +194,8 @@ class ChainLink(Base):
     __table_args__ = (UniqueConstraint("chain", "link", name="uq_chains_chain_link"),)
     pk: Mapped[int] = _pk()
     chain: Mapped[str] = mapped_column(String(64))
+    chain_name: Mapped[str | None] = mapped_column(String(100))
+    chain_name_en: Mapped[str | None] = mapped_column(String(100))
     link: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16))
     parent_link: Mapped[str | None] = mapped_column(String(64))
@@ -204,8 +213,8 @@ class SourceHealthRow(Base):
     last_success: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
-    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # the latest batch of each contract: [[contract, rows accepted, rows rejected], ...]
+    batches: Mapped[list[Any]] = mapped_column(JsonType, default=list)
 
 
 class SourceRejectionRow(Base):

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
-# JSONB on PostgreSQL (indexable), JSON text elsewhere.
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+# JSONB on PostgreSQL (indexable), JSON text elsewhere; Python None is SQL NULL, not 'null'.
+JsonType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

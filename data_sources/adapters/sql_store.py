@@ -6,25 +6,25 @@ shared by every worker. Rows come back with times as tz-aware UTC."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, DateTime, Engine, Select, String, select, type_coerce
 from sqlalchemy.exc import (
     ArgumentError,
     NoSuchModuleError,
-    OperationalError,
-    ProgrammingError,
     SQLAlchemyError,
 )
+from sqlalchemy.sql import FromClause
 
-from data_sources.base import INCREMENTAL, DataSource
+from data_sources.base import INCREMENTAL, VALIDATED, DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from store.engine import existing_only, make_engine
 from store.models import CONTRACT_TABLES
+from store.types import UtcDateTime
 
 # The column that `since` filters on, for contracts that can be read incrementally.
 _TIME_COLUMN = {"cases": "reported_at", "case_events": "at", "readings": "at", "alerts": "raised_at"}
@@ -34,12 +34,15 @@ class SqlStoreOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     url: str
     contracts: list[str] | None = None  # restrict what this source serves; default: every contract
+    # OneScreen's own store holds only rows that were checked on the way in; a database that
+    # other systems write is not, so its rows are checked on every read.
+    validated: bool = True
 
 
 class SqlStoreSource(DataSource):
     kind = "sql"
     contracts = frozenset(CONTRACT_TABLES)
-    capabilities = frozenset({INCREMENTAL})
+    capabilities = frozenset({INCREMENTAL, VALIDATED})
     Options = SqlStoreOptions
     options: SqlStoreOptions
 
@@ -51,6 +54,8 @@ class SqlStoreSource(DataSource):
             if unknown:
                 raise SourceMisconfigured(f"source {name!r} (sql): contracts: unknown {', '.join(unknown)}")
             self.contracts = frozenset(wanted)
+        if not self.options.validated:
+            self.capabilities = frozenset({INCREMENTAL})
         self._engine: Engine | None = None
 
     def open(self) -> None:
@@ -76,19 +81,59 @@ class SqlStoreSource(DataSource):
         if contract not in self.contracts:
             raise ContractError(f"source {self.name!r} does not provide {contract!r}")
         table = CONTRACT_TABLES[contract]
-        columns = [table.c[name] for name in CONTRACTS[contract].columns]
-        query = select(*columns).order_by(table.c.pk)
-        if since is not None and contract in _TIME_COLUMN:
-            query = query.where(table.c[_TIME_COLUMN[contract]] > since)
+        names = CONTRACTS[contract].columns
         try:
             with self.engine.connect() as connection:
-                rows = connection.execute(query).all()
-        except (OperationalError, ProgrammingError) as exc:
-            raise SourceUnavailable(f"source {self.name!r} (sql): {_first_line(exc)}") from exc
+                rows = _raw_rows(connection, _query(table, names, connection.dialect.name, contract, since))
         except SQLAlchemyError as exc:
             raise SourceUnavailable(f"source {self.name!r} (sql): {_first_line(exc)}") from exc
-        frame = pd.DataFrame.from_records(rows, columns=CONTRACTS[contract].columns)
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise SourceUnavailable(f"source {self.name!r} (sql): {_first_line(exc)}") from exc
+        # Column-wise construction: DataFrame.from_records on row objects took 1 s per 300k rows.
+        by_column = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        frame = pd.DataFrame(
+            {name: pd.Series(values, dtype=object) for name, values in zip(names, by_column, strict=True)}
+        )
+        for name in names:
+            if isinstance(table.c[name].type, UtcDateTime):
+                # SQLite holds naive UTC text (store/types.py); PostgreSQL returns aware datetimes.
+                frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
         return frame
+
+
+def _query(
+    table: FromClause, names: list[str], dialect: str, contract: str, since: datetime | None
+) -> Select:
+    # Times are selected raw and parsed by pandas in one vectorised pass (SQLite keeps them as
+    # text, see store/types.py); the per-value TypeDecorator made 300,000 readings take seconds.
+    raw_time = String() if dialect == "sqlite" else DateTime(timezone=True)
+    columns = [
+        type_coerce(table.c[n], raw_time) if isinstance(table.c[n].type, UtcDateTime) else table.c[n]
+        for n in names
+    ]
+    query = select(*columns).order_by(table.c.pk)
+    if since is not None and contract in _TIME_COLUMN:
+        since = since.astimezone(UTC)
+        bound = since.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else since
+        query = query.where(type_coerce(table.c[_TIME_COLUMN[contract]], raw_time) > bound)
+    return query
+
+
+def _raw_rows(connection: Connection, query: Select) -> list[tuple]:
+    """Run `query` on the driver's own cursor: plain tuples, no per-row processing, three
+    times faster than SQLAlchemy's result rows for the large reads panels make."""
+    compiled = query.compile(dialect=connection.dialect)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    cursor = driver.cursor()
+    try:
+        cursor.execute(compiled.string, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _first_line(exc: Exception) -> str:

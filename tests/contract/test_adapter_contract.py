@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from data_sources.base import INCREMENTAL, PUSH, DataSource
+from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.health import HealthBook
@@ -173,7 +173,7 @@ def test_declares_its_kind_contracts_and_capabilities(kind, setup):
     assert source.kind == kind
     assert source.contracts and set(source.contracts) <= set(CONTRACTS)
     assert setup.contract in source.contracts
-    assert set(source.capabilities) <= {INCREMENTAL, PUSH}
+    assert set(source.capabilities) <= {INCREMENTAL, PUSH, VALIDATED}
     assert set(source.contracts) <= set(type(source).contracts), "an instance may narrow, never widen"
 
 

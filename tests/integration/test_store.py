@@ -89,7 +89,7 @@ def test_naive_datetime_is_refused_by_the_store(engine):
 def test_health_book_is_shared_through_the_store(engine):
     book = SqlHealthBook(engine)
     rejection = Rejection("feed", "readings", 3, None, "value", "'x'", "not a finite number")
-    book.put(SourceHealth("feed", "csv").succeeded(T0, accepted=10, rejected=1), [rejection])
+    book.put(SourceHealth("feed", "csv").succeeded(T0, "readings", accepted=10, rejected=1), [rejection])
     other_worker = SqlHealthBook(engine)
     health = other_worker.get("feed")
     assert health.status == "degraded" and health.rows_accepted == 10 and health.last_success == T0

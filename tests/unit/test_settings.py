@@ -97,3 +97,10 @@ def test_production_needs_a_database_url(monkeypatch):
     monkeypatch.setenv("ONESCREEN_SECRET_KEY", "a-long-random-secret-from-the-vault")
     with pytest.raises(SettingsError, match="database_url"):
         load_settings()
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert [name for name in Settings.model_fields if f"`{name}`" not in readme] == []

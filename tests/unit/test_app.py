@@ -1,0 +1,104 @@
+"""The app in-process on a small demo park, with a sources file that also has a department's
+CSV export with broken rows and a GeoJSON layer whose file is gone: every page answers, the
+figures are computed from the store, and the Sources page says what is wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import build_dash
+from config.settings import load_settings
+
+BROKEN_CSV = """id,channel,domain,case_type,status,reported_at
+C-1,portal,urban_management,road_damage,accepted,2026-11-01T08:00:00+08:00
+C-2,portal,urban_management,road_damage,accepted,not a time
+C-3,portal,urban_management,road_damage,teleported,2026-11-01T09:00:00+08:00
+C-4,portal,"broken
+"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, monkeypatch_module):
+    folder = tmp_path_factory.mktemp("app")
+    (folder / "exports").mkdir()
+    (folder / "exports" / "cases.csv").write_text(BROKEN_CSV, encoding="utf-8")
+    sources = folder / "sources.yaml"
+    sources.write_text(
+        f"""
+sources:
+  park-store:
+    adapter: sql
+    title: {{zh: 园区数据底座, en: Park data store}}
+    serves: [cases, case_events, sensors, readings, alerts, features, enterprises, enterprise_figures, chains]
+    options: {{url: "${{store_url}}"}}
+  hotline-export:
+    adapter: csv
+    title: {{zh: 热线导出, en: Hotline export}}
+    options: {{path: "{folder}/exports/cases.csv", contract: cases}}
+  party-layer:
+    adapter: geojson
+    title: {{zh: 党建图层, en: Party building layer}}
+    options: {{path: "{folder}/missing.geojson", layer: party}}
+""",
+        encoding="utf-8",
+    )
+    for key in [k for k in __import__("os").environ if k.startswith("ONESCREEN_")]:
+        monkeypatch_module.delenv(key)
+    settings = load_settings(data_dir=folder, demo_cases=800, sources_file=sources)
+    return build_dash(settings)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.parametrize("path", ["/", "/sources"])
+def test_every_page_answers(app, path):
+    response = app.server.test_client().get(path)
+    assert response.status_code == 200
+    assert b"_dash-config" in response.data
+
+
+def test_an_unknown_page_says_so_in_both_languages(app):
+    from pages import not_found_404
+
+    # the app answers any address; Dash Pages then draws this module's layout
+    assert app.server.test_client().get("/no/such/page").status_code == 200
+    for lang, text in (("zh", "没有这个页面"), ("en", "No such page")):
+        layout = not_found_404.layout(lang).to_plotly_json()
+        assert text in json.dumps(layout, default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+
+
+def test_overview_figures_come_from_the_store(app):
+    with app.server.app_context():
+        from services.kpis import kpi_figures
+
+        figures = {f.spec.id: f for f in kpi_figures()}
+    assert figures["enterprises"].value == 2000
+    assert figures["open_cases"].value > 0
+    assert 0 < figures["on_time_closure_30d"].value <= 1
+    assert all(f.source == "park-store" and not f.stale for f in figures.values())
+
+
+def test_sources_page_shows_rejections_and_a_missing_file(app):
+    with app.server.app_context():
+        from pages import sources as page
+        from services.context import get_services
+
+        manager = get_services().sources
+        manager.monitors["hotline-export"].read("cases")
+        for _ in range(3):
+            manager.monitors["party-layer"].read("features")
+        text = json.dumps(page.make_body("en"), default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+    health = {h.source: h for h in manager.health()}
+    assert health["hotline-export"].status == "degraded"
+    assert health["hotline-export"].rows_accepted == 1
+    assert health["hotline-export"].rows_rejected == 3
+    assert health["party-layer"].status == "down"
+    assert "not one of reported" in text
+    assert "missing.geojson" in text
+    assert "Down" in text and "Degraded" in text
