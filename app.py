@@ -18,6 +18,7 @@ from data_sources.sql_health import SqlHealthBook
 from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import prefetch
+from services.kpis import panel_contracts
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store
 
@@ -47,7 +48,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     server.config.update(SECRET_KEY=settings.secret_key)
     server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources)
     init_cache(server, settings)
-    app.layout = make_shell(settings, dash.page_registry)
+    app.layout = lambda: make_shell(settings, dash.page_registry)
     from cli import register_commands
 
     register_commands(server)
@@ -64,10 +65,10 @@ def _warm_up(server: Flask) -> None:
 
 
 def start_background(server: Flask) -> None:
-    """What a serving process starts besides answering requests (not the CLI): read every
-    served contract once, so the first visitor does not wait. Called by main() and by
-    gunicorn's post_worker_init hook (config/gunicorn.conf.py)."""
-    prefetch(server, list(server.extensions[KEY].sources.serving))
+    """What a serving process starts besides answering requests (not the CLI): read the
+    contracts the panels use once, so the first visitor does not wait. Called by main() and
+    by gunicorn's post_worker_init hook (config/gunicorn.conf.py)."""
+    prefetch(server, panel_contracts())
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -9,10 +9,11 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from flask import has_request_context, request
 
 from components.freshness import make_freshness
 from config.settings import Settings
-from locales import t
+from locales import LANGUAGES, normalise, t
 
 LANG = "shell-lang"
 THEME = "shell-theme"
@@ -38,8 +39,19 @@ def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) 
     return links
 
 
-def make_shell(settings: Settings, pages: Mapping[str, Any]) -> html.Div:
-    lang = settings.default_language
+def preferred_language(settings: Settings) -> str:
+    """A first visit's language: the browser's Accept-Language when it names zh or en, else
+    the setting. Once a person chooses, the switch remembers it (localStorage)."""
+    if has_request_context():
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return normalise(best)
+    return settings.default_language
+
+
+def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = None) -> html.Div:
+    """The shell. Never raises outside a request (Dash calls the layout once at start-up)."""
+    lang = lang or preferred_language(settings)
     return html.Div(
         [
             dcc.Location(id=URL),

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from locales import normalise, t
 from services.context import get_services
-from services.data import snapshot
 
 dash.register_page(
     __name__,
@@ -23,11 +22,14 @@ dash.register_page(
 )
 
 BODY = "sources-body"
+CHECK = "sources-check"
+NOTICE = "sources-notice"
 TICK = "sources-tick"
 REFRESH_MS = 30_000
 SHOWN_REJECTIONS = 12  # the newest; the page fits one screen
+NUMERIC = {"accepted", "rejected", "row"}
 STATUS_COLOUR = {"ok": "success", "degraded": "warning", "down": "danger", "unknown": "secondary"}
-SOURCE_COLUMNS = ("name", "adapter", "status", "last_success", "accepted", "rejected", "last_error")
+SOURCE_COLUMNS = ("name", "adapter", "status", "last_success", "accepted", "rejected", "last_error", "action")
 BATCH_COLUMNS = ("source", "contract", "accepted", "rejected")
 REJECTION_COLUMNS = ("source", "contract", "row", "key", "field", "value", "reason")
 
@@ -37,7 +39,14 @@ def _time(value, zone) -> str:
 
 
 def _table(columns: tuple[str, ...], prefix: str, rows: list, lang: str) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(f"{prefix}.{c}", lang)) for c in columns]))
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(t(f"{prefix}.{c}", lang), className="text-end" if c in NUMERIC else None)
+                for c in columns
+            ]
+        )
+    )
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, className="os-table")
 
 
@@ -67,6 +76,15 @@ def make_body(lang: str) -> list:
                     html.Td(f"{h.rows_accepted:,}", className="text-end"),
                     html.Td(f"{h.rows_rejected:,}", className="text-end"),
                     html.Td(h.last_error or "—", className="os-error-cell"),
+                    html.Td(
+                        dbc.Button(
+                            [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
+                            id={"type": CHECK, "source": h.source},
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                        )
+                    ),
                 ]
             )
         )
@@ -91,7 +109,14 @@ def make_body(lang: str) -> list:
                 r.value,
                 r.reason,
             )
-            rejection_rows.append(html.Tr([html.Td(v) for v in values]))
+            rejection_rows.append(
+                html.Tr(
+                    [
+                        html.Td(v, className="text-end" if c in NUMERIC else None)
+                        for c, v in zip(REJECTION_COLUMNS, values, strict=True)
+                    ]
+                )
+            )
     shown = rejection_rows[-SHOWN_REJECTIONS:]
     rejections = (
         _table(REJECTION_COLUMNS, "sources.rej", shown, lang)
@@ -107,9 +132,6 @@ def make_body(lang: str) -> list:
 
 def layout(lang: str = "zh", **_query) -> html.Div:
     lang = normalise(lang)
-    # Reading every served contract (cached) makes each source's health current on opening.
-    for contract in list(get_services().sources.serving):
-        snapshot(contract)
     return html.Div(
         [
             html.Div(make_body(lang), id=BODY, className="os-page-body"),
@@ -127,3 +149,37 @@ def layout(lang: str = "zh", **_query) -> html.Div:
 )
 def update_body(_tick: int, lang: str):
     return make_body(normalise(lang))
+
+
+@callback(
+    Output(BODY, "children", allow_duplicate=True),
+    Output(NOTICE, "children"),
+    Input({"type": CHECK, "source": ALL}, "n_clicks"),
+    State("shell-lang", "value"),
+    prevent_initial_call=True,
+)
+def on_check(_clicks: list, lang: str):
+    """Read a source now. The source comes from the clicked button's id, which a browser can
+    forge: a name that is not configured gets a message, never an error."""
+    lang = normalise(lang)
+    clicked = ctx.triggered_id
+    if not isinstance(clicked, dict) or not any(_clicks or []):
+        return no_update, no_update
+    name = str(clicked.get("source", ""))
+    try:
+        health = get_services().sources.check(name)
+    except KeyError:
+        return no_update, dbc.Alert(
+            t("sources.unknown_source", lang, name=name[:64]), color="warning", dismissable=True
+        )
+    return make_body(lang), dbc.Alert(
+        t(
+            "sources.checked",
+            lang,
+            name=get_services().sources.title(name, lang),
+            status=t(f"status.{health.status}", lang),
+        ),
+        color=STATUS_COLOUR[health.status],
+        dismissable=True,
+        duration=6000,
+    )

@@ -23,6 +23,13 @@ def specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
     return tuple(load_specs(path))
 
 
+def panel_contracts() -> list[str]:
+    """The contracts the Overview's panels read: the KPIs' and the freshness indicator's."""
+    from services.freshness import NEWEST_BY
+
+    return sorted({spec.contract for spec in specs()} | set(NEWEST_BY))
+
+
 @dataclass(frozen=True)
 class KpiFigure:
     spec: KpiSpec

@@ -96,6 +96,15 @@ class SourceManager:
             raise SourceMisconfigured(f"no configured source serves {contract!r}")
         return self.monitors[name].read(contract, since)
 
+    def check(self, name: str) -> SourceHealth:
+        """Read source `name` now: the contracts it serves, or every contract it can give when
+        it serves none (an import source). Raises KeyError for a name that is not configured."""
+        monitor = self.monitors[name]
+        served = [c for c, source in self.serving.items() if source == name]
+        for contract in served or sorted(monitor.source.contracts):
+            monitor.read(contract)
+        return monitor.health
+
     def source_of(self, contract: str) -> str | None:
         return self.serving.get(contract)
 

@@ -11,8 +11,8 @@ PAGES = ["/", "/sources"]
 SIZES = [(1920, 1080), (3840, 2160)]
 
 
-def open_page(browser, url, size, shots_dir, name):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN")
+def open_page(browser, url, size, shots_dir, name, locale="zh-CN"):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale)
     page = context.new_page()
     errors, offsite = [], []
     origin = urlparse(url).netloc
@@ -32,17 +32,27 @@ def open_page(browser, url, size, shots_dir, name):
     return context, page, response, errors, offsite
 
 
+FONT_CHECK = """s => document.fonts.check('16px "Noto Sans SC"', s)"""
+BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
+
+
 @pytest.mark.browser
+@pytest.mark.parametrize("locale", list(BRAND))
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_clean_and_fits(browser, live_server, shots_dir, path, size):
+def test_page_loads_clean_and_fits(browser, live_server, shots_dir, path, size, locale):
+    name = f"{path.strip('/') or 'overview'}-{locale}"
     context, page, response, errors, offsite = open_page(
-        browser, live_server + path, size, shots_dir, path.strip("/") or "overview"
+        browser, live_server + path, size, shots_dir, name, locale
     )
     try:
         assert response.status == 200
         assert errors == []
         assert offsite == []
+        assert page.inner_text("#shell-brand") == BRAND[locale]
+        # the app's own Chinese font is used, so no screen depends on a system font
+        sample = BRAND[locale][:4]  # fonts load by unicode-range: check characters the page shows
+        assert page.evaluate(FONT_CHECK, sample)
         geometry = page.evaluate(
             "() => ({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
             " iw: innerWidth, ih: innerHeight})"

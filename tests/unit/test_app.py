@@ -102,3 +102,66 @@ def test_sources_page_shows_rejections_and_a_missing_file(app):
     assert "not one of reported" in text
     assert "missing.geojson" in text
     assert "Down" in text and "Degraded" in text
+
+
+def _click(callback, source: str, lang: str = "en"):
+    """Call a pattern-matching callback as Dash would after a click (Dash's documented way of
+    testing callbacks: set the callback context, then call the function)."""
+    from contextvars import copy_context
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def run():
+        prop = json.dumps({"source": source, "type": "sources-check"}, separators=(",", ":"))
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{prop}.n_clicks", "value": 1}]))
+        return callback([1], lang)
+
+    return copy_context().run(run)
+
+
+def test_check_now_reads_a_source_that_serves_no_panel(app):
+    from pages import sources as page
+
+    with app.server.app_context():
+        body, notice = _click(page.on_check, "hotline-export")
+    text = json.dumps([c.to_plotly_json() for c in body], default=lambda c: c.to_plotly_json())
+    assert "Checked Hotline export: Degraded" in json.dumps(notice.to_plotly_json(), default=str)
+    assert "teleported" in text
+
+
+def test_a_forged_source_name_gets_a_message_not_an_error(app):
+    from dash import no_update
+
+    from pages import sources as page
+
+    with app.server.app_context():
+        body, notice = _click(page.on_check, "../../etc/passwd")
+    assert body is no_update
+    assert "There is no source named ../../etc/passwd" in json.dumps(notice.to_plotly_json(), default=str)
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("fr-FR", "zh"), ("", "zh")],
+)
+def test_first_visit_language_follows_the_browser(app, accept, expected):
+    layout = app.server.test_client().get("/_dash-layout", headers={"Accept-Language": accept}).get_json()
+    assert _radio_value(layout) == expected
+
+
+def _radio_value(node):
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == "shell-lang":
+            return props.get("value")
+        for value in props.values():
+            found = _radio_value(value)
+            if found:
+                return found
+    if isinstance(node, list):
+        for item in node:
+            found = _radio_value(item)
+            if found:
+                return found
+    return None
