@@ -13,7 +13,8 @@ from dash import Dash, Input
 from flask import Flask
 
 from components.shell import make_shell
-from config.settings import ROOT, Settings, load_settings
+from config.settings import ROOT, Settings, SettingsError, load_settings
+from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
 from services.cache import init_cache
 from services.context import KEY, Services
@@ -30,8 +31,9 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     embedded profile), sources configured, pages registered. Raises SettingsError or
     SourceMisconfigured on bad configuration, before serving anything."""
     settings = settings or load_settings()
+    sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
     engine = prepare_store(settings, seed=seed)
-    sources = SourceManager(read_sources_file(settings.sources_file, settings), SqlHealthBook(engine))
+    sources = SourceManager(sources_config, SqlHealthBook(engine))
     app = Dash(
         __name__,
         use_pages=True,
@@ -76,12 +78,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     return build_dash(settings).server
 
 
-def main() -> None:
+def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
-    server = create_app(settings)
+    try:
+        settings = load_settings()
+        server = create_app(settings)
+    except (SettingsError, SourceMisconfigured) as exc:
+        # a configuration mistake is told in one line naming the key, not as a traceback
+        print(f"onescreen: {exc}", file=sys.stderr)
+        return 2
     start_background(server)
     server.run(host=settings.host, port=settings.port, threaded=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -165,3 +165,29 @@ def _radio_value(node):
             if found:
                 return found
     return None
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ONESCREEN_PORT": "eighty"}, "port: Input should be a valid integer"),
+        ({"ONESCREEN_THEME": "dark"}, "unknown setting(s) in the environment: ONESCREEN_THEME"),
+        ({"ONESCREEN_SOURCES_FILE": "/nonexistent/sources.yaml"}, "/nonexistent/sources.yaml"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_one_line_naming_it(tmp_path, env, message):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+    clean.update(env, ONESCREEN_DATA_DIR=str(tmp_path / "data"))
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=root, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists(), "nothing is created before the configuration is known good"
