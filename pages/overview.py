@@ -10,7 +10,7 @@ from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
 from locales import t
 from services.context import get_services
-from services.kpis import case_trend, cases_by, kpi_figures
+from services.kpis import overview_figures
 
 dash.register_page(
     __name__,
@@ -48,19 +48,20 @@ def _panel(title: str, body, source: str, extra_class: str = "") -> html.Section
 
 def make_body(lang: str) -> list:
     services = get_services()
+    figures = overview_figures()
     zone = services.settings.zone
     sources = services.sources
     cards = [
         make_kpi_card(
             f, lang, zone, sources.title(f.source, lang) if f.source else t("panel.no_source", lang)
         )
-        for f in kpi_figures()
+        for f in figures.kpis
     ]
     cases_source = sources.title(sources.source_of("cases"), lang) if sources.source_of("cases") else ""
-    trend = case_trend(30)
+    trend = figures.trend
     names = {"reported": t("overview.reported", lang), "closed": t("overview.closed", lang)}
-    domains = cases_by("domain", 30)
-    channels = cases_by("channel", 30)
+    domains = figures.by_domain
+    channels = figures.by_channel
     domain_labels = {d: t(f"domain.{d}", lang) for d in domains.index}
     channel_labels = {c: t(f"channel.{c}", lang) for c in channels.index}
     return [

@@ -3,22 +3,25 @@ with where it came from and how fresh it is."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
 from config.settings import ROOT
 from domain.kpis import KpiSpec, daily_counts, evaluate, load_specs
+from services.cache import cache
 from services.context import get_services
 from services.data import snapshot
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
+# Short next to the snapshots' refresh: figures follow new data within seconds.
+OVERVIEW_TTL_S = 5
 
 
-@cache
+@functools.cache
 def specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
     return tuple(load_specs(path))
 
@@ -79,3 +82,26 @@ def cases_by(column: str, days: int = 30, now: datetime | None = None) -> pd.Ser
         return pd.Series(dtype=int)
     recent = frame[frame["reported_at"] >= pd.Timestamp(now) - pd.Timedelta(days=days)]
     return recent[column].value_counts()
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    kpis: list[KpiFigure]
+    trend: pd.DataFrame
+    by_domain: pd.Series
+    by_channel: pd.Series
+
+
+OVERVIEW_KEY = "overview-figures"
+
+
+def overview_figures() -> OverviewFigures:
+    """Everything the Overview shows, computed once per few seconds for all viewers (the
+    shared cache: Redis in production), so a wall of screens refreshing together costs one
+    computation, not one per screen."""
+    cached = cache.get(OVERVIEW_KEY)
+    if cached is not None:
+        return cached
+    figures = OverviewFigures(kpi_figures(), case_trend(30), cases_by("domain", 30), cases_by("channel", 30))
+    cache.set(OVERVIEW_KEY, figures, timeout=OVERVIEW_TTL_S)
+    return figures
