@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8050
+# the same settings the app reads (README: Configuration), so `make run` listens where they say
+HOST ?= $(or $(ONESCREEN_HOST),127.0.0.1)
+PORT ?= $(or $(ONESCREEN_PORT),8050)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test lint types unit integration browser bench seed routes clean system-deps help
@@ -35,7 +36,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/gunicorn --config config/gunicorn.conf.py --bind $(HOST):$(PORT) "app:create_app()"
 
 seed: $(VENV)/.run-installed
-	$(BIN)/flask --app app store init --fresh
+	$(BIN)/flask --app app store init --fresh --yes
 
 # Debian's chromium and a small CJK font for the browser tests and Chinese screenshots,
 # installed when missing and apt is usable (we are root); never a browser download.
@@ -54,8 +55,11 @@ lint: $(VENV)/.dev-installed
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# pytest's exit code 5 means it collected no test (e.g. PYTEST_ARGS selecting nothing): that is
+# said out loud and not treated as a failure; every other non-zero code fails.
 test: $(VENV)/.dev-installed system-deps lint types
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$status
 
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)

@@ -16,10 +16,11 @@ from components.shell import make_shell
 from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
+from domain.kpis import KpiSpecError
 from services.cache import init_cache
 from services.context import KEY, Services
-from services.data import prefetch
-from services.kpis import panel_contracts
+from services.data import SnapshotCache, prefetch
+from services.kpis import panel_contracts, specs
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store
 
@@ -32,6 +33,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     SourceMisconfigured on bad configuration, before serving anything."""
     settings = settings or load_settings()
     sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
+    specs()  # the KPI file too
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))
     app = Dash(
@@ -48,7 +50,8 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     )
     server: Flask = app.server
     server.config.update(SECRET_KEY=settings.secret_key)
-    server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources)
+    snapshots = SnapshotCache(sources, settings.cache_timeout_s)
+    server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources, snapshots=snapshots)
     init_cache(server, settings)
     app.layout = lambda: make_shell(settings, dash.page_registry)
     from cli import register_commands
@@ -83,7 +86,7 @@ def main() -> int:
     try:
         settings = load_settings()
         server = create_app(settings)
-    except (SettingsError, SourceMisconfigured) as exc:
+    except (SettingsError, SourceMisconfigured, KpiSpecError) as exc:
         # a configuration mistake is told in one line naming the key, not as a traceback
         print(f"onescreen: {exc}", file=sys.stderr)
         return 2

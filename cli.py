@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from services.context import get_services
-from services.store_setup import seed_demo_park
+from services.store_setup import DEMO_PARK, seed_demo_park, seeded_at_start, store_contents
 from store.migrate import current_revision
 from store.models import CONTRACT_TABLES
 
@@ -16,17 +16,45 @@ store_cli = AppGroup("store", help="The store: schema, demo park, counts.")
 
 
 @store_cli.command("init")
-@click.option("--fresh", is_flag=True, help="Regenerate the demo park even if the store has one.")
-def store_init(fresh: bool) -> None:
-    """Migrate the store and fill it with the demo park when empty (embedded profile)."""
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Generate the demo park anew, deleting what the store holds. Embedded profile only, and "
+    "only a store that is empty or holds the demo park.",
+)
+@click.option("--yes", is_flag=True, help="With --fresh: do replace an existing demo park.")
+def store_init(fresh: bool, yes: bool) -> None:
+    """Migrate the store and fill it with the demo park when empty (embedded profile).
+
+    Building the app has done both already; this reports the store's schema and counts, and
+    with --fresh replaces the demo park. Exits 1 without touching the store when --fresh is
+    refused, or is given without --yes for a store that holds the demo park (it then prints
+    what would be deleted)."""
     services = get_services()
+    engine, settings = services.engine, services.settings
+    where = make_url(settings.store_url).render_as_string(hide_password=True)
     if fresh:
-        seed_demo_park(services.engine, services.settings)
-    click.echo(f"store: {services.settings.store_url} (schema {current_revision(services.engine)})")
-    with services.engine.connect() as connection:
-        for name, table in CONTRACT_TABLES.items():
-            count = connection.execute(select(func.count()).select_from(table)).scalar_one()
-            click.echo(f"  {name:<20} {count:>10,}")
+        if settings.profile != "embedded":
+            raise click.ClickException(
+                f"refused: --fresh replaces the store with the demo park, and the profile is "
+                f"{settings.profile!r}, not 'embedded' ({where})"
+            )
+        if seeded_at_start(engine):
+            click.echo("demo park: generated just now, as the store was empty")
+        else:
+            contents = store_contents(engine)
+            if not contents.empty and contents.park != DEMO_PARK:
+                raise click.ClickException(
+                    f"refused: {where} holds {contents.describe()}; --fresh replaces only the demo park"
+                )
+            if not contents.empty and not yes:
+                click.echo(f"--fresh would delete {contents.describe()} in {where}", err=True)
+                raise click.ClickException("nothing deleted; add --yes to replace the demo park")
+            seed_demo_park(engine, settings)
+    click.echo(f"store: {where} (schema {current_revision(engine)})")
+    counts = store_contents(engine).rows
+    for name in CONTRACT_TABLES:
+        click.echo(f"  {name:<20} {counts[name]:>10,}")
 
 
 def register_commands(server: Flask) -> None:

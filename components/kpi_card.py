@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dash import html
 
+from components.timefmt import format_time
 from locales import t
 from services.kpis import KpiFigure
 
@@ -22,10 +21,6 @@ def format_value(value: float | None, fmt: str, lang: str) -> str:
     return f"{value:,.0f}"
 
 
-def _as_of(fetched_at: datetime | None, zone) -> str:
-    return fetched_at.astimezone(zone).strftime("%H:%M") if fetched_at else "—"
-
-
 def make_kpi_card(figure: KpiFigure, lang: str, zone, source_title: str) -> html.Div:
     spec = figure.spec
     state = "stale" if figure.stale else "live"
@@ -38,7 +33,7 @@ def make_kpi_card(figure: KpiFigure, lang: str, zone, source_title: str) -> html
                     html.I(className="bi bi-database me-1"),
                     source_title,
                     html.Span(" · "),
-                    t(f"panel.{state}", lang, time=_as_of(figure.fetched_at, zone)),
+                    t(f"panel.{state}", lang, time=format_time(figure.fetched_at, zone, "%H:%M")),
                 ],
                 className=f"os-kpi-meta os-{state}",
             ),

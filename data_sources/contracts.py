@@ -37,11 +37,18 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    """A named, typed table shape; `key` names the field that identifies a row (unique per batch)."""
+    """A named, typed table shape. `key` names the fields that together identify a row, unique
+    per batch as the store's unique constraint has them (a feature's id is unique within its
+    layer); empty when rows have no identity of their own (readings, case events)."""
 
     name: str
     fields: tuple[Field, ...]
-    key: str | None = None
+    key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [k for k in self.key if k not in self.columns]
+        if unknown:
+            raise ValueError(f"contract {self.name!r}: key field {unknown[0]!r} is not one of its fields")
 
     @property
     def columns(self) -> list[str]:
@@ -87,7 +94,7 @@ CASES = Contract(
         Field("satisfaction", "int", minimum=1, maximum=5),
         Field("repeat_of", "text", max_length=64),
     ),
-    key="id",
+    key=("id",),
 )
 
 CASE_EVENTS = Contract(
@@ -128,7 +135,7 @@ SENSORS = Contract(
         # {"pm25": {"unit": "ug/m3", "warning": 75, "critical": 150}, ...}
         Field("thresholds", "json"),
     ),
-    key="id",
+    key=("id",),
 )
 
 ALERTS = Contract(
@@ -151,7 +158,7 @@ ALERTS = Contract(
         Field("owner", "text", max_length=64),
         Field("case_id", "text", max_length=64),
     ),
-    key="id",
+    key=("id",),
 )
 
 FEATURES = Contract(
@@ -162,7 +169,7 @@ FEATURES = Contract(
         Field("geometry", "geometry", required=True),
         Field("properties", "json"),
     ),
-    key="id",
+    key=("layer", "id"),
 )
 
 ENTERPRISES = Contract(
@@ -178,7 +185,7 @@ ENTERPRISES = Contract(
         _lon(),
         _lat(),
     ),
-    key="id",
+    key=("id",),
 )
 
 ENTERPRISE_FIGURES = Contract(
@@ -192,6 +199,7 @@ ENTERPRISE_FIGURES = Contract(
         Field("rd_spending", "float", minimum=0),
         Field("patents", "int", minimum=0),
     ),
+    key=("enterprise_id", "year"),
 )
 
 CHAINS = Contract(
@@ -206,7 +214,7 @@ CHAINS = Contract(
         Field("name", "text", max_length=100),
         Field("name_en", "text", max_length=100),
     ),
-    key="link",
+    key=("chain", "link"),
 )
 
 CONTRACTS: dict[str, Contract] = {

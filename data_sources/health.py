@@ -17,8 +17,21 @@ Status = Literal["ok", "degraded", "down", "unknown"]
 RECENT_REJECTIONS = 200
 
 
+# One contract's part of a source's health: its latest batch and its failures since then.
+#   (contract, rows accepted, rows rejected, consecutive failures, down)
+Batch = tuple[str, int, int, int, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class SourceHealth:
+    """A source's health, kept per contract so that one failing contract is not hidden by the
+    others succeeding: the source is down while any contract is down, degraded while any
+    contract failed or had rows rejected in its latest batch, ok otherwise.
+
+    A contract is down after `down_after` consecutive failures, at once when it has never
+    been read successfully (there is no good data to show), and at once when the failure is
+    permanent (the source's configuration no longer fits what it finds)."""
+
     source: str
     adapter: str
     status: Status = "unknown"
@@ -26,42 +39,58 @@ class SourceHealth:
     last_success: datetime | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
-    # The latest batch of each contract read: (contract, rows accepted, rows rejected). Figures
-    # of the latest batches, not running totals: re-reading a table every 30 s must not grow them.
-    batches: tuple[tuple[str, int, int], ...] = ()
+    batches: tuple[Batch, ...] = ()
 
     @property
     def rows_accepted(self) -> int:
-        return sum(accepted for _, accepted, _ in self.batches)
+        """Rows in the latest batch of each contract (not a running total: re-reading a table
+        every 30 s must not grow it)."""
+        return sum(b[1] for b in self.batches)
 
     @property
     def rows_rejected(self) -> int:
-        return sum(rejected for _, _, rejected in self.batches)
+        return sum(b[2] for b in self.batches)
 
-    def succeeded(self, at: datetime, contract: str, accepted: int, rejected: int) -> SourceHealth:
-        """A batch of `contract` was read: degraded while any contract's latest batch had
-        rejected rows, ok otherwise."""
-        batches = tuple(sorted({b[0]: b for b in (*self.batches, (contract, accepted, rejected))}.values()))
-        rejecting = [(c, r) for c, _, r in batches if r]
+    def batch(self, contract: str) -> Batch | None:
+        return next((b for b in self.batches if b[0] == contract), None)
+
+    def _with(self, entry: Batch, **changes: object) -> SourceHealth:
+        batches = tuple(sorted({b[0]: b for b in (*self.batches, entry)}.values()))
+        down = any(b[4] for b in batches)
+        troubled = any(b[2] or b[3] for b in batches)
+        status: Status = "down" if down else "degraded" if troubled else "ok"
         return replace(
             self,
-            status="degraded" if rejecting else "ok",
-            last_attempt=at,
-            last_success=at,
-            consecutive_failures=0,
             batches=batches,
-            last_error="; ".join(f"{c}: {r} rows rejected in the latest batch" for c, r in rejecting) or None,
+            status=status,
+            consecutive_failures=max((b[3] for b in batches), default=0),
+            **changes,  # type: ignore[arg-type]
         )
 
-    def failed(self, at: datetime, error: str, down_after: int) -> SourceHealth:
-        failures = self.consecutive_failures + 1
-        down = failures >= down_after or self.last_success is None
-        return replace(
-            self,
-            status="down" if down else "degraded",
+    def succeeded(self, at: datetime, contract: str, accepted: int, rejected: int) -> SourceHealth:
+        """A batch of `contract` was read, with `rejected` rows refused."""
+        error = f"{contract}: {rejected} rows rejected in the latest batch" if rejected else None
+        others = [b for b in self.batches if b[0] != contract and (b[3] or b[2])]
+        return self._with(
+            (contract, accepted, rejected, 0, False),
             last_attempt=at,
-            last_error=error,
-            consecutive_failures=failures,
+            last_success=at,
+            last_error=error or (self.last_error if others else None),
+        )
+
+    def failed(
+        self, at: datetime, contract: str, error: str, down_after: int, *, permanent: bool = False
+    ) -> SourceHealth:
+        """Reading `contract` failed with `error`; its last good batch figures are kept."""
+        previous = self.batch(contract)
+        failures = (previous[3] if previous else 0) + 1
+        # never read (no batch yet) or already down: nothing good to fall back on
+        down = permanent or previous is None or previous[4] or failures >= down_after
+        accepted, rejected = (previous[1], previous[2]) if previous else (0, 0)
+        return self._with(
+            (contract, accepted, rejected, failures, down),
+            last_attempt=at,
+            last_error=f"{contract}: {error}",
         )
 
 
@@ -71,7 +100,7 @@ class HealthBook:
 
     Thread-safe for the way it is used: each source's entry is replaced whole (no partial
     updates), and deques append atomically under the GIL. A store-backed book shares the
-    same figures across workers (store/health.py)."""
+    same figures across workers (data_sources/sql_health.py)."""
 
     entries: dict[str, SourceHealth] = field(default_factory=dict)
     rejections: dict[str, deque[Rejection]] = field(default_factory=dict)

@@ -73,7 +73,11 @@ class SourceMonitor:
         """Fetch and validate `contract` (only rows newer than `since` when the source is
         INCREMENTAL; others return everything and the caller filters). Never raises for an
         unavailable source: it returns the last good frame marked stale (or an empty frame).
-        Raises SourceMisconfigured/ContractError, which no retry fixes."""
+        A source whose configuration no longer fits what it finds (SourceMisconfigured at read
+        time: a file re-exported in another encoding) is marked down with that error, not
+        raised: no retry fixes it, and the screen must say so rather than break. Raises
+        ContractError when asked for a contract the source does not declare (a programming
+        error)."""
         if contract not in self.source.contracts:
             raise ContractError(f"source {self.source.name!r} does not provide {contract!r}")
         with self._lock:
@@ -84,8 +88,8 @@ class SourceMonitor:
                     self._opened = True
                 incremental = since is not None and INCREMENTAL in self.source.capabilities
                 raw = self.source.fetch(contract, since) if incremental else self.source.fetch(contract)
-            except SourceMisconfigured:
-                raise
+            except SourceMisconfigured as exc:
+                return self._failed((contract, since is None), now, str(exc), permanent=True)
             except SourceUnavailable as exc:
                 self._opened = False  # reconnect next time
                 self.source.close()
@@ -107,9 +111,11 @@ class SourceMonitor:
             self._last_good[(contract, since is None)] = (result.good, now)
             return Snapshot(result.good, now, stale=False, health=after)
 
-    def _failed(self, key: tuple[str, bool], now: datetime, error: str) -> Snapshot:
+    def _failed(
+        self, key: tuple[str, bool], now: datetime, error: str, *, permanent: bool = False
+    ) -> Snapshot:
         before = self.health
-        after = before.failed(now, error, self.down_after)
+        after = before.failed(now, key[0], error, self.down_after, permanent=permanent)
         self.book.put(after)
         self._log_change(before, after)
         frame, fetched_at = self._last_good.get(key, (empty_frame(key[0]), None))
@@ -133,4 +139,5 @@ class SourceMonitor:
 
 
 def empty_frame(contract: str) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=object) for name in CONTRACTS[contract].columns})
+    """No rows, but the contract's columns with their kinds' dtypes (so `.dt` works)."""
+    return conform(pd.DataFrame(), CONTRACTS[contract])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from data_sources.health import RECENT_REJECTIONS, HealthBook, SourceHealth
 from data_sources.monitor import utc_now
@@ -12,6 +14,8 @@ from data_sources.validation import Rejection
 from store.models import SourceHealthRow, SourceRejectionRow
 
 _HEALTH_FIELDS = [f.name for f in fields(SourceHealth)]
+_HEALTH: Table = SourceHealthRow.__table__  # type: ignore[assignment]
+_REJECTIONS: Table = SourceRejectionRow.__table__  # type: ignore[assignment]
 
 
 def _health(row) -> SourceHealth:
@@ -20,30 +24,55 @@ def _health(row) -> SourceHealth:
     return SourceHealth(**values)
 
 
+def _fit(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with each text cut to its column's length. A source's texts come from outside
+    (a 200-character key in a CSV); PostgreSQL refuses text longer than its column
+    (StringDataRightTruncation), which would turn a read with rejections into a failed read."""
+    fitted = {}
+    for name, value in values.items():
+        length = getattr(table.c[name].type, "length", None)
+        fitted[name] = value[:length] if isinstance(value, str) and length else value
+    return fitted
+
+
+def _put_health(connection: Connection, values: dict[str, Any]) -> None:
+    # One statement, so two workers recording a new source at once cannot both insert it
+    # (an UPDATE, then an INSERT when it matched nothing, raced on the unique `source`).
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(_HEALTH)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(_HEALTH)
+    else:
+        raise ValueError(f"the store's health book supports sqlite and postgresql, not {dialect}")
+    statement = statement.values(**values)
+    changes = {name: statement.excluded[name] for name in values if name != "source"}
+    connection.execute(statement.on_conflict_do_update(index_elements=[_HEALTH.c.source], set_=changes))
+
+
 class SqlHealthBook(HealthBook):
-    """Writes through to the store on every put; reads come from the store."""
+    """Writes through to the store on every put; reads come from the store. Safe to use from
+    several threads and processes at once: each put is one transaction."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
 
     def put(self, health: SourceHealth, rejections: list[Rejection] | None = None) -> None:
+        """Record `health` (insert or replace the source's row) and keep the newest
+        RECENT_REJECTIONS of `rejections`; texts too long for their columns are cut to fit.
+        Blocks on the store; its errors propagate."""
         super().put(health, rejections)
-        values = asdict(health)
-        table = SourceHealthRow
-        rtable = SourceRejectionRow
         with self.engine.begin() as connection:
-            done = connection.execute(update(table).where(table.source == health.source).values(**values))
-            if done.rowcount == 0:
-                connection.execute(insert(table).values(**values))
+            _put_health(connection, _fit(_HEALTH, asdict(health)))
             if rejections:
                 at = utc_now()
                 kept = rejections[-RECENT_REJECTIONS:]
                 connection.execute(
-                    insert(rtable),
-                    [{**asdict(r), "value": r.value[:80], "at": at} for r in kept],
+                    insert(_REJECTIONS), [_fit(_REJECTIONS, {**asdict(r), "at": at}) for r in kept]
                 )
                 # keep only the newest RECENT_REJECTIONS per source
+                rtable = _REJECTIONS.c
                 newest = (
                     select(rtable.pk)
                     .where(rtable.source == health.source)
@@ -51,26 +80,25 @@ class SqlHealthBook(HealthBook):
                     .limit(RECENT_REJECTIONS)
                 )
                 connection.execute(
-                    delete(rtable).where(rtable.source == health.source, rtable.pk.not_in(newest))
+                    delete(_REJECTIONS).where(rtable.source == health.source, rtable.pk.not_in(newest))
                 )
 
     def get(self, source: str) -> SourceHealth | None:
-        table = SourceHealthRow.__table__
         with self.engine.connect() as connection:
-            row = connection.execute(select(table).where(table.c.source == source)).mappings().first()
+            row = connection.execute(select(_HEALTH).where(_HEALTH.c.source == source)).mappings().first()
         return _health(row) if row else None
 
     def all(self) -> list[SourceHealth]:
-        table = SourceHealthRow.__table__
         with self.engine.connect() as connection:
-            rows = connection.execute(select(table).order_by(table.c.source)).mappings().all()
+            rows = connection.execute(select(_HEALTH).order_by(_HEALTH.c.source)).mappings().all()
         return [_health(row) for row in rows]
 
     def recent_rejections(self, source: str) -> list[Rejection]:
-        table = SourceRejectionRow.__table__
         with self.engine.connect() as connection:
             rows = (
-                connection.execute(select(table).where(table.c.source == source).order_by(table.c.pk))
+                connection.execute(
+                    select(_REJECTIONS).where(_REJECTIONS.c.source == source).order_by(_REJECTIONS.c.pk)
+                )
                 .mappings()
                 .all()
             )

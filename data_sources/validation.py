@@ -28,7 +28,8 @@ class Rejection:
     """Why one row was not accepted. `row` is the row's number as its adapter counts it (the
     frame's index label: a CSV's line number, a GeoJSON feature's position in the file) or, when
     the frame has no unique integer index, its position in the batch (0-based); `key` is its
-    identifier when the contract has one."""
+    identifier when the contract has one, the parts of a composite key joined by "/" (a feature
+    of layer "part" with id "P00001" is "part/P00001")."""
 
     source: str
     contract: str
@@ -56,9 +57,10 @@ class ValidationResult:
         return len({r.row for r in self.rejections})
 
 
-def _short(value: Any) -> str:
+def shorten(value: Any, limit: int = 60) -> str:
+    """A short printable form of a value for a rejection message."""
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_missing(value: Any) -> bool:
@@ -74,12 +76,48 @@ def _missing(series: pd.Series) -> pd.Series:
 
 Reason: TypeAlias = str | pd.Series
 
+KEY_SEPARATOR = "/"
+
+
+def _empty(field: Field, index: pd.Index) -> pd.Series:
+    """A column of missing values with the dtype its kind has when present, so that `.dt` and
+    arithmetic work on a column the source did not send (a cases export without closed_at)."""
+    if field.kind == "datetime":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
+    if field.kind == "float":
+        return pd.Series(np.nan, index=index, dtype="float64")
+    if field.kind == "int":
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def _dates(parsed: pd.Series) -> pd.Series:
+    """`datetime.date` values, None where missing (NaT is not a date any driver accepts)."""
+    return parsed.dt.date.astype(object).where(parsed.notna(), None)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Text as the store keeps it: stripped, NA where missing."""
+    return series.astype("string").str.strip()
+
+
+def _keys(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series | None:
+    """Each row's key as rejections show it (stripped text, parts joined by KEY_SEPARATOR), NA
+    where a part is missing or blank; None when the frame lacks a key column."""
+    if not key or any(name not in frame for name in key):
+        return None
+    parts = [_text(frame[name]).replace("", pd.NA) for name in key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.str.cat(part, sep=KEY_SEPARATOR)
+    return joined
+
 
 def _coerce(series: pd.Series, field: Field, present: pd.Series) -> tuple[pd.Series, pd.Series, Reason]:
     """Return (converted values, mask of present values that failed conversion, the reason:
     one text for all, or a text per row)."""
     if field.kind == "text":
-        as_text = series.astype("string").str.strip()
+        as_text = _text(series)
         return as_text, pd.Series(False, index=series.index), ""
     if field.kind in ("int", "float"):
         numbers = pd.to_numeric(series.where(present), errors="coerce").astype("float64")
@@ -129,7 +167,7 @@ def _coerce_time(series: pd.Series, field: Field, present: pd.Series) -> tuple[p
     if field.kind == "date":
         parsed = pd.to_datetime(series.where(present), errors="coerce", format="mixed")
         bad = present & parsed.isna()
-        return parsed.dt.date.where(~bad), bad, "not a date"
+        return _dates(parsed), bad, "not a date"
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC"), pd.Series(False, index=series.index), ""
     if pd.api.types.is_datetime64_dtype(series.dtype):
@@ -150,15 +188,16 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
 
     Returns the good rows with the contract's columns in order, converted to their kinds
     (times as UTC), and one Rejection per failed check. Columns the contract does not know
-    are dropped; a missing optional column is added empty. A rejection's `row` is the frame's
-    index label when the index is unique and integer (adapters set it to their record numbers),
-    else the row's position."""
+    are dropped; a missing optional column is added empty, with its kind's dtype. Keys are
+    compared as stored (stripped), so "C-1" and "C-1 " are duplicates. A rejection's `row` is
+    the frame's index label when the index is unique and integer (adapters set it to their record
+    numbers), else the row's position."""
     labels = frame.index
     numbered = pd.api.types.is_integer_dtype(labels.dtype) and labels.is_unique
     rows = labels.to_numpy() if numbered else np.arange(len(frame))
     frame = frame.reset_index(drop=True)
     n = len(frame)
-    keys = frame[contract.key].astype("string") if contract.key and contract.key in frame else None
+    keys = _keys(frame, contract.key)
     rejections: list[Rejection] = []
     bad_rows = np.zeros(n, dtype=bool)
     out: dict[str, pd.Series] = {}
@@ -167,7 +206,7 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
         nonlocal bad_rows
         for i in np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False)):
             key = None if keys is None or pd.isna(keys.iat[i]) else str(keys.iat[i])
-            value = "<missing>" if values is None or _is_missing(values.iat[i]) else _short(values.iat[i])
+            value = "<missing>" if values is None or _is_missing(values.iat[i]) else shorten(values.iat[i])
             why = reason if isinstance(reason, str) else str(reason.iat[i])
             rejections.append(Rejection(source, contract.name, int(rows[i]), key, field, value, why))
         bad_rows |= mask.to_numpy(dtype=bool, na_value=False)
@@ -176,7 +215,7 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
         if field.name not in frame:
             if field.required:
                 reject(pd.Series(True, index=frame.index), field.name, "required column is missing", None)
-            out[field.name] = pd.Series([None] * n, index=frame.index, dtype=object)
+            out[field.name] = _empty(field, frame.index)
             continue
         raw = frame[field.name]
         missing = _missing(raw)
@@ -216,8 +255,10 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
         )
 
     if keys is not None:
-        duplicate = keys.duplicated(keep="first") & keys.notna()
-        reject(duplicate, contract.key or "", "duplicate key in this batch", keys)
+        # compared as converted (stripped text, whole numbers), as the store's unique constraint sees them
+        stored = pd.DataFrame({name: out[name] for name in contract.key}, index=frame.index)
+        duplicate = stored.duplicated(keep="first") & stored.notna().all(axis=1)
+        reject(duplicate, KEY_SEPARATOR.join(contract.key), "duplicate key in this batch", keys)
 
     good = pd.DataFrame(out, index=frame.index)[~bad_rows].reset_index(drop=True)
     return ValidationResult(good=good, rejections=rejections)
@@ -225,11 +266,13 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
 
 def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """The contract's columns in order with their kinds' dtypes, for rows already known to
-    fit (a VALIDATED source): no per-row checks, so it costs milliseconds, not seconds."""
+    fit (a VALIDATED source): no per-row checks, so it costs milliseconds, not seconds. The
+    same dtypes as `validate` gives: a missing column is empty with its kind's dtype, dates are
+    `datetime.date` (SQLite returns them as text, PostgreSQL as dates)."""
     out: dict[str, pd.Series] = {}
     for field in contract.fields:
         if field.name not in frame:
-            out[field.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            out[field.name] = _empty(field, frame.index)
             continue
         values = frame[field.name]
         if field.kind == "float":
@@ -238,6 +281,8 @@ def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
             values = pd.to_numeric(values, errors="coerce").astype("Int64")
         elif field.kind == "datetime" and not isinstance(values.dtype, pd.DatetimeTZDtype):
             values = pd.to_datetime(values, utc=True, format="ISO8601")
+        elif field.kind == "date":
+            values = _dates(pd.to_datetime(values, format="mixed"))
         elif field.kind in ("json", "geometry"):
             values = values.map(_parse_json).map(lambda v: None if v is _INVALID else v)
         out[field.name] = values

@@ -21,11 +21,16 @@ def build_alerts(
     spec: ParkSpec, readings: pd.DataFrame, sensors: pd.DataFrame, now: datetime, rng: np.random.Generator
 ) -> pd.DataFrame:
     """One alert per incident (readings at or above the warning threshold), severity critical
-    when the peak reached the critical threshold, acknowledged, assigned to the sensor's
+    when its worst reading reached the critical threshold, acknowledged, assigned to the sensor's
     department, escalated when critical, resolved after the readings fell back and closed.
 
-    Columns: the alerts contract, plus quantity, peak and threshold. Times are UTC; a stage
-    later than `now` is left empty and the state is the last stage reached."""
+    Columns: the alerts contract; `value` is the worst reading of the incident and `threshold`
+    the warning threshold it crossed. Times are UTC; a stage later than `now` is left empty and
+    the state is the last stage reached.
+
+    Ids (AL-YYYYMMDD-NNNN, the park-local day raised and a serial within it) are issued at
+    generation time; the store may move a demo park's times forward by whole days without
+    re-dating them, so an id's date is not necessarily the day its `raised_at` falls on."""
     now64 = pd.Timestamp(now).tz_convert("UTC").tz_localize(None).to_datetime64().astype("datetime64[us]")
     owners = dict(zip(sensors["id"], sensors["department"], strict=True))
     limits = {
@@ -42,14 +47,14 @@ def build_alerts(
         for first, last in _incidents(values >= t["warning"]):
             if at[last] > now64 - _SETTLED_MIN * _MIN:
                 continue
-            peak = float(values[first : last + 1].max())
+            worst = float(values[first : last + 1].max())
             rows.append(
-                (sid, qty, at[first], at[last], peak, t["warning"], peak >= t["critical"], owners[sid])
+                (sid, qty, at[first], at[last], worst, t["warning"], worst >= t["critical"], owners[sid])
             )
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ALERTS.columns})
     frame = pd.DataFrame(
-        rows, columns=["sensor_id", "quantity", "start", "end", "peak", "threshold", "critical", "owner"]
+        rows, columns=["sensor_id", "quantity", "start", "end", "value", "threshold", "critical", "owner"]
     )
     frame = frame.sort_values(["start", "sensor_id"], ignore_index=True)
     n = len(frame)
@@ -81,22 +86,22 @@ def build_alerts(
     local = pd.DatetimeIndex(raised) + pd.Timedelta(hours=spec.utc_offset_h)
     day = local.strftime("%Y%m%d")
     seq = pd.Series(day).groupby(day).cumcount().to_numpy() + 1
-    out = pd.DataFrame(
+    width = max(4, len(str(int(seq.max()))))  # more than 9,999 alerts a day widen the serial
+    return pd.DataFrame(
         {
-            "id": [f"AL-{d}-{s:04d}" for d, s in zip(day, seq, strict=True)],
+            "id": [f"AL-{d}-{s:0{width}d}" for d, s in zip(day, seq, strict=True)],
             "rule": "threshold:" + frame["quantity"],
             "sensor_id": frame["sensor_id"],
+            "quantity": frame["quantity"],
+            "value": frame["value"].astype("float64"),
+            "threshold": frame["threshold"].astype("float64"),
             "severity": np.where(critical, "critical", "warning"),
             "state": state,
             **{k: pd.Series(v).dt.tz_localize("UTC") for k, v in stages.items()},
             "owner": frame["owner"],
             "case_id": None,
-            "quantity": frame["quantity"],
-            "peak": frame["peak"],
-            "threshold": frame["threshold"],
         }
     )
-    return out
 
 
 def _incidents(over: np.ndarray) -> list[tuple[int, int]]:
@@ -111,4 +116,5 @@ def _incidents(over: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _dtype(column: str) -> str:
-    return "datetime64[us, UTC]" if column.endswith("_at") else "str"
+    kind = ALERTS.field(column).kind
+    return {"datetime": "datetime64[us, UTC]", "float": "float64"}.get(kind, "str")

@@ -82,17 +82,47 @@ _TRADE_WORDS = (
 )
 _DEFAULT_WORDS = (("科技", "Technology"), ("技术开发", "Technology Development"))
 _REGIONS = ((("石家庄", "Shijiazhuang"), 0.65), (("河北", "Hebei"), 0.25), (("", ""), 0.10))
-# R&D intensity (share of revenue) by chain: pharma and electronics invest most.
+# R&D intensity (share of revenue) by chain: pharma and electronics invest most. Every firm's
+# yearly intensity stays within _RD_BOUNDS.
 _RD_INTENSITY = {
-    "biomedicine": (0.04, 0.14),
-    "electronic_information": (0.04, 0.12),
-    "new_materials": (0.02, 0.07),
-    "intelligent_manufacturing": (0.02, 0.08),
-    None: (0.0, 0.025),
+    "biomedicine": (0.035, 0.075),
+    "electronic_information": (0.03, 0.07),
+    "new_materials": (0.015, 0.045),
+    "intelligent_manufacturing": (0.02, 0.05),
+    None: (0.01, 0.02),
 }
+_RD_BOUNDS = (0.01, 0.08)
+_TAX_BOUNDS = (0.02, 0.10)  # taxes paid as a share of revenue (3–8 % for most firms)
+_PATENTS_PER_RD = 1 / 150.0  # about one grant per 1.5 million yuan of R&D
 _SERVICE_PREFIXES = ("51", "64", "65", "70", "72", "73", "75", "84")
-_REVENUE_MEDIAN = 2500.0  # 10,000 yuan; sizes are lognormal with a heavy tail
-_REVENUE_SIGMA = 1.5
+# Firm sizes are lognormal (revenue of the last complete year, 10,000 yuan) with a heavy tail,
+# scaled by chain (pharmaceuticals lead a national biological-industry base) and bent smoothly
+# below the largest revenue a firm of its kind reaches in a ~21 km² core. Employees follow
+# from revenue per head (10,000 yuan, lognormal around the kind's median), never above the
+# kind's largest workforce. First match of class prefix wins; the last row is the default.
+_REVENUE_MEDIAN = 2500.0
+_REVENUE_SIGMA = 1.45
+_CHAIN_SCALE = {"biomedicine": 1.4, None: 0.6}
+# Each chain has a chain leader (链主企业): an established firm (at least this many years old;
+# in biomedicine a drug maker) at this fraction of its kind's largest revenue.
+_LEADER_MIN_AGE = 8.0
+_LEADER_SIZE = (0.55, 0.8)
+_LEADER_CLASS = {"biomedicine": "27"}
+_REVENUE_PER_HEAD_SIGMA = 0.35
+_CAP_SHARPNESS = 3.0
+# fmt: off
+_SCALE = (  # (class prefixes, revenue per head, largest revenue, largest workforce)
+    (("27",),                     130.0, 900_000.0, 7_500),  # pharmaceutical manufacturing
+    (("51",),                     450.0, 250_000.0,   800),  # wholesale trade
+    (("70",),                     280.0, 250_000.0, 1_200),  # real estate
+    (("54", "59", "7224"),         90.0, 150_000.0, 2_500),  # transport, storage, supply chain
+    (("64", "65"),                 60.0, 150_000.0, 3_000),  # software and IT services
+    (("72", "73", "75", "84"),     55.0,  60_000.0, 1_500),  # business, research, health services
+    (("47", "48"),                 90.0, 200_000.0, 3_000),  # construction
+    (("13", "14"),                150.0, 300_000.0, 3_500),  # food
+    ((),                          125.0, 350_000.0, 4_000),  # other manufacturing
+)
+# fmt: on
 _FOUNDED_FROM = date(1992, 1, 1)
 
 
@@ -198,17 +228,25 @@ def _figures(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Yearly figures from the later of the founding year and `spec.figures_first_year` to the
-    last complete year, sizes heavy-tailed, growth per firm with yearly noise."""
+    last complete year, sizes heavy-tailed but bounded, growth per firm with yearly noise."""
     last_year = today.year - 1
     years = np.arange(spec.figures_first_year, last_year + 1)
     n = len(ent)
-    size = rng.lognormal(np.log(_REVENUE_MEDIAN), _REVENUE_SIGMA, n) * np.where(weak, 0.08, 1.0)
+    kind = np.array([_scale_row(c) for c in ent["industry_code"]])
+    per_head, revenue_cap, workforce_cap = (np.array([_SCALE[k][i] for k in kind]) for i in (1, 2, 3))
+    chain = [c if isinstance(c, str) else None for c in ent["chain"]]
+    scale = np.array([_CHAIN_SCALE.get(c, 1.0) for c in chain])
+    size = rng.lognormal(np.log(_REVENUE_MEDIAN), _REVENUE_SIGMA, n) * scale * np.where(weak, 0.08, 1.0)
     size *= np.clip(age_years / 8, 0.2, 1.5)  # young firms are still small
+    size = size / (1 + (size / revenue_cap) ** _CAP_SHARPNESS) ** (1 / _CAP_SHARPNESS)
+    revenue_per_employee = per_head * rng.lognormal(0.0, _REVENUE_PER_HEAD_SIGMA, n)
+    for leader in _chain_leaders(ent, weak, age_years, size):
+        size[leader] = max(size[leader], revenue_cap[leader] * rng.uniform(*_LEADER_SIZE))
+        revenue_per_employee[leader] = per_head[leader]  # many sites and lines: the kind's median
     growth = rng.normal(0.08, 0.08, n)
-    rd_lo_hi = np.array([_RD_INTENSITY[c if isinstance(c, str) else None] for c in ent["chain"]])
+    rd_lo_hi = np.array([_RD_INTENSITY[c] for c in chain])
     rd_share = rng.uniform(rd_lo_hi[:, 0], rd_lo_hi[:, 1])
     tax_rate = rng.uniform(0.03, 0.08, n)
-    revenue_per_employee = rng.lognormal(np.log(45.0), 0.4, n)  # 10,000 yuan a head
     founded_year = np.array([d.year for d in ent["founded_on"]])
     k_years = len(years)
     noise = rng.normal(0, 0.12, (n, k_years))
@@ -220,16 +258,34 @@ def _figures(
     exists = founded_year[:, None] <= years[None, :]
     i, j = np.nonzero(exists)
     rev = revenue[i, j]
-    rd = rev * rd_share[i] * np.exp(rng.normal(0, 0.15, len(i)))
-    frame = pd.DataFrame(
+    m = len(i)
+    rd = rev * np.clip(rd_share[i] * np.exp(rng.normal(0, 0.15, m)), *_RD_BOUNDS)
+    tax = rev * np.clip(tax_rate[i] * np.exp(rng.normal(0, 0.2, m)), *_TAX_BOUNDS)
+    employees = np.clip(np.round(rev / revenue_per_employee[i]), 3, workforce_cap[i])
+    return pd.DataFrame(
         {
             "enterprise_id": ent["id"].to_numpy()[i],
             "year": years[j],
             "revenue": np.round(rev, 1),
-            "tax": np.round(rev * tax_rate[i] * np.exp(rng.normal(0, 0.2, len(i))), 1),
-            "employees": np.maximum(3, np.round(rev / revenue_per_employee[i])).astype("int64"),
+            "tax": np.round(tax, 1),
+            "employees": employees.astype("int64"),
             "rd_spending": np.round(rd, 1),
-            "patents": rng.poisson(rd / 150.0).astype("int64"),  # about one grant per 1.5 million yuan of R&D
+            "patents": rng.poisson(rd * _PATENTS_PER_RD).astype("int64"),
         }
     )
-    return frame
+
+
+def _chain_leaders(ent: pd.DataFrame, weak: np.ndarray, age_years: np.ndarray, size: np.ndarray) -> list[int]:
+    """Row of each chain's leader: its largest established firm (of the leader class, if any)."""
+    leaders = []
+    for chain in sorted(ent["chain"].dropna().unique()):
+        ok = (ent["chain"] == chain).to_numpy() & ~weak & (age_years >= _LEADER_MIN_AGE)
+        ok &= ent["industry_code"].str.startswith(_LEADER_CLASS.get(chain, "")).to_numpy()
+        if ok.any():
+            leaders.append(int(np.flatnonzero(ok)[np.argmax(size[ok])]))
+    return leaders
+
+
+def _scale_row(code: str) -> int:
+    """Index of the _SCALE row for a GB/T 4754 class (the last row when no prefix matches)."""
+    return next(k for k, (prefixes, *_) in enumerate(_SCALE) if not prefixes or code.startswith(prefixes))

@@ -25,6 +25,7 @@ PART_CLASSES = {
 STATUS_SHARES = {"normal": 0.955, "damaged": 0.025, "occupied": 0.008, "abandoned": 0.008, "missing": 0.004}
 _MAJOR = ("trunk", "main", "secondary")
 _LINE_LENGTH_M = (60.0, 400.0)
+_SIDE_PROBE_M = 1.0
 
 
 @functools.cache
@@ -93,7 +94,8 @@ def _place_lines(
     sub: pd.Series, n: int, net: StreetNet, grid: Grid, rng: np.random.Generator
 ) -> pd.DataFrame:
     """Guardrails, green belts and cables run along a stretch of one street side; central
-    medians along the centre of main roads. Both ends stay inside the park."""
+    medians along the centre of main roads, where the park lies on both sides. Both ends stay
+    inside the park (its rows and columns of cells are unbroken, so the whole line does)."""
     seg = net.segments
     rank = net.streets["rank"].to_numpy()[seg["street"].to_numpy()]
     pool = np.flatnonzero(np.isin(rank, _MAJOR)) if sub["placement"] == "median" else np.arange(len(seg))
@@ -116,12 +118,23 @@ def _place_lines(
         cells = grid.cells.locate(np.array([ends[0], ends[2]]), np.array([ends[1], ends[3]]))
         if (cells < 0).any():
             continue  # the outer side of a boundary street: draw again
+        if sub["placement"] == "median" and not _both_sides_inside(grid, s["orient"], ends):
+            continue  # the centre line of a boundary street is the boundary itself: draw again
         mid = grid.cells.locate(np.array([(ends[0] + ends[2]) / 2]), np.array([(ends[1] + ends[3]) / 2]))[0]
         rows.append((*ends, grid.unit_ids[mid if mid >= 0 else cells[0]]))
     arr = pd.DataFrame(rows, columns=["u0", "v0", "u1", "v1", "grid_cell"])
     arr.insert(0, "geometry", "line")
     arr.insert(0, "subclass", sub["code"])
     return arr
+
+
+def _both_sides_inside(grid: Grid, orient: str, ends: tuple[float, float, float, float]) -> bool:
+    """Whether both ends of a centre line have the park on either side (a metre across)."""
+    du, dv = (_SIDE_PROBE_M, 0.0) if orient == "ns" else (0.0, _SIDE_PROBE_M)
+    u = np.array([ends[0], ends[2]])
+    v = np.array([ends[1], ends[3]])
+    found = grid.cells.locate(np.concatenate([u - du, u + du]), np.concatenate([v - dv, v + dv]))
+    return bool((found >= 0).all())
 
 
 def _major_crossings(net: StreetNet) -> np.ndarray:

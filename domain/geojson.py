@@ -43,7 +43,8 @@ def _check_ring(ring: list, path: str) -> str | None:
     return None
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """How a parsed JSON value reads in a message: 'a number', 'an array', 'null'…"""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -64,7 +65,7 @@ def bbox_problem(bbox: Any) -> str | None:
     """Return why `bbox` is not a valid bounding box (RFC 7946 §5: 2×n numbers, all the
     south-west values then all the north-east ones), or None when it is. Never raises."""
     if not isinstance(bbox, list | tuple):
-        return f"bbox must be an array of numbers, not {_json_type(bbox)}"
+        return f"bbox must be an array of numbers, not {json_type(bbox)}"
     if len(bbox) not in (4, 6):
         return f"bbox must have 4 (2D) or 6 (3D) numbers, not {len(bbox)}"
     if not all(isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in bbox):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import yaml
 
 Measure = Literal["count", "share", "mean", "distinct"]
 _CONDITIONS = {"in", "not_in", "le_field", "before_now"}
+MEASURES = ("count", "share", "mean", "distinct")
+FORMATS = ("integer", "percent", "decimal1")
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,34 @@ def parse_specs(data: Any) -> list[KpiSpec]:
             unknown = set(condition) - _CONDITIONS
             if unknown:
                 raise KpiSpecError(f"kpi {name}: condition on {key}: unknown {', '.join(sorted(unknown))}")
+        if spec.measure not in MEASURES:
+            raise KpiSpecError(f"kpi {name}: measure: {spec.measure!r} is not one of {', '.join(MEASURES)}")
+        if spec.format not in FORMATS:
+            raise KpiSpecError(f"kpi {name}: format: {spec.format!r} is not one of {', '.join(FORMATS)}")
+        if spec.better not in ("up", "down"):
+            raise KpiSpecError(f"kpi {name}: better: {spec.better!r} is not up or down")
+        if (
+            spec.window is not None
+            and sum(bool(x) for x in (spec.window.today, spec.window.days, spec.window.minutes)) != 1
+        ):
+            raise KpiSpecError(f"kpi {name}: window: give exactly one of today, days, minutes")
         if spec.measure in ("mean", "distinct") and not spec.field:
             raise KpiSpecError(f"kpi {name}: measure {spec.measure} needs 'field'")
         specs.append(spec)
     return specs
 
 
-def load_specs(path: Path) -> list[KpiSpec]:
-    return parse_specs(yaml.safe_load(path.read_text(encoding="utf-8")))
+def check_specs(specs: list[KpiSpec], columns: dict[str, list[str]]) -> None:
+    """Check that every spec names a known contract and its fields (`columns`: contract →
+    field names); raise KpiSpecError naming the KPI and the key."""
+    for spec in specs:
+        if spec.contract not in columns:
+            raise KpiSpecError(f"kpi {spec.id}: contract: unknown {spec.contract!r}")
+        named = [spec.field, spec.window.field if spec.window else None, *spec.where, *spec.of]
+        named += [c["le_field"] for c in (*spec.where.values(), *spec.of.values()) if "le_field" in c]
+        unknown = sorted({n for n in named if n and n not in columns[spec.contract]})
+        if unknown:
+            raise KpiSpecError(f"kpi {spec.id}: {spec.contract} has no field {', '.join(unknown)}")
 
 
 def _mask(frame: pd.DataFrame, conditions: dict[str, dict[str, Any]], now: datetime) -> pd.Series:

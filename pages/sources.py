@@ -1,6 +1,6 @@
 """Sources (数据源): every configured source with its health, what each contract's latest
-batch delivered, and the latest rejected rows with their reasons, so a person can see what a
-source sends wrong."""
+batch delivered, and the newest rejected rows with their reasons, so a person can see what a
+source sends wrong; a source can be checked now."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from components.timefmt import format_time
 from locales import normalise, t
 from services.context import get_services
 
@@ -27,106 +28,92 @@ NOTICE = "sources-notice"
 TICK = "sources-tick"
 REFRESH_MS = 30_000
 SHOWN_REJECTIONS = 12  # the newest; the page fits one screen
-NUMERIC = {"accepted", "rejected", "row"}
 STATUS_COLOUR = {"ok": "success", "degraded": "warning", "down": "danger", "unknown": "secondary"}
+NUMERIC = {"accepted", "rejected", "row", "failures"}
 SOURCE_COLUMNS = ("name", "adapter", "status", "last_success", "accepted", "rejected", "last_error", "action")
-BATCH_COLUMNS = ("source", "contract", "accepted", "rejected")
+BATCH_COLUMNS = ("source", "contract", "accepted", "rejected", "failures", "status")
 REJECTION_COLUMNS = ("source", "contract", "row", "key", "field", "value", "reason")
 
 
-def _time(value, zone) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
-
-
-def _table(columns: tuple[str, ...], prefix: str, rows: list, lang: str) -> dbc.Table:
-    head = html.Thead(
+def _table(columns: tuple[str, ...], prefix: str, rows: list[tuple], lang: str) -> dbc.Table:
+    head = html.Tr(
+        [html.Th(t(f"{prefix}.{c}", lang), className="text-end" if c in NUMERIC else None) for c in columns]
+    )
+    body = [
         html.Tr(
             [
-                html.Th(t(f"{prefix}.{c}", lang), className="text-end" if c in NUMERIC else None)
-                for c in columns
+                html.Td(v, className="text-end" if c in NUMERIC else None)
+                for c, v in zip(columns, row, strict=True)
             ]
         )
-    )
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, className="os-table")
+        for row in rows
+    ]
+    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, className="os-table")
 
 
 def _section(title: str, body) -> html.Section:
     return html.Section([html.Header(html.H2(title), className="os-panel-head"), body], className="os-panel")
 
 
+def _badge(status: str, lang: str) -> dbc.Badge:
+    return dbc.Badge(t(f"status.{status}", lang), color=STATUS_COLOUR[status])
+
+
 def make_body(lang: str) -> list:
     services = get_services()
     zone = services.settings.zone
     manager = services.sources
-    healths = manager.health()
-    source_rows, batch_rows, rejection_rows = [], [], []
-    for h in healths:
-        source_rows.append(
-            html.Tr(
-                [
-                    html.Td(
-                        [
-                            html.Div(manager.title(h.source, lang), className="fw-semibold"),
-                            html.Small(h.source, className="text-body-secondary"),
-                        ]
-                    ),
-                    html.Td(h.adapter),
-                    html.Td(dbc.Badge(t(f"status.{h.status}", lang), color=STATUS_COLOUR[h.status])),
-                    html.Td(_time(h.last_success, zone)),
-                    html.Td(f"{h.rows_accepted:,}", className="text-end"),
-                    html.Td(f"{h.rows_rejected:,}", className="text-end"),
-                    html.Td(h.last_error or "—", className="os-error-cell"),
-                    html.Td(
-                        dbc.Button(
-                            [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
-                            id={"type": CHECK, "source": h.source},
-                            size="sm",
-                            color="secondary",
-                            outline=True,
-                        )
-                    ),
-                ]
-            )
+    sources, batches, rejections = [], [], []
+    for h in manager.health():
+        title = manager.title(h.source, lang)
+        name = [
+            html.Div(title, className="fw-semibold"),
+            html.Small(h.source, className="text-body-secondary"),
+        ]
+        button = dbc.Button(
+            [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
+            id={"type": CHECK, "source": h.source},
+            size="sm",
+            color="secondary",
+            outline=True,
         )
-        for contract, accepted, rejected in h.batches:
-            batch_rows.append(
-                html.Tr(
-                    [
-                        html.Td(manager.title(h.source, lang)),
-                        html.Td(t(f"contract.{contract}", lang)),
-                        html.Td(f"{accepted:,}", className="text-end"),
-                        html.Td(f"{rejected:,}", className="text-end"),
-                    ]
+        error = html.Span(h.last_error or "—", className="os-error-cell")
+        sources.append(
+            (name, h.adapter, _badge(h.status, lang), format_time(h.last_success, zone), f"{h.rows_accepted:,}",
+             f"{h.rows_rejected:,}", error, button)
+        )  # fmt: skip
+        for contract, accepted, rejected, failures, down in h.batches:
+            state = "down" if down else "degraded" if failures or rejected else "ok"
+            batches.append(
+                (
+                    title,
+                    t(f"contract.{contract}", lang),
+                    f"{accepted:,}",
+                    f"{rejected:,}",
+                    failures,
+                    _badge(state, lang),
                 )
             )
-        for r in manager.book.recent_rejections(h.source):
-            values = (
-                r.source,
-                t(f"contract.{r.contract}", lang),
-                r.row,
-                r.key or "—",
-                r.field,
-                r.value,
-                r.reason,
-            )
-            rejection_rows.append(
-                html.Tr(
-                    [
-                        html.Td(v, className="text-end" if c in NUMERIC else None)
-                        for c, v in zip(REJECTION_COLUMNS, values, strict=True)
-                    ]
-                )
-            )
-    shown = rejection_rows[-SHOWN_REJECTIONS:]
-    rejections = (
-        _table(REJECTION_COLUMNS, "sources.rej", shown, lang)
-        if shown
+        # each source's rejections come oldest first; its latest read orders it among the others
+        attempt = h.last_attempt.timestamp() if h.last_attempt else 0.0
+        rejections += [(attempt, i, title, r) for i, r in enumerate(manager.recent_rejections(h.source))]
+    newest = [
+        (title, r)
+        for _, _, title, r in sorted(rejections, key=lambda item: item[:2])[-SHOWN_REJECTIONS:][::-1]
+    ]
+    rows = [
+        (title, t(f"contract.{r.contract}", lang), r.row, r.key or "—", r.field, r.value, r.reason)
+        for title, r in newest
+    ]
+    rejected = (
+        _table(REJECTION_COLUMNS, "sources.rej", rows, lang)
+        if rows
         else html.P(t("sources.no_rejections", lang), className="text-body-secondary mb-0")
     )
     return [
-        _section(t("sources.title", lang), _table(SOURCE_COLUMNS, "sources.col", source_rows, lang)),
-        _section(t("sources.batches", lang), _table(BATCH_COLUMNS, "sources.batch", batch_rows, lang)),
-        _section(t("sources.rejections", lang, shown=len(shown), total=len(rejection_rows)), rejections),
+        _section(t("sources.title", lang), _table(SOURCE_COLUMNS, "sources.col", sources, lang)),
+        _section(t("sources.batches", lang), _table(BATCH_COLUMNS, "sources.batch", batches, lang)),
+        _section(t("sources.rejections", lang, shown=len(rows), total=len(rejections)), rejected),
     ]
 
 
@@ -134,7 +121,8 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     lang = normalise(lang)
     return html.Div(
         [
-            html.Div(make_body(lang), id=BODY, className="os-page-body"),
+            html.Div(id=NOTICE, className="os-notice"),
+            html.Div(make_body(lang), id=BODY, className="os-page-body os-scroll"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
         ],
         className="os-page os-sources",
@@ -158,28 +146,27 @@ def update_body(_tick: int, lang: str):
     State("shell-lang", "value"),
     prevent_initial_call=True,
 )
-def on_check(_clicks: list, lang: str):
+def on_check(clicks: list, lang: str):
     """Read a source now. The source comes from the clicked button's id, which a browser can
     forge: a name that is not configured gets a message, never an error."""
     lang = normalise(lang)
     clicked = ctx.triggered_id
-    if not isinstance(clicked, dict) or not any(_clicks or []):
+    if not isinstance(clicked, dict) or not any(clicks or []):
         return no_update, no_update
     name = str(clicked.get("source", ""))
+    services = get_services()
     try:
-        health = get_services().sources.check(name)
+        health = services.snapshots.check(name)
     except KeyError:
         return no_update, dbc.Alert(
             t("sources.unknown_source", lang, name=name[:64]), color="warning", dismissable=True
         )
+    message = t(
+        "sources.checked",
+        lang,
+        name=services.sources.title(name, lang),
+        status=t(f"status.{health.status}", lang),
+    )
     return make_body(lang), dbc.Alert(
-        t(
-            "sources.checked",
-            lang,
-            name=get_services().sources.title(name, lang),
-            status=t(f"status.{health.status}", lang),
-        ),
-        color=STATUS_COLOUR[health.status],
-        dismissable=True,
-        duration=6000,
+        message, color=STATUS_COLOUR[health.status], dismissable=True, duration=6000
     )

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import Engine
 
 from config.settings import Settings
 from services.sources import SourceManager
+
+if TYPE_CHECKING:
+    from services.data import SnapshotCache
 
 KEY = "onescreen"
 
@@ -19,6 +23,7 @@ class Services:
     settings: Settings
     engine: Engine
     sources: SourceManager
+    snapshots: SnapshotCache
 
 
 def get_services() -> Services:

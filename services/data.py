@@ -1,78 +1,147 @@
-"""Contract snapshots for panels, kept per process for `cache_timeout_s` so a screen full of
-panels reads each contract once.
+"""Contract snapshots for panels, kept per app for `cache_timeout_s` so a screen full of panels
+reads each contract once.
 
 Stale-while-revalidate: an expired entry is served at once while one background thread reads
 it again, so after the first read no request waits on a large read, and an expiry under load
-never stampedes (FIELD_NOTES.md). Every snapshot carries the time it was fetched, which panels
-show. Readings are high-volume: panels see the last day of them (RECENT) unless they ask for a
-longer window; every other contract is read whole."""
+never stampedes (FIELD_NOTES.md). Every snapshot carries the time it was fetched and whether
+its source is down. Readings are high-volume: panels see the last day of them (RECENT) unless
+they ask for a longer window; every other contract is read whole.
+
+Thread-safe: one lock per entry serialises its reads; the table of entries has its own lock,
+never held during I/O."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 
+from data_sources.base import INCREMENTAL
+from data_sources.health import SourceHealth
 from data_sources.monitor import Snapshot
 from services.context import get_services
+from services.sources import SourceManager
 
 log = logging.getLogger(__name__)
 
 RECENT = {"readings": timedelta(days=1)}
+# The time field a window applies to, when the source cannot filter by time itself.
+WINDOW_FIELD = {"readings": "at", "cases": "reported_at", "case_events": "at", "alerts": "raised_at"}
+CHECK_INTERVAL_S = 10  # a "check now" more often than this answers from the last check
 
-Key = tuple[int, str, timedelta | None]
-_lock = threading.Lock()
-_entries: dict[Key, tuple[float, Snapshot]] = {}
-_refreshing: set[Key] = set()
+Key = tuple[str, timedelta | None]
 
 
-def _read(contract: str, window: timedelta | None) -> Snapshot:
-    since = datetime.now(UTC) - window if window else None
-    return get_services().sources.read(contract, since)
+@dataclass
+class _Entry:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    snapshot: Snapshot | None = None
+    expires: float = 0.0
+    refreshing: bool = False
+
+
+class SnapshotCache:
+    """Snapshots of one app's sources (one per app: apps in one process never share)."""
+
+    def __init__(self, sources: SourceManager, ttl_s: int) -> None:
+        self.sources = sources
+        self.ttl_s = ttl_s
+        self._entries: dict[Key, _Entry] = {}
+        self._table = threading.Lock()
+        self._checked: dict[str, float] = {}
+
+    def _entry(self, key: Key) -> _Entry:
+        with self._table:
+            return self._entries.setdefault(key, _Entry())
+
+    def _read(self, contract: str, window: timedelta | None) -> Snapshot:
+        since = datetime.now(UTC) - window if window else None
+        snap = self.sources.read(contract, since)
+        name = self.sources.source_of(contract)
+        incremental = name is not None and INCREMENTAL in self.sources.monitors[name].source.capabilities
+        if since is not None and not incremental and contract in WINDOW_FIELD:
+            frame = snap.frame
+            snap = replace(snap, frame=frame[frame[WINDOW_FIELD[contract]] > since].reset_index(drop=True))
+        return snap
+
+    def get(self, contract: str, window: timedelta | None = None) -> Snapshot:
+        """The contract's snapshot. Never raises for a source that is down (the snapshot is
+        marked stale); raises SourceMisconfigured when no source serves `contract`."""
+        window = window or RECENT.get(contract)
+        entry = self._entry((contract, window))
+        snap = entry.snapshot
+        if snap is not None:
+            if entry.expires <= time.monotonic():
+                self._refresh_in_background(entry, contract, window)
+            return snap
+        with entry.lock:  # the first read: one reader, the others wait for its result
+            if entry.snapshot is None:
+                self._store(entry, self._read(contract, window))
+            assert entry.snapshot is not None
+            return entry.snapshot
+
+    def refresh(self, contract: str, window: timedelta | None = None) -> Snapshot:
+        """Read the contract now (waiting for a read already under way)."""
+        window = window or RECENT.get(contract)
+        entry = self._entry((contract, window))
+        with entry.lock:
+            self._store(entry, self._read(contract, window))
+            assert entry.snapshot is not None
+            return entry.snapshot
+
+    def _store(self, entry: _Entry, snap: Snapshot) -> None:
+        entry.snapshot = snap
+        entry.expires = time.monotonic() + self.ttl_s
+
+    def _refresh_in_background(self, entry: _Entry, contract: str, window: timedelta | None) -> None:
+        with self._table:
+            if entry.refreshing:
+                return
+            entry.refreshing = True
+
+        def run() -> None:
+            try:
+                with entry.lock:
+                    self._store(entry, self._read(contract, window))
+            except Exception:  # the old entry stays; the next request past expiry tries again
+                log.exception("refreshing %s failed", contract)
+            finally:
+                with self._table:
+                    entry.refreshing = False
+
+        threading.Thread(target=run, name=f"refresh-{contract}", daemon=True).start()
+
+    def check(self, name: str) -> SourceHealth:
+        """Read source `name` now: the contracts it serves (through this cache, so nothing is
+        held twice), or, for a source that serves no panel (an import source), each contract
+        it gives, once. At most once per CHECK_INTERVAL_S per source. Raises KeyError for a
+        name that is not configured."""
+        monitor = self.sources.monitors[name]
+        last = self._checked.get(name)
+        if last is not None and time.monotonic() - last < CHECK_INTERVAL_S:
+            return monitor.health
+        self._checked[name] = time.monotonic()
+        served = [c for c, source in self.sources.serving.items() if source == name]
+        for contract in served:
+            self.refresh(contract)
+        if not served:
+            for contract in sorted(monitor.source.contracts):
+                monitor.read(contract, datetime.now(UTC) - timedelta(days=1) if contract in RECENT else None)
+        return monitor.health
+
+    def forget(self) -> None:
+        """Drop every snapshot (after an import or a reseed)."""
+        with self._table:
+            self._entries.clear()
 
 
 def snapshot(contract: str, window: timedelta | None = None) -> Snapshot:
-    """The served contract's latest snapshot: rows of the last `window` (default RECENT's,
-    else all). Never raises for a source that is down (the snapshot is marked stale); raises
-    SourceMisconfigured when no source serves `contract`."""
-    services = get_services()
-    window = window or RECENT.get(contract)
-    key = (id(services), contract, window)
-    entry = _entries.get(key)
-    if entry is not None:
-        if entry[0] <= time.monotonic():
-            _refresh_in_background(key, contract, window)
-        return entry[1]
-    with _lock:  # the first read: one reader, the others wait for its result
-        entry = _entries.get(key)
-        if entry is None:
-            entry = (time.monotonic() + services.settings.cache_timeout_s, _read(contract, window))
-            _entries[key] = entry
-        return entry[1]
-
-
-def _refresh_in_background(key: Key, contract: str, window: timedelta | None) -> None:
-    with _lock:
-        if key in _refreshing:
-            return
-        _refreshing.add(key)
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def refresh() -> None:
-        try:
-            with app.app_context():
-                ttl = get_services().settings.cache_timeout_s
-                _entries[key] = (time.monotonic() + ttl, _read(contract, window))
-        except Exception:  # the old entry stays; the next request past expiry tries again
-            log.exception("refreshing %s failed", contract)
-        finally:
-            with _lock:
-                _refreshing.discard(key)
-
-    threading.Thread(target=refresh, name=f"refresh-{contract}", daemon=True).start()
+    """The current app's snapshot of `contract` (see SnapshotCache.get)."""
+    return get_services().snapshots.get(contract, window)
 
 
 def prefetch(app: Flask, contracts: list[str]) -> threading.Thread:
@@ -89,9 +158,3 @@ def prefetch(app: Flask, contracts: list[str]) -> threading.Thread:
     thread = threading.Thread(target=run, name="prefetch", daemon=True)
     thread.start()
     return thread
-
-
-def forget() -> None:
-    """Drop every snapshot (after an import or a reseed)."""
-    with _lock:
-        _entries.clear()

@@ -4,14 +4,17 @@ with where it came from and how fresh it is."""
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from config.settings import ROOT
-from domain.kpis import KpiSpec, daily_counts, evaluate, load_specs
+from data_sources.contracts import CONTRACTS
+from domain.kpis import KpiSpec, KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
 from services.cache import cache
 from services.context import get_services
 from services.data import snapshot
@@ -21,9 +24,20 @@ KPI_FILE = ROOT / "config" / "kpis.yaml"
 OVERVIEW_TTL_S = 5
 
 
+def load_specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
+    """Read and check the KPI file; raise KpiSpecError naming the KPI and key (at start-up)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KpiSpecError(f"{path}: {exc}") from None
+    parsed = parse_specs(data)
+    check_specs(parsed, {name: contract.columns for name, contract in CONTRACTS.items()})
+    return tuple(parsed)
+
+
 @functools.cache
 def specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
-    return tuple(load_specs(path))
+    return load_specs(path)
 
 
 def panel_contracts() -> list[str]:
@@ -49,11 +63,13 @@ def kpi_figures(now: datetime | None = None) -> list[KpiFigure]:
     now = now or datetime.now(UTC)
     figures = []
     for spec in specs():
+        source = services.sources.source_of(spec.contract)
+        if source is None:  # no source serves it: the card says so
+            figures.append(KpiFigure(spec, None, None, None, stale=False))
+            continue
         snap = snapshot(spec.contract)
         value = evaluate(spec, snap.frame, now, services.settings.zone) if not snap.frame.empty else None
-        figures.append(
-            KpiFigure(spec, value, services.sources.source_of(spec.contract), snap.fetched_at, snap.stale)
-        )
+        figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale))
     return figures
 
 
@@ -61,7 +77,7 @@ def case_trend(days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Cases reported and closed per park-local day over the last `days` days."""
     services = get_services()
     now = now or datetime.now(UTC)
-    frame = snapshot("cases").frame
+    frame = snapshot("cases").frame if services.sources.source_of("cases") else pd.DataFrame()
     zone = services.settings.zone
     if frame.empty:
         index = pd.date_range(end=pd.Timestamp(now).tz_convert(zone).normalize(), periods=days, freq="D")
@@ -77,6 +93,8 @@ def case_trend(days: int = 30, now: datetime | None = None) -> pd.DataFrame:
 def cases_by(column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
     """Cases reported in the last `days` days, counted by `column` (largest first)."""
     now = now or datetime.now(UTC)
+    if get_services().sources.source_of("cases") is None:
+        return pd.Series(dtype=int)
     frame = snapshot("cases").frame
     if frame.empty:
         return pd.Series(dtype=int)
@@ -93,6 +111,7 @@ class OverviewFigures:
 
 
 OVERVIEW_KEY = "overview-figures"
+_overview_lock = threading.Lock()
 
 
 def overview_figures() -> OverviewFigures:
@@ -102,6 +121,11 @@ def overview_figures() -> OverviewFigures:
     cached = cache.get(OVERVIEW_KEY)
     if cached is not None:
         return cached
-    figures = OverviewFigures(kpi_figures(), case_trend(30), cases_by("domain", 30), cases_by("channel", 30))
-    cache.set(OVERVIEW_KEY, figures, timeout=OVERVIEW_TTL_S)
-    return figures
+    with _overview_lock:  # one computation per process when the entry expires under load
+        cached = cache.get(OVERVIEW_KEY)
+        if cached is None:
+            cached = OverviewFigures(
+                kpi_figures(), case_trend(30), cases_by("domain", 30), cases_by("channel", 30)
+            )
+            cache.set(OVERVIEW_KEY, cached, timeout=OVERVIEW_TTL_S)
+        return cached

@@ -1,5 +1,6 @@
 """The configured sources (config/sources.yaml), each behind a monitor, and which one serves
-each contract. Built once in create_app(); nothing connects until the first read."""
+each contract. Built once in create_app(); no source connects until its first read (building
+the monitors only registers them in the health book)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from data_sources.errors import SourceMisconfigured
 from data_sources.health import HealthBook, SourceHealth
 from data_sources.monitor import Clock, Snapshot, SourceMonitor, utc_now
 from data_sources.registry import Registry, discover
+from data_sources.validation import Rejection
 
 
 class SourceConfig(BaseModel):
@@ -96,14 +98,9 @@ class SourceManager:
             raise SourceMisconfigured(f"no configured source serves {contract!r}")
         return self.monitors[name].read(contract, since)
 
-    def check(self, name: str) -> SourceHealth:
-        """Read source `name` now: the contracts it serves, or every contract it can give when
-        it serves none (an import source). Raises KeyError for a name that is not configured."""
-        monitor = self.monitors[name]
-        served = [c for c, source in self.serving.items() if source == name]
-        for contract in served or sorted(monitor.source.contracts):
-            monitor.read(contract)
-        return monitor.health
+    def recent_rejections(self, name: str) -> list[Rejection]:
+        """The newest rejected rows of source `name`, oldest first."""
+        return self.book.recent_rejections(name)
 
     def source_of(self, contract: str) -> str | None:
         return self.serving.get(contract)

@@ -6,21 +6,25 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from tqdm import tqdm
 
 from config.settings import Settings
 from data_sources.contracts import CONTRACTS
 from data_sources.validation import validate
 from store.bulk import write_frame
-from store.engine import make_engine
+from store.engine import begin_write, make_engine
 from store.migrate import upgrade
 from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta
-from store.types import UtcDateTime
+from store.types import SQLITE_TIME_FORMAT, UtcDateTime
 
 log = logging.getLogger(__name__)
+
+DEMO_PARK = "demo"  # meta "park" of a store holding the generated demo park
 
 REFERENCE_TABLES = {
     "departments": Department.__table__,
@@ -29,28 +33,75 @@ REFERENCE_TABLES = {
 }
 
 
+# Engines whose empty store prepare_store filled with the demo park in this process. The CLI
+# builds the app (and so prepares the store) before its command runs: `store init --fresh`
+# asks here so that it does not generate the park a second time.
+_SEEDED_AT_START: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def prepare_store(settings: Settings, *, seed: bool = True, now: datetime | None = None) -> Engine:
-    """Migrate the store; seed the demo park when `seed`, the profile is embedded and the
-    store holds no park yet, or move an existing demo park's clock up to today. Returns the engine."""
+    """Migrate the store; when `seed` and the profile is embedded, fill an empty store with the
+    demo park or move an existing demo park's clock up to today. A store holding anything else
+    is left as it is. Returns the engine."""
     engine = make_engine(settings.store_url)
     upgrade(engine)
     if seed and settings.profile == "embedded":
-        if not has_park(engine):
+        contents = store_contents(engine, count=False)
+        if contents.empty:
             seed_demo_park(engine, settings, now=now)
-        else:
+            _SEEDED_AT_START.add(engine)
+        elif contents.park == DEMO_PARK:
             roll_demo_forward(engine, now or datetime.now(UTC))
+        else:
+            log.info("the store holds %s, not the demo park: left as it is", contents.describe())
     return engine
 
 
-def _meta(engine: Engine) -> dict[str, str]:
+def seeded_at_start(engine: Engine) -> bool:
+    """Whether prepare_store filled this engine's store with the demo park (it was empty)."""
+    return engine in _SEEDED_AT_START
+
+
+@dataclass(frozen=True, slots=True)
+class StoreContents:
+    """What a store holds: the park its meta names (None when it names none) and the rows of
+    each contract and reference table (only whether there are any, when not counted)."""
+
+    park: str | None
+    rows: dict[str, int]
+
+    @property
+    def empty(self) -> bool:
+        return self.park is None and not any(self.rows.values())
+
+    def describe(self) -> str:
+        name = f"the {self.park} park" if self.park else "data without a park name"
+        counted = ", ".join(f"{n:,} {table}" for table, n in self.rows.items() if n)
+        return f"{name} ({counted or 'no rows'})"
+
+
+def store_contents(engine: Engine, *, count: bool = True) -> StoreContents:
+    """Read what the store holds. With `count` False each table's rows are 1 when it has any
+    and 0 otherwise, which stays cheap on tables of millions of rows."""
+    tables = {**CONTRACT_TABLES, **REFERENCE_TABLES}
     with engine.connect() as connection:
-        return dict(connection.execute(select(Meta.key, Meta.value)).all())
+        park = connection.execute(select(Meta.value).where(Meta.key == "park")).scalar_one_or_none()
+        rows = {}
+        for name, table in tables.items():
+            if count:
+                rows[name] = connection.execute(select(func.count()).select_from(table)).scalar_one()
+            else:
+                rows[name] = int(connection.execute(select(exists().select_from(table))).scalar_one())
+    return StoreContents(park=park, rows=rows)
+
+
+# SQLite's datetime() gives back the whole seconds of the stored text (SQLITE_TIME_FORMAT) and
+# drops the fraction; the fraction is copied over from where it starts in that format.
+_FRACTION_AT = len(datetime(2000, 1, 1, tzinfo=UTC).strftime(SQLITE_TIME_FORMAT.partition(".")[0])) + 1
 
 
 def _shifted(column, days: int):
-    # SQLite's datetime() drops the fraction of a second; keep the stored ".ffffff" suffix
-    # so SQLAlchemy still reads its own format.
-    return func.datetime(column, f"+{days} days").op("||")(func.substr(column, 20))
+    return func.datetime(column, f"+{days} days").op("||")(func.substr(column, _FRACTION_AT))
 
 
 def roll_demo_forward(engine: Engine, now: datetime) -> int:
@@ -60,33 +111,37 @@ def roll_demo_forward(engine: Engine, now: datetime) -> int:
     empty "today" and every sensor silent. Whole days keep the daily rhythms in place, and
     changes made since (a case dispatched) move with the rest. Only a store whose meta says
     it holds the demo park is touched, and only on SQLite (the embedded profile). Returns
-    the number of days moved."""
-    meta = _meta(engine)
-    if meta.get("park") != "demo" or engine.dialect.name != "sqlite" or "generated_at" not in meta:
+    the number of days moved.
+
+    Safe when several processes start at once: the park's generated_at is moved by a
+    compare-and-set in the same transaction as the times, which holds the write lock from
+    its first read, so the park moves once. Blocks while another process writes."""
+    if engine.dialect.name != "sqlite":
         return 0
-    generated_at = datetime.fromisoformat(meta["generated_at"])
-    days = (now - generated_at) // timedelta(days=1)
-    if days < 1:
-        return 0
-    with engine.begin() as connection:
+    with begin_write(engine) as connection:
+        meta = dict(connection.execute(select(Meta.key, Meta.value)).all())
+        if meta.get("park") != DEMO_PARK or "generated_at" not in meta:
+            return 0
+        generated_at = datetime.fromisoformat(meta["generated_at"])
+        days = (now - generated_at) // timedelta(days=1)
+        if days < 1:
+            return 0
+        moved = (generated_at + timedelta(days=days)).isoformat()
+        claimed = connection.execute(
+            update(Meta)
+            .where(Meta.key == "generated_at", Meta.value == meta["generated_at"])
+            .values(value=moved)
+        ).rowcount
+        if claimed != 1:  # another process moved it first
+            return 0
         for table in Base.metadata.sorted_tables:
             if table.name not in CONTRACT_TABLES:
                 continue
             columns = [c for c in table.c if isinstance(c.type, UtcDateTime)]
             if columns:
                 connection.execute(update(table).values({c.name: _shifted(c, days) for c in columns}))
-        moved = (generated_at + timedelta(days=days)).isoformat()
-        connection.execute(update(Meta).where(Meta.key == "generated_at").values(value=moved))
     log.info("demo park moved forward by %d days to %s", days, moved)
     return days
-
-
-def has_park(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        return (
-            connection.execute(select(func.count()).select_from(Meta).where(Meta.key == "park")).scalar_one()
-            > 0
-        )
 
 
 def seed_demo_park(
@@ -141,7 +196,7 @@ def seed_demo_park(
         connection.execute(
             insert(Meta.__table__),
             [
-                {"key": "park", "value": "demo"},
+                {"key": "park", "value": DEMO_PARK},
                 {"key": "demo_seed", "value": str(settings.demo_seed)},
                 {"key": "generated_at", "value": now.isoformat()},
             ],

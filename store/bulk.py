@@ -3,21 +3,35 @@
 Rows go through the driver's own `executemany` with values converted column by column
 (vectorised), not through SQLAlchemy's per-row bind processing: 1.8 million case events took
 over 20 s the ORM-typed way and take a few seconds this way. Times are written as the store
-keeps them (store/types.py): naive UTC text on SQLite, aware datetimes on PostgreSQL."""
+keeps them (store/types.py): naive UTC text on SQLite, aware datetimes on PostgreSQL; dates as
+ISO text on SQLite (as SQLAlchemy's Date keeps them there), `datetime.date` on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy import JSON, Connection, Date, Dialect, Table, column, insert, table
 
-from store.types import UtcDateTime
+from store.types import SQLITE_TIME_FORMAT, UtcDateTime
 
 CHUNK_ROWS = 50_000
+
+
+def _is_missing(value: Any) -> bool:
+    """A scalar that stands for "no value" in a frame: None, NA, NaT or NaN (never a list or
+    dict, which JSON columns hold)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return False
 
 
 def _column_values(series: pd.Series, column_type: Any, sqlite: bool) -> list[Any]:
@@ -29,19 +43,37 @@ def _column_values(series: pd.Series, column_type: Any, sqlite: bool) -> list[An
             )
         times = times.dt.tz_convert("UTC") if isinstance(times.dtype, pd.DatetimeTZDtype) else times
         if sqlite:
-            text = times.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-            return [None if pd.isna(v) else v for v in text]
-        return [None if pd.isna(v) else v.to_pydatetime() for v in times]
+            text = times.dt.strftime(SQLITE_TIME_FORMAT)
+            return [None if _is_missing(v) else v for v in text]
+        return [None if _is_missing(v) else v.to_pydatetime() for v in times]
+    if isinstance(column_type, Date):
+        days = pd.to_datetime(series, format="mixed")
+        if isinstance(days.dtype, pd.DatetimeTZDtype):  # a date in its own zone, not UTC's
+            days = days.dt.tz_localize(None)
+        return [None if _is_missing(v) else (v.date().isoformat() if sqlite else v.date()) for v in days]
     if isinstance(column_type, JSON):
-        return [
-            None if v is None or (isinstance(v, float) and np.isnan(v)) else json.dumps(v, ensure_ascii=False)
-            for v in series
-        ]
+        return [None if _is_missing(v) else json.dumps(v, ensure_ascii=False) for v in series]
     if pd.api.types.is_float_dtype(series.dtype):
-        return [None if np.isnan(v) else float(v) for v in series.to_numpy(dtype="float64")]
+        return [
+            None if math.isnan(v) else float(v) for v in series.to_numpy(dtype="float64", na_value=np.nan)
+        ]
     if pd.api.types.is_integer_dtype(series.dtype):
-        return [None if pd.isna(v) else int(v) for v in series]
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in series]
+        return [None if _is_missing(v) else int(v) for v in series]
+    return [None if _is_missing(v) else v for v in series]
+
+
+def insert_sql(dialect: Dialect, table_: Table, columns: list[str]) -> tuple[str, list[str] | None]:
+    """The INSERT of exactly `columns` into `table_` for `dialect`'s driver, and the order of
+    positional parameters (None when the driver takes them by name).
+
+    Compiled against a bare table clause: the real Table would add parameters for columns with
+    Python-side defaults (source_health's `batches`) and, on PostgreSQL, `RETURNING pk`."""
+    bare = table(table_.name, *(column(name) for name in columns), schema=table_.schema)
+    compiled = insert(bare).compile(dialect=dialect)
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
+    if sorted(names) != sorted(columns) or "RETURNING" in compiled.string.upper():
+        raise AssertionError(f"INSERT into {table_.name} compiled to {compiled.string!r} for {columns}")
+    return compiled.string, names if compiled.positional else None
 
 
 def write_frame(
@@ -49,17 +81,15 @@ def write_frame(
 ) -> int:
     """Insert every row of `frame` (columns named as the table's; others ignored); return the
     count. The caller owns the transaction. `progress(rows_done)` is called after each chunk.
-    Raises ValueError for a naive time column (times must be timezone-aware)."""
+    Missing values (None, NaN, NaT, NA) are written as NULL. Raises ValueError for a naive
+    time column (times must be timezone-aware)."""
     columns = [c for c in frame.columns if c in table.c and c != "pk"]
     if frame.empty or not columns:
         return 0
     sqlite = connection.dialect.name == "sqlite"
     values = [_column_values(frame[name], table.c[name].type, sqlite) for name in columns]
     rows = list(zip(*values, strict=True))
-    # Compile the INSERT once for this dialect's parameter style, then hand rows to the driver.
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=columns)
-    positional = compiled.positional
-    order = list(compiled.positiontup or []) if positional else columns
+    sql, order = insert_sql(connection.dialect, table, columns)
     index = {name: i for i, name in enumerate(columns)}
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -68,11 +98,11 @@ def write_frame(
     try:
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            if positional:
+            if order is not None:
                 params: list[Any] = [tuple(row[index[name]] for name in order) for row in chunk]
             else:
                 params = [dict(zip(columns, row, strict=True)) for row in chunk]
-            cursor.executemany(compiled.string, params)
+            cursor.executemany(sql, params)
             done += len(chunk)
             if progress:
                 progress(done)

@@ -206,7 +206,9 @@ class ChainLink(Base):
 class SourceHealthRow(Base):
     __tablename__ = "source_health"
     pk: Mapped[int] = _pk()
-    source: Mapped[str] = mapped_column(String(64), unique=True)
+    # Text, not cut to a length: the name identifies the source, and two long names sharing a
+    # prefix must not become one row. The other texts are cut to fit (data_sources/sql_health.py).
+    source: Mapped[str] = mapped_column(Text, unique=True)
     adapter: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     last_attempt: Mapped[datetime | None]
@@ -220,7 +222,7 @@ class SourceHealthRow(Base):
 class SourceRejectionRow(Base):
     __tablename__ = "source_rejections"
     pk: Mapped[int] = _pk()
-    source: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(Text, index=True)
     contract: Mapped[str] = mapped_column(String(32))
     row: Mapped[int] = mapped_column(Integer)
     key: Mapped[str | None] = mapped_column(String(128))

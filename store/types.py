@@ -12,12 +12,18 @@ from sqlalchemy.types import TypeDecorator
 # JSONB on PostgreSQL (indexable), JSON text elsewhere; Python None is SQL NULL, not 'null'.
 JsonType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
+# How a UtcDateTime is kept on SQLite: naive UTC text, the format SQLAlchemy's SQLite DateTime
+# writes and reads. Code that writes or compares the text itself (bulk writes, SQL that shifts
+# times, `since` filters) must use exactly this, or rows sort and compare wrongly as text.
+SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every engine.
 
-    SQLite has no time zones: values are stored as naive UTC and come back aware. A naive
-    datetime given to the store is a bug upstream, so it raises instead of guessing."""
+    SQLite has no time zones: values are stored as naive UTC text (SQLITE_TIME_FORMAT) and come
+    back aware. A naive datetime given to the store is a bug upstream, so it raises instead of
+    guessing."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from data_sources.adapters import resolve_path, shorten
+from data_sources.adapters import decode, read_bytes, resolve_path
 from data_sources.base import DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.monitor import PARSE_REJECTIONS
-from data_sources.validation import HAS_OFFSET, Rejection
+from data_sources.validation import HAS_OFFSET, Rejection, shorten
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -217,25 +217,17 @@ class CsvFileSource(DataSource):
 
     def _read(self, path: Path, offset: int, label: str | None) -> tuple[pd.DataFrame, list[Rejection], int]:
         """One file's good rows (indexed by line number + offset), its broken lines, its line count."""
+        data = read_bytes(path, f"source {self.name!r} (csv)")
         where = f"source {self.name!r} (csv): {path}"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise SourceUnavailable(f"{where}: no such file") from None
-        except IsADirectoryError:
-            raise SourceMisconfigured(f"{where}: path: is a folder with no CSV files") from None
-        except OSError as exc:
-            raise SourceUnavailable(f"{where}: {exc.strerror or exc}") from exc
         if not data.strip():
             # an export job that truncates before writing leaves this for a moment
             raise SourceUnavailable(f"{where}: the file is empty")
-        try:
-            text = data.decode(self.options.encoding)
-        except UnicodeDecodeError as exc:
-            raise SourceMisconfigured(
-                f"{where}: encoding: not {self.options.encoding} text (byte {exc.start}); "
-                "exports from Chinese government systems are often gb18030"
-            ) from None
+        text = decode(
+            data,
+            self.options.encoding,
+            f"{where}: encoding",
+            hint="exports from Chinese government systems are often gb18030",
+        )
         if "\x00" in text:
             raise SourceMisconfigured(
                 f"{where}: not a CSV file (it holds NUL characters: a spreadsheet or binary?)"
@@ -271,11 +263,13 @@ class CsvFileSource(DataSource):
                 f"{where}: columns.{missing[0]}: the header has no column {missing[0]!r} (it has {', '.join(header)})"
             )
         names = [self.options.columns.get(h, h) for h in header]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise SourceMisconfigured(
-                f"{where}: the header names {twice[0]!r} more than once (after `columns`)"
-            )
+        for position, name in enumerate(names):
+            if name in names[:position]:
+                first = names.index(name)
+                raise SourceMisconfigured(
+                    f"{where}: the header names {name!r} more than once: "
+                    f"{self._origin(header, first)} and {self._origin(header, position)}"
+                )
         contract = CONTRACTS[self.options.contract]
         absent = [f.name for f in contract.fields if f.required and f.name not in names]
         if absent:
@@ -284,6 +278,12 @@ class CsvFileSource(DataSource):
                 f"(it has {', '.join(header)}); map them with `columns`"
             )
         return names
+
+    def _origin(self, header: list[str], position: int) -> str:
+        """Where a column's field comes from, for a message: its header, and the mapping used."""
+        text = header[position]
+        mapped = f" through columns.{text}" if text in self.options.columns else ""
+        return f"column {position + 1} {text!r}{mapped}"
 
     def _localise(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Rejection]]:
         """Give naive times the configured zone, as UTC ISO text; times with an offset and text

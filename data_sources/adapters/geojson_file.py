@@ -13,6 +13,7 @@ order is)."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -21,12 +22,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from data_sources.adapters import resolve_path, shorten
+from data_sources.adapters import decode, read_bytes, resolve_path
 from data_sources.base import DataSource
-from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
+from data_sources.errors import ContractError, SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS
-from data_sources.validation import Rejection
-from domain.geojson import bbox_problem
+from data_sources.validation import KEY_SEPARATOR, Rejection, shorten
+from domain.geojson import bbox_problem, json_type
 
 GEOMETRY_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
@@ -98,18 +99,6 @@ def _duplicates(value: Any) -> list[str]:
     return []
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
-
-
 def _id_text(value: Any) -> str | None:
     """RFC 7946 §3.2: an id is a string or a number; ours are text."""
     if isinstance(value, str):
@@ -144,7 +133,9 @@ class GeoJsonFileSource(DataSource):
         for position, feature in enumerate(features):
             row = self._row(position, feature, ambiguous)
             if isinstance(row, _Problem):
-                key = _id_text(feature.get("id")) if isinstance(feature, dict) else None
+                ident = _id_text(feature.get("id")) if isinstance(feature, dict) else None
+                # the contract's key is (layer, id); the validator's rejections show it so too
+                key = None if ident is None else f"{self.options.layer}{KEY_SEPARATOR}{ident}"
                 value = shorten(row.value)
                 rejections.append(
                     Rejection(self.name, "features", position, key, row.field, value, row.reason)
@@ -160,21 +151,13 @@ class GeoJsonFileSource(DataSource):
 
     def _load(self) -> tuple[Any, bool]:
         path = resolve_path(self.options.path, self.base_dir)
+        data = read_bytes(path, self._where)
+        # RFC 7946 §11 and RFC 8259 §8.1: UTF-8; a byte-order mark is tolerated
+        text = decode(
+            data.removeprefix(codecs.BOM_UTF8), "UTF-8", f"{self._where}: {path}", hint="RFC 7946 §11"
+        )
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise SourceUnavailable(f"{self._where}: {path}: no such file") from None
-        except IsADirectoryError:
-            raise SourceMisconfigured(
-                f"{self._where}: path: {path} is a folder, not a GeoJSON file"
-            ) from None
-        except OSError as exc:
-            raise SourceUnavailable(f"{self._where}: {path}: {exc.strerror or exc}") from exc
-        try:
-            # RFC 7946 §11 and RFC 8259 §8.1: UTF-8; a byte-order mark is tolerated
-            return _loads(data.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise SourceMisconfigured(f"{self._where}: {path} is not UTF-8 text (byte {exc.start})") from None
+            return _loads(text)
         except json.JSONDecodeError as exc:
             raise SourceMisconfigured(
                 f"{self._where}: {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -188,12 +171,12 @@ class GeoJsonFileSource(DataSource):
     def _features(self, document: Any) -> list[Any]:
         """The features of the file; raise SourceMisconfigured for what spoils the whole file."""
         if not isinstance(document, dict):
-            raise self._refuse(f"its root must be a JSON object, not {_json_type(document)} (RFC 7946 §2)")
+            raise self._refuse(f"its root must be a JSON object, not {json_type(document)} (RFC 7946 §2)")
         if isinstance(document, _Members):
             raise self._refuse(f"its root object has the member {document.duplicates[0]!r} more than once")
         kind = document.get("type")
         if not isinstance(kind, str):
-            problem = "has no 'type' member" if "type" not in document else f"'type' is {_json_type(kind)}"
+            problem = "has no 'type' member" if "type" not in document else f"'type' is {json_type(kind)}"
             raise self._refuse(f"its root object {problem} (RFC 7946 §3)")
         self._check_crs(document.get("crs"))
         if kind == "FeatureCollection":
@@ -236,7 +219,7 @@ class GeoJsonFileSource(DataSource):
         """The feature as a row, or why it is rejected."""
         if not isinstance(feature, dict):
             return _Problem(
-                "(feature)", feature, f"a feature must be a JSON object, not {_json_type(feature)}"
+                "(feature)", feature, f"a feature must be a JSON object, not {json_type(feature)}"
             )
         if feature.get("type") != "Feature":
             return _Problem("type", feature.get("type"), "a feature's type must be 'Feature' (RFC 7946 §3.2)")
@@ -258,23 +241,23 @@ class GeoJsonFileSource(DataSource):
             return _Problem(
                 "properties",
                 properties,
-                f"properties must be an object or null, not {_json_type(properties)}",
+                f"properties must be an object or null, not {json_type(properties)}",
             )
         geometry = feature.get("geometry")
         if geometry is not None and not isinstance(geometry, dict):
             return _Problem(
-                "geometry", geometry, f"geometry must be an object or null, not {_json_type(geometry)}"
+                "geometry", geometry, f"geometry must be an object or null, not {json_type(geometry)}"
             )
         if self.options.id_property is not None:
             raw = (properties or {}).get(self.options.id_property)
             ident = _id_text(raw)
             if ident is None:
-                reason = f"the id property {self.options.id_property!r} must be a string or number, not {_json_type(raw)}"
+                reason = f"the id property {self.options.id_property!r} must be a string or number, not {json_type(raw)}"
                 return _Problem("id", raw, reason)
         elif "id" in feature:
             ident = _id_text(feature["id"])
             if ident is None:
-                reason = f"a feature's id must be a string or number, not {_json_type(feature['id'])} (RFC 7946 §3.2)"
+                reason = f"a feature's id must be a string or number, not {json_type(feature['id'])} (RFC 7946 §3.2)"
                 return _Problem("id", feature["id"], reason)
         else:
             ident = f"{self.options.layer}-{position}"

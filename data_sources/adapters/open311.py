@@ -11,31 +11,36 @@ service code is not mapped is rejected naming the code; without it, it gets
 `default_case_type`. Times keep the offsets the server sent; the validator converts them.
 
 Over HTTP a connection error, a timeout or a 5xx (and 408, 429) is SourceUnavailable, any other
-4xx SourceMisconfigured."""
+4xx SourceMisconfigured. A response or file larger than `max_bytes` is refused unread
+(SourceMisconfigured): narrow the query or raise the cap. XML is parsed by defusedxml with DTDs,
+entities and external references forbidden, whatever the document's encoding."""
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import defusedxml.ElementTree as SafeET
 import pandas as pd
 import requests
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from data_sources.adapters import resolve_path, shorten
+from data_sources.adapters import read_bytes, resolve_path
 from data_sources.base import DataSource
 from data_sources.contracts import CASES
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.monitor import PARSE_REJECTIONS
-from data_sources.validation import Rejection
+from data_sources.validation import Rejection, shorten
 
 STATUSES = {"open": "accepted", "closed": "closed"}
 _TRANSIENT_STATUS = frozenset({408, 429})
 # The contract keeps descriptions to this length; a longer one is cut rather than losing the case.
 _DESCRIPTION_MAX = CASES.field("description").max_length or 2000
+_CHUNK_BYTES = 64 * 1024
+_ERROR_BODY_MAX = 64 * 1024  # enough for any GeoReport error list; the rest is not read
 
 
 class Open311Options(BaseModel):
@@ -44,6 +49,9 @@ class Open311Options(BaseModel):
     path: str | None = None  # a saved response; relative to the configuration's base_dir
     url: str | None = None  # e.g. https://311.example.gov/open311/v2/requests.json
     timeout_s: float = Field(10.0, gt=0)
+    # A query without a date or status filter can return a city's whole history; past this the
+    # response is refused rather than held in memory.
+    max_bytes: int = Field(20 * 1024 * 1024, gt=0)
     service_types: dict[str, str] = {}  # GeoReport service_code → our case type
     default_case_type: str | None = None  # for unmapped codes; required unless strict
     strict: bool = False
@@ -89,8 +97,9 @@ class Open311Source(DataSource):
             self._session = None
 
     def fetch(self, contract: str, since: datetime | None = None) -> pd.DataFrame:
-        """The requests as case rows indexed by their position in the response. Blocks for up to
-        `timeout_s` on a URL. Raises SourceUnavailable or SourceMisconfigured as above."""
+        """The requests as case rows indexed by their position in the response. On a URL, blocks
+        for up to `timeout_s` to connect and again for each read of the body (not in total).
+        Raises SourceUnavailable or SourceMisconfigured as above."""
         if contract not in self.contracts:
             raise ContractError(f"{self._where} provides 'cases', not {contract!r}")
         body = self._download() if self.options.url is not None else self._read_file()
@@ -118,41 +127,50 @@ class Open311Source(DataSource):
 
     def _read_file(self) -> bytes:
         path = resolve_path(self.options.path or "", self.base_dir)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise SourceUnavailable(f"{self._where}: {path}: no such file") from None
-        except IsADirectoryError:
-            raise SourceMisconfigured(f"{self._where}: path: {path} is a folder") from None
-        except OSError as exc:
-            raise SourceUnavailable(f"{self._where}: {path}: {exc.strerror or exc}") from exc
+        return read_bytes(path, self._where, max_bytes=self.options.max_bytes)
 
     def _download(self) -> bytes:
         self.open()
         assert self._session is not None and self.options.url is not None
         url = self.options.url
         try:
-            response = self._session.get(
+            # streamed, so that no more than max_bytes is ever read (also after gzip decoding)
+            with self._session.get(
                 url,
                 timeout=self.options.timeout_s,
                 headers={"Accept": "application/json, application/xml;q=0.9, text/xml;q=0.8"},
-            )
+                stream=True,
+            ) as response:
+                return self._body(response)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise SourceUnavailable(f"{self._where}: {url}: {type(exc).__name__}") from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.TooManyRedirects) as exc:
             raise SourceMisconfigured(f"{self._where}: url: {exc}") from exc
         except requests.RequestException as exc:
             raise SourceUnavailable(f"{self._where}: {url}: {type(exc).__name__}: {exc}") from exc
-        status = response.status_code
+
+    def _body(self, response: requests.Response) -> bytes:
+        """The body of a successful response, or our exception for its status or its size."""
+        url, status, cap = self.options.url, response.status_code, self.options.max_bytes
         if status >= 500 or status in _TRANSIENT_STATUS:
             raise SourceUnavailable(f"{self._where}: {url} answered {status} {response.reason}")
         if status >= 400:
-            detail = _error_text(response.content)
+            detail = _error_text(_read_at_most(response, _ERROR_BODY_MAX)[:_ERROR_BODY_MAX])
             raise SourceMisconfigured(
                 f"{self._where}: url: {url} answered {status} {response.reason}"
                 + (f": {detail}" if detail else "")
             )
-        return response.content
+        too_big = (
+            f"{self._where}: url: {url}: the response is larger than max_bytes ({cap} bytes); "
+            "narrow the query (status, start_date) or raise max_bytes"
+        )
+        announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > cap:
+            raise SourceMisconfigured(f"{too_big} (it announces {announced} bytes)")
+        body = _read_at_most(response, cap)
+        if len(body) > cap:
+            raise SourceMisconfigured(too_big)
+        return body
 
     def _parse(self, body: bytes) -> list[Any]:
         """The service requests of a GeoReport v2 document, as dicts (or whatever the JSON held)."""
@@ -173,13 +191,20 @@ class Open311Source(DataSource):
         raise SourceMisconfigured(f"{self._where}: {self._origin} is neither GeoReport v2 JSON nor XML")
 
     def _parse_xml(self, body: bytes) -> list[Any]:
-        # GeoReport v2 documents have no DTD; refusing one shuts out entity-expansion attacks
-        # from a server we only read from.
-        if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-            raise SourceMisconfigured(f"{self._where}: {self._origin}: XML with a DOCTYPE is not read")
+        # GeoReport v2 documents have no DTD; refusing one shuts out entity expansion and
+        # external references from a server we only read from. The parser sees the document
+        # after decoding it, so a DTD in UTF-16 is refused too.
         try:
-            root = ET.fromstring(body)
-        except ET.ParseError as exc:
+            root = _safe_xml(body)
+        except DTDForbidden:
+            raise SourceMisconfigured(
+                f"{self._where}: {self._origin}: XML with a DOCTYPE is not read (GeoReport v2 has none)"
+            ) from None
+        except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            raise SourceMisconfigured(
+                f"{self._where}: {self._origin}: XML declaring entities is not read ({exc})"
+            ) from None
+        except SafeET.ParseError as exc:
             raise SourceMisconfigured(f"{self._where}: {self._origin} is not valid XML: {exc}") from None
         tag = _local(root.tag)
         if tag == "errors":
@@ -250,6 +275,23 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
+def _safe_xml(body: bytes) -> Any:
+    """The root element; raises defusedxml's DTDForbidden, EntitiesForbidden or
+    ExternalReferenceForbidden, or ParseError."""
+    return SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+
+def _read_at_most(response: requests.Response, limit: int) -> bytes:
+    """The body, stopping as soon as it holds more than `limit` bytes (so at most one chunk
+    more). Raises what requests raises while reading."""
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body)
+
+
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
@@ -271,13 +313,13 @@ def _error_text(body: bytes) -> str:
     """The descriptions of a GeoReport v2 error response (JSON or XML), or ''."""
     descriptions: list[str] = []
     try:
-        if body.lstrip()[:1] == b"<" and b"<!DOCTYPE" not in body.upper():
-            root = ET.fromstring(body)
+        if body.lstrip()[:1] == b"<":
+            root = _safe_xml(body)
             descriptions = [(e.findtext("description") or "").strip() for e in root.iter("error")]
         else:
             document = json.loads(body)
             if isinstance(document, list):
                 descriptions = [str(e.get("description", "")) for e in document if isinstance(e, dict)]
-    except (ET.ParseError, ValueError):
+    except (SafeET.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
         return ""
     return "; ".join(d for d in descriptions if d)[:300]

@@ -24,7 +24,7 @@ from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from store.engine import existing_only, make_engine
 from store.models import CONTRACT_TABLES
-from store.types import UtcDateTime
+from store.types import SQLITE_TIME_FORMAT, UtcDateTime
 
 # The column that `since` filters on, for contracts that can be read incrementally.
 _TIME_COLUMN = {"cases": "reported_at", "case_events": "at", "readings": "at", "alerts": "raised_at"}
@@ -114,7 +114,7 @@ def _query(
     query = select(*columns).order_by(table.c.pk)
     if since is not None and contract in _TIME_COLUMN:
         since = since.astimezone(UTC)
-        bound = since.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else since
+        bound = since.replace(tzinfo=None).strftime(SQLITE_TIME_FORMAT) if dialect == "sqlite" else since
         query = query.where(type_coerce(table.c[_TIME_COLUMN[contract]], raw_time) > bound)
     return query
 

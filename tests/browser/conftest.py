@@ -34,12 +34,10 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shots_dir():
-    SHOTS.mkdir(exist_ok=True)
-    return SHOTS
-
-
-def pytest_sessionstart(session):
+    """Screenshots of every page the tests open, kept for a person to look at (this run's only)."""
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
+    SHOTS.mkdir()
+    return SHOTS

@@ -4,9 +4,18 @@ one fails the suite, so no adapter ships untested."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import importlib.util
+import io
 import logging
+import os
+import pathlib
 import shutil
-from collections.abc import Callable
+import socket
+import sqlite3
+import zoneinfo
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import requests
 
 from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource
 from data_sources.contracts import CONTRACTS
@@ -92,8 +102,6 @@ def open311_setup(tmp_path: Path) -> Setup:
 FACTORIES: dict[str, Factory] = {"csv": csv_setup, "geojson": geojson_setup, "open311": open311_setup}
 
 
-# The lead adds the sql adapter's factory here (and any later adapter's); until then the kind
-# fails test_every_adapter_kind_has_a_factory.
 def sql_setup(tmp_path: Path) -> Setup:
     from store.bulk import write_frame
     from store.engine import make_engine
@@ -182,9 +190,94 @@ def test_unknown_option_is_refused_naming_it(kind, setup):
         make(kind, setup, no_such_option=1)
 
 
+# The calls through which a constructor could touch a file, a database or the network. Each is
+# looked up at call time by the code above it (pathlib calls os.stat and io.open, SQLAlchemy's
+# SQLite dialect sqlite3.connect, requests a socket), so replacing these catches the lot.
+_IO_CALLS: tuple[tuple[Any, str], ...] = (
+    (builtins, "open"), (io, "open"), (os, "open"), (os, "stat"), (os, "lstat"), (os, "listdir"),
+    (os, "scandir"), (pathlib.Path, "open"), (pathlib.Path, "read_bytes"), (pathlib.Path, "read_text"),
+    (pathlib.Path, "stat"), (pathlib.Path, "iterdir"), (sqlite3, "connect"), (socket.socket, "connect"),
+    (socket.socket, "connect_ex"), (socket, "create_connection"), (socket, "getaddrinfo"),
+    (requests.Session, "request"),
+)  # fmt: skip
+
+
+# Validating a `timezone` option reads the zone from the time-zone database (once; ZoneInfo
+# caches it), as the settings do: a read of the system's static data, not of a source.
+_TZDATA = importlib.util.find_spec("tzdata")  # the PyPI copy ZoneInfo prefers, when installed
+_TZ_DATABASE = (*zoneinfo.TZPATH, *((_TZDATA and _TZDATA.submodule_search_locations) or ()))
+
+
+def _in_tz_database(args: tuple[Any, ...]) -> bool:
+    target = args[0] if args else None
+    return isinstance(target, str | os.PathLike) and any(
+        os.fspath(target).startswith(os.path.join(root, "")) for root in _TZ_DATABASE
+    )
+
+
+@contextlib.contextmanager
+def io_forbidden() -> Iterator[list[str]]:
+    """Inside, every call in _IO_CALLS (but reads of the time-zone database) raises
+    AssertionError and is listed in the yielded list, so a constructor that swallows the error
+    is still caught."""
+    calls: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        for owner, attribute in _IO_CALLS:
+            what, original = f"{owner.__name__}.{attribute}", getattr(owner, attribute)
+
+            def refuse(*args: Any, _what: str = what, _original: Any = original, **kwargs: Any) -> Any:
+                if _in_tz_database(args):
+                    return _original(*args, **kwargs)
+                calls.append(_what)
+                raise AssertionError(f"{_what} called while I/O is forbidden")
+
+            patch.setattr(owner, attribute, refuse)
+        yield calls
+
+
 def test_construction_does_no_io(kind, setup):
-    setup.make_unavailable()
-    make(kind, setup)  # nothing is read or connected until open()/fetch()
+    with io_forbidden() as calls:
+        make(kind, setup)  # nothing is read or connected until open()/fetch()
+    assert calls == []
+
+
+def _connect(_: Path) -> None:
+    with socket.socket() as s:
+        s.connect(("127.0.0.1", 9))
+
+
+@pytest.mark.parametrize(
+    "io_call",
+    [
+        lambda p: p.read_bytes(),
+        lambda p: p.exists(),
+        lambda p: open(p, "rb"),  # noqa: SIM115 - never opened: the guard refuses first
+        lambda p: os.stat(p),
+        lambda p: sorted(p.parent.glob("*")),
+        lambda p: sqlite3.connect(p),
+        lambda p: socket.create_connection(("127.0.0.1", 9), timeout=0.1),
+        _connect,
+        lambda p: requests.get("http://127.0.0.1:9/", timeout=0.1),
+    ],
+    ids=[
+        "read_bytes",
+        "exists",
+        "open",
+        "stat",
+        "glob",
+        "sqlite",
+        "create_connection",
+        "connect",
+        "requests",
+    ],
+)
+def test_the_io_guard_sees_io_even_when_it_is_swallowed(tmp_path, io_call):
+    target = tmp_path / "file"
+    target.write_bytes(b"x")
+    # an adapter that hides the error behind `except Exception` must be caught too
+    with io_forbidden() as calls, contextlib.suppress(Exception):
+        io_call(target)
+    assert calls
 
 
 def test_open_and_close_are_idempotent(kind, setup):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 from sqlalchemy import inspect
 
 from data_sources.adapters.sql_store import SqlStoreSource
-from data_sources.contracts import CASES
+from data_sources.contracts import CASES, ENTERPRISES
 from data_sources.errors import SourceUnavailable
 from data_sources.health import SourceHealth
 from data_sources.monitor import SourceMonitor
 from data_sources.sql_health import SqlHealthBook
-from data_sources.validation import Rejection, validate
+from data_sources.validation import Rejection, conform, validate
 from store.bulk import write_frame
 from store.engine import make_engine
 from store.migrate import current_revision, upgrade
@@ -108,3 +110,56 @@ def test_unreachable_database_makes_the_source_down_not_an_error():
         snap = monitor.read("cases")
     assert snap.stale and snap.frame.empty
     assert book.get("remote").status == "down"
+
+
+def test_a_rejection_with_a_300_character_key_is_recorded_cut_to_fit(engine):
+    book = SqlHealthBook(engine)
+    long_key, long_field = "K" * 300, "列" * 100
+    rejection = Rejection("feed", "cases", 2, long_key, long_field, "'x'" * 100, "not one of a, b")
+    book.put(SourceHealth("feed", "csv" * 40).succeeded(T0, "cases", accepted=1, rejected=1), [rejection])
+    (stored,) = SqlHealthBook(engine).recent_rejections("feed")
+    assert stored.key == long_key[:128] and stored.field == long_field[:64] and len(stored.value) == 80
+    assert stored.reason == rejection.reason
+
+
+def test_a_long_source_name_is_kept_whole_and_not_merged_with_a_similar_one(engine):
+    book = SqlHealthBook(engine)
+    first, second = "s" * 100 + "-1", "s" * 100 + "-2"
+    book.put(SourceHealth(first, "csv").succeeded(T0, "cases", accepted=1, rejected=0))
+    book.put(SourceHealth(second, "csv").succeeded(T0, "cases", accepted=2, rejected=0))
+    assert [h.source for h in SqlHealthBook(engine).all()] == [first, second]
+
+
+def test_workers_recording_a_new_source_at_once_leave_one_row(engine):
+    workers = 8
+    for attempt in range(5):
+        source = f"new-{attempt}"
+        start = threading.Barrier(workers)
+
+        def put(n: int, source: str = source, start: threading.Barrier = start) -> None:
+            book = SqlHealthBook(engine)
+            start.wait()
+            book.put(SourceHealth(source, "csv").succeeded(T0, "cases", accepted=n, rejected=0))
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(put, range(workers)))  # re-raises a worker's IntegrityError
+        assert [h.source for h in SqlHealthBook(engine).all()].count(source) == 1
+
+
+def test_dates_and_missing_values_round_trip(engine, store_url):
+    frame = pd.DataFrame(
+        {
+            "id": ["E1", "E2"],
+            "name": ["甲", "乙"],
+            "industry_code": ["3914", "3914"],
+            "founded_on": ["2015-06-01", None],
+        }
+    )
+    good = validate(frame, ENTERPRISES, "test").good
+    with engine.begin() as connection:
+        assert write_frame(connection, CONTRACT_TABLES["enterprises"], good) == 2
+    source = SqlStoreSource("store", {"url": store_url})
+    stored = conform(source.fetch("enterprises"), ENTERPRISES)
+    source.close()
+    assert list(stored["founded_on"]) == [date(2015, 6, 1), None]
+    assert stored["lon"].isna().all()

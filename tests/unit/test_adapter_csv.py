@@ -217,9 +217,32 @@ def test_a_mapped_column_missing_from_the_header_is_refused_naming_it(tmp_path):
         src.fetch("cases")
 
 
-def test_two_columns_for_one_field_are_refused(tmp_path):
+def test_a_mapped_header_and_a_header_of_the_same_field_are_refused_naming_both(tmp_path):
     src = source(tmp_path, "编号," + HEADER + "X," + row("C1"), columns={"编号": "id"})
-    with pytest.raises(SourceMisconfigured, match="names 'id' more than once"):
+    with pytest.raises(
+        SourceMisconfigured,
+        match="names 'id' more than once: column 1 '编号' through columns.编号 and column 2 'id'",
+    ):
+        src.fetch("cases")
+
+
+@pytest.mark.parametrize(
+    ("header", "columns", "both"),
+    [
+        ("id,channel,domain,case_type,status,reported_at,id\n", {}, "column 1 'id' and column 7 'id'"),
+        # a space the export left is stripped, so these are one header twice
+        ("id,channel,domain,case_type,status,reported_at, id \n", {}, "column 1 'id' and column 7 'id'"),
+        (
+            "案件编号,channel,domain,case_type,status,reported_at,案件编号\n",
+            {"案件编号": "id"},
+            "column 1 '案件编号' through columns.案件编号 and column 7 '案件编号' through columns.案件编号",
+        ),
+    ],
+    ids=["same-header", "same-header-spaced", "same-mapped-header"],
+)
+def test_a_header_appearing_twice_is_refused_naming_both_columns(tmp_path, header, columns, both):
+    src = source(tmp_path, header + row("C1").rstrip("\n") + ",C1\n", columns=columns)
+    with pytest.raises(SourceMisconfigured, match=f"names 'id' more than once: {both}$"):
         src.fetch("cases")
 
 

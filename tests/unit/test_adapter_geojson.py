@@ -114,8 +114,11 @@ def test_every_bad_file_gets_its_expected_outcome(path):
     expected = EXPECTED_BAD[path.name]
     outcome, _, detail = expected.partition(": ")
     if outcome == REFUSED:
+        source = GeoJsonFileSource("layer-test", {"path": str(path), "layer": "parts"})
         with pytest.raises(SourceMisconfigured) as refused:
-            read(path)
+            source.fetch("features")
+        snapshot, _ = read(path)  # the monitor marks the source down with the reason at once
+        assert snapshot.health.status == "down" and detail in (snapshot.health.last_error or "")
         assert detail in str(refused.value)
         return
     snapshot, rejections = read(path)
@@ -150,7 +153,11 @@ def test_a_feature_collection_keeps_its_good_features_around_bad_ones(tmp_path):
     assert list(snapshot.frame["id"]) == ["A", "D"]
     assert list(snapshot.frame["properties"]) == [{"名称": "井盖"}, {"名称": "路灯"}]
     # the adapter's rejections and the validator's both name the feature's position in the file
-    assert [(r.row, r.key, r.field) for r in rejections] == [(1, "B", "properties"), (2, "C", "geometry")]
+    # and its key as the contract has it, (layer, id)
+    assert [(r.row, r.key, r.field) for r in rejections] == [
+        (1, "parts/B", "properties"),
+        (2, "parts/C", "geometry"),
+    ]
     assert snapshot.health.rows_rejected == 2 and snapshot.health.rows_accepted == 2
 
 

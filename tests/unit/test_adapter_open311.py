@@ -4,10 +4,6 @@ HTTP server for the ways a city's endpoint fails."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -173,6 +169,47 @@ def test_a_document_that_is_not_georeport_is_refused(tmp_path, body, message):
         from_file(path).fetch("cases")
 
 
+# A UTF-16LE document without a byte-order mark: expat recognises the encoding from "<\0", so an
+# ASCII search for "<!DOCTYPE" in the raw bytes finds nothing.
+ENTITY_IN_UTF16 = (
+    '<!DOCTYPE r [<!ENTITY b "boom">]><service_requests><request><service_request_id>&b;'
+    "</service_request_id><status>open</status><service_code>001</service_code>"
+    "<requested_datetime>2024-03-01T08:00:00+08:00</requested_datetime></request></service_requests>"
+).encode("utf-16-le")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (ENTITY_IN_UTF16, "DOCTYPE is not read"),
+        ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r SYSTEM "file:///etc/passwd"><r/>'.encode("utf-16-le"),
+         "DOCTYPE is not read"),
+        (b'<!DOCTYPE r PUBLIC "-//x//y" "http://127.0.0.1:1/x.dtd"><service_requests/>', "DOCTYPE is not read"),
+    ],
+    ids=["internal-entity-utf16le", "external-dtd-utf16le", "external-dtd-ascii"],
+)  # fmt: skip
+def test_a_dtd_is_refused_in_any_encoding_and_never_expanded(tmp_path, body, message):
+    path = tmp_path / "requests.xml"
+    path.write_bytes(body)
+    with pytest.raises(SourceMisconfigured, match=message) as refused:
+        from_file(path).fetch("cases")
+    assert "boom" not in str(refused.value)
+
+
+def test_a_file_larger_than_max_bytes_is_refused_without_being_read(tmp_path):
+    size = CHICAGO.stat().st_size
+    assert len(from_file(CHICAGO, max_bytes=size).fetch("cases")) == 2
+    with pytest.raises(
+        SourceMisconfigured, match=rf"larger than max_bytes \({size - 1} bytes\): it is {size} bytes"
+    ):
+        from_file(CHICAGO, max_bytes=size - 1).fetch("cases")
+    sparse = tmp_path / "history.json"
+    with sparse.open("wb") as file:
+        file.truncate(2**30)  # a gigabyte that takes no disk and would take seconds to read
+    with pytest.raises(SourceMisconfigured, match=f"it is {2**30} bytes"):
+        from_file(sparse).fetch("cases")
+
+
 def test_a_missing_file_is_unavailable_and_relative_paths_use_base_dir(tmp_path):
     with pytest.raises(SourceUnavailable, match="no such file"):
         Open311Source("o", {"path": "gone.json", **DEFAULTS}, base_dir=str(tmp_path)).fetch("cases")
@@ -188,6 +225,7 @@ def test_a_missing_file_is_unavailable_and_relative_paths_use_base_dir(tmp_path)
         ({"url": "ftp://example.org/requests.xml"}, "url: .*http"),
         ({"path": "a.json", "default_case_type": None}, "`default_case_type` is required unless `strict`"),
         ({"path": "a.json", "timeout_s": 0}, "timeout_s"),
+        ({"path": "a.json", "max_bytes": 0}, "max_bytes"),
         ({"path": "a.json", "api_key": "x"}, "api_key"),
     ],
 )
@@ -202,134 +240,6 @@ def test_it_provides_only_cases():
 
 
 # --- over HTTP, against a real server on loopback ---------------------------------------------
-
-
-class Endpoint:
-    """What the local server answers next: a status, a content type and a body; `hang` makes it
-    wait (up to a few seconds) without answering, for timeouts."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.content_type = "application/json"
-        self.body = CHICAGO.read_bytes()
-        self.hang = threading.Event()
-        self.release = threading.Event()
-        self.paths: list[str] = []
-
-
-@pytest.fixture
-def endpoint() -> Iterator[tuple[Endpoint, str]]:
-    state = Endpoint()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            state.paths.append(self.path)
-            if state.hang.is_set():
-                state.release.wait(5)
-                return
-            self.send_response(state.status)
-            self.send_header("Content-Type", state.content_type)
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's signature
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/open311/v2/requests.json?status=open"
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def from_url(url: str, **options) -> Open311Source:
-    return Open311Source("open311-http", {"url": url, "timeout_s": 0.5, **DEFAULTS, **options})
-
-
-def test_json_over_http(endpoint):
-    state, url = endpoint
-    src = from_url(url)
-    src.open()
-    try:
-        assert list(src.fetch("cases")["id"]) == ["14-01100669", "14-01100627"]
-    finally:
-        src.close()
-    assert state.paths == ["/open311/v2/requests.json?status=open"]
-
-
-def test_xml_over_http_without_open_first(endpoint):
-    state, url = endpoint
-    state.body, state.content_type = TORONTO.read_bytes(), "text/xml"
-    src = from_url(url)
-    assert len(src.fetch("cases")) == 2
-    src.close()
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 429, 408])
-def test_server_errors_are_unavailable(endpoint, status):
-    state, url = endpoint
-    state.status, state.body = status, b"busy"
-    src = from_url(url)
-    with pytest.raises(SourceUnavailable, match=str(status)):
-        src.fetch("cases")
-    src.close()
-
-
-def test_client_errors_are_misconfigured_with_the_servers_description(endpoint):
-    state, url = endpoint
-    state.status = 400
-    state.body = json.dumps([{"code": 400, "description": "jurisdiction_id not found"}]).encode()
-    src = from_url(url)
-    with pytest.raises(
-        SourceMisconfigured, match="url: .* answered 400 Bad Request: jurisdiction_id not found"
-    ):
-        src.fetch("cases")
-    state.status, state.body = (
-        404,
-        (b"<errors><error><code>404</code><description>no such path</description></error></errors>"),
-    )
-    with pytest.raises(SourceMisconfigured, match="404 Not Found: no such path"):
-        src.fetch("cases")
-    src.close()
-
-
-def test_a_refused_connection_is_unavailable():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    src = from_url(f"http://127.0.0.1:{port}/requests.json")
-    with pytest.raises(SourceUnavailable, match="ConnectionError"):
-        src.fetch("cases")
-    src.close()
-
-
-def test_a_server_that_does_not_answer_in_time_is_unavailable(endpoint):
-    state, url = endpoint
-    state.hang.set()
-    src = from_url(url, timeout_s=0.2)
-    with pytest.raises(SourceUnavailable, match="Timeout"):
-        src.fetch("cases")
-    src.close()
-
-
-def test_the_monitor_marks_a_failing_endpoint_down_and_recovers(endpoint):
-    state, url = endpoint
-    book = HealthBook()
-    monitor = SourceMonitor(from_url(url), book)
-    assert monitor.read("cases").health.status == "ok"
-    state.status = 503
-    for _ in range(3):
-        snapshot = monitor.read("cases")
-    assert snapshot.health.status == "down" and snapshot.stale and len(snapshot.frame) == 2
-    state.status = 200
-    assert monitor.read("cases").health.status == "ok"
-    monitor.close()
 
 
 def test_parse_rejections_are_attached_for_the_monitor(tmp_path):

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from demo import DemoPark, generate_park
-from demo.cases import TIME_COLUMNS
+from demo.cases import TIME_COLUMNS, _case_ids
+from demo.catalogue import STAGES
 
 NOW = datetime(2026, 11, 24, 3, 7, tzinfo=UTC)
 
@@ -59,19 +60,55 @@ def test_old_cases_are_closed_and_recent_ones_still_open(cases: pd.DataFrame) ->
     assert len(recent) > 0 and (recent["status"] != "closed").mean() > 0.5
 
 
-def test_a_few_percent_of_cases_run_over_their_deadline(cases: pd.DataFrame) -> None:
-    overdue = (cases["handled_at"] > cases["sla_deadline"]) | (
-        cases["handled_at"].isna() & (cases["sla_deadline"] < pd.Timestamp(NOW))
+def test_deadline_is_report_time_plus_all_four_stage_limits(park: DemoPark, cases: pd.DataFrame) -> None:
+    limits = park.case_types.set_index("id")[[f"sla_{s}_h" for s in STAGES]].sum(axis=1)
+    expected = pd.to_timedelta(cases["case_type"].map(limits), unit="h")
+    assert ((cases["sla_deadline"] - cases["reported_at"]) - expected).abs().max() < pd.Timedelta(
+        milliseconds=1
     )
-    assert 0.01 < overdue.mean() < 0.10
 
 
-def test_satisfaction_is_high_and_lower_when_overdue(cases: pd.DataFrame) -> None:
+def test_a_few_percent_of_cases_close_late_and_more_for_some_types(cases: pd.DataFrame) -> None:
+    closed = cases[cases["status"] == "closed"]
+    late = closed["closed_at"] > closed["sla_deadline"]
+    assert 0.03 < late.mean() < 0.10
+    by_domain = late.groupby(closed["domain"]).mean()
+    assert by_domain["petitions"] > 1.5 * by_domain["urban_management"]
+    by_type = late.groupby(closed["case_type"]).agg(["mean", "size"])
+    assert by_type.loc[by_type["size"] >= 100, "mean"].max() > 2 * late.mean()
+
+
+def test_on_time_closure_over_30_days_is_90_to_97_percent(cases: pd.DataFrame) -> None:
+    """As the Overview's on_time_closure_30d computes it (config/kpis.yaml)."""
+    window = cases["closed_at"].between(pd.Timestamp(NOW) - timedelta(days=30), pd.Timestamp(NOW))
+    recent = cases[window & (cases["status"] == "closed")]
+    assert len(recent) > 300
+    assert 0.90 <= (recent["closed_at"] <= recent["sla_deadline"]).mean() <= 0.97
+
+
+def test_no_case_counted_overdue_was_closed_before_its_deadline(cases: pd.DataFrame) -> None:
+    """overdue_open_cases (open, deadline passed) replayed at weekly moments of the past: every
+    case it counted then went on to close after its deadline; at `now` they are still open."""
+    counted = 0
+    for weeks in range(1, 13):
+        moment = pd.Timestamp(NOW) - timedelta(weeks=weeks)
+        seen = cases[cases["reported_at"] <= moment]
+        still_open = seen["closed_at"].isna() | (seen["closed_at"] > moment)
+        overdue = seen[still_open & (seen["sla_deadline"] < moment)]
+        counted += len(overdue)
+        closed = overdue.dropna(subset=["closed_at"])
+        assert (closed["closed_at"] > closed["sla_deadline"]).all()
+    assert counted > 0
+    now_overdue = cases[(cases["status"] != "closed") & (cases["sla_deadline"] < pd.Timestamp(NOW))]
+    assert len(now_overdue) > 0 and now_overdue["closed_at"].isna().all()
+
+
+def test_satisfaction_is_high_and_lower_when_closed_late(cases: pd.DataFrame) -> None:
     rated = cases[cases["satisfaction"].notna()]
     assert (rated["status"] == "closed").all()
     assert set(rated["channel"]).isdisjoint({"grid_patrol", "video_ai"})  # no resident to ask
     assert rated["satisfaction"].between(1, 5).all() and rated["satisfaction"].mean() > 4
-    late = rated["handled_at"] > rated["sla_deadline"]
+    late = rated["closed_at"] > rated["sla_deadline"]
     assert rated.loc[late, "satisfaction"].mean() < rated.loc[~late, "satisfaction"].mean() - 0.5
 
 
@@ -129,3 +166,11 @@ def test_descriptions_and_addresses_read_naturally(cases: pd.DataFrame) -> None:
     assert cases["address"].str.contains(r"号|交叉口").all()
     assert cases["address_en"].str.match(r"^(near \d+ |[NS][EW] corner of |Building \d+, )").all()
     assert cases["id"].str.match(r"^20\d{11}$").all() and cases["id"].is_unique
+
+
+def test_case_ids_stay_unique_past_99999_cases_a_day() -> None:
+    day = np.datetime64("2025-03-15T02:00:00", "us")
+    ids = _case_ids(np.full(100_001, day), utc_offset_h=8)
+    assert len(set(ids)) == len(ids)
+    assert ids[0] == "20250315000001" and ids[-1] == "20250315100001"
+    assert _case_ids(np.array([day]), utc_offset_h=8)[0] == "2025031500001"

@@ -72,3 +72,47 @@ def test_figures_start_in_the_founding_year(park: DemoPark) -> None:
     )
     founded = pd.to_datetime(f["founded_on"]).dt.year
     assert (f["year"] >= founded).all()
+
+
+def _last_year(park: DemoPark) -> pd.DataFrame:
+    f = park.enterprise_figures
+    last = f[f["year"] == f["year"].max()]
+    return last.merge(park.enterprises, left_on="enterprise_id", right_on="id")
+
+
+def test_park_economy_fits_a_21_km2_core(park: DemoPark) -> None:
+    """About 2,000 firms employ 60,000–120,000 people and earn 80–150 billion yuan a year
+    (Changsha High-tech Zone, far larger, earned about 282 billion in 2020)."""
+    last = _last_year(park)
+    assert 60_000 <= last["employees"].sum() <= 120_000
+    assert 8_000_000 <= last["revenue"].sum() <= 15_000_000  # 10,000 yuan
+    assert 0.03 <= last["tax"].sum() / last["revenue"].sum() <= 0.08
+
+
+def test_largest_firms_employ_a_few_thousand(park: DemoPark) -> None:
+    f = park.enterprise_figures.merge(park.enterprises, left_on="enterprise_id", right_on="id")
+    pharma = f["industry_code"].str.startswith("27")
+    assert f.loc[pharma, "employees"].max() <= 8_000
+    assert f.loc[~pharma, "employees"].max() <= 5_000
+    assert f["revenue"].max() <= 1_000_000  # 10 billion yuan
+    last = _last_year(park)
+    top = last.loc[last["revenue"].idxmax()]
+    assert top["chain"] == "biomedicine" and top["employees"] >= 2_000, "a drug maker leads the park"
+
+
+def test_rd_is_one_to_eight_percent_of_revenue_and_highest_in_pharma_and_electronics(park: DemoPark) -> None:
+    last = _last_year(park)
+    sizable = last[last["revenue"] >= 1_000]  # rounding to 0.1 blurs the smallest firms' shares
+    share = sizable["rd_spending"] / sizable["revenue"]
+    assert share.between(0.0099, 0.0801).all()
+    by_chain = last.groupby(last["chain"].fillna("none"))[["rd_spending", "revenue"]].sum()
+    intensity = by_chain["rd_spending"] / by_chain["revenue"]
+    leaders = intensity[["biomedicine", "electronic_information"]].min()
+    assert leaders > intensity.drop(["biomedicine", "electronic_information"]).max()
+
+
+def test_patents_follow_rd_spending(park: DemoPark) -> None:
+    f = park.enterprise_figures
+    assert f["rd_spending"].rank().corr(f["patents"].rank()) > 0.6  # Spearman
+    by_size = f.groupby(pd.qcut(f["rd_spending"], 4, labels=False))["patents"].mean()
+    assert by_size.is_monotonic_increasing

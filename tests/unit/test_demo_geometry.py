@@ -146,3 +146,59 @@ def test_geocoded_names_read_as_chinese_and_english_addresses(park: DemoPark) ->
     assert doors["name"].str.match(r"^[\u4e00-\u9fff]+\d+号$").all()
     assert doors["name_en"].str.match(r"^\d+ [A-Z]").all()
     assert doors["name"].is_unique
+
+
+# Street centre lines and grid cells share the boundary's edges: rounding coordinates to
+# 6 decimals (~0.1 m) may put their vertices a few centimetres either side of it.
+_ON_BOUNDARY_LAYERS = {"street", "grid_unit", "grid_community", "grid_responsibility"}
+_ON_BOUNDARY_TOLERANCE_M = 0.5
+
+
+def test_every_feature_lies_within_the_boundary(park: DemoPark) -> None:
+    f = park.features
+    ring = np.array(f.loc[f["layer"] == "boundary", "geometry"].iloc[0]["coordinates"][0])
+    lat0 = float(ring[:, 1].mean())
+    boundary = _metres(ring, lat0)
+    for layer, group in f[f["layer"] != "boundary"].groupby("layer"):
+        points = _metres(np.array([c for g in group["geometry"] for c in _vertices(g)]), lat0)
+        inside = _inside(points, boundary)
+        if layer in _ON_BOUNDARY_LAYERS:
+            inside |= _distance(points, boundary) <= _ON_BOUNDARY_TOLERANCE_M
+        assert inside.all(), f"{(~inside).sum()} vertices of layer {layer} outside the boundary"
+    for name in ("cases", "sensors", "enterprises"):
+        frame = getattr(park, name)
+        assert _inside(_metres(frame[["lon", "lat"]].to_numpy(), lat0), boundary).all(), name
+
+
+def _vertices(geometry: dict) -> list:
+    kind, coords = geometry["type"], geometry["coordinates"]
+    if kind == "Point":
+        return [coords]
+    if kind == "LineString":
+        return coords
+    if kind in ("MultiLineString", "Polygon"):
+        return [c for part in coords for c in part]
+    raise AssertionError(f"unexpected geometry {kind}")
+
+
+def _metres(lonlat: np.ndarray, lat0: float) -> np.ndarray:
+    """Local equirectangular metres: exact enough over 6 km to judge centimetres."""
+    scale = 6_371_008.8 * np.pi / 180
+    return np.c_[lonlat[:, 0] * scale * np.cos(np.radians(lat0)), lonlat[:, 1] * scale]
+
+
+def _inside(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Even-odd ray casting against the closed ring."""
+    x, y = points[:, :1], points[:, 1:]
+    x1, y1, x2, y2 = ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]
+    spans = (y1 > y) != (y2 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = x < (x2 - x1) * (y - y1) / (y2 - y1) + x1
+    return (spans & cross).sum(axis=1) % 2 == 1
+
+
+def _distance(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    a, d = ring[:-1][None], np.diff(ring, axis=0)[None]
+    q = points[:, None, :] - a
+    t = np.clip((q * d).sum(-1) / (d * d).sum(-1), 0, 1)
+    return np.sqrt(((q - t[..., None] * d) ** 2).sum(-1)).min(axis=1)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from data_sources.contracts import ALERTS
+from data_sources.validation import validate
 from demo import DemoPark, generate_park
 
 NOW = datetime(2026, 11, 24, 3, 7, tzinfo=UTC)
@@ -90,3 +92,12 @@ def test_alerts_are_the_closed_incidents_of_the_readings(park: DemoPark) -> None
     ]
     assert (at_raise.to_numpy() >= alerts["threshold"].to_numpy()).all()
     assert alerts["owner"].isin(park.departments["id"]).all()
+
+
+def test_alerts_keep_value_threshold_and_quantity_through_validation(park: DemoPark) -> None:
+    result = validate(park.alerts, ALERTS, "demo")
+    assert result.rejections == [] and len(result.good) == len(park.alerts) > 0
+    kept = result.good
+    assert kept[["value", "threshold", "quantity"]].notna().all().all()
+    assert (kept["value"] >= kept["threshold"]).all()
+    assert park.alerts["id"].is_unique and park.alerts["id"].str.match(r"^AL-20\d{6}-\d{4,}$").all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -73,3 +75,21 @@ def test_a_store_that_is_not_the_demo_park_is_never_moved(tmp_path):
     assert roll_demo_forward(engine, GENERATED + timedelta(days=30)) == 0
     assert _cases(tmp_path)["reported_at"].iloc[0] == REPORTED
     engine.dispose()
+
+
+def test_processes_starting_at_once_move_the_demo_park_exactly_once(tmp_path):
+    _store(tmp_path).dispose()
+    workers = 4
+    engines = [make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}") for _ in range(workers)]
+    start = threading.Barrier(workers)
+
+    def start_up(engine):
+        start.wait()
+        return roll_demo_forward(engine, GENERATED + timedelta(days=3, hours=7))
+
+    with ThreadPoolExecutor(workers) as pool:
+        moved = list(pool.map(start_up, engines))
+    assert sorted(moved) == [0] * (workers - 1) + [3]
+    assert _cases(tmp_path)["reported_at"].iloc[0] == REPORTED + timedelta(days=3)
+    for engine in engines:
+        engine.dispose()

@@ -9,8 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_sources.contracts import CASES, ENTERPRISE_FIGURES, ENTERPRISES, FEATURES, SENSORS, Contract, Field
-from data_sources.validation import validate
+from data_sources.contracts import (
+    CASES,
+    CHAINS,
+    ENTERPRISE_FIGURES,
+    ENTERPRISES,
+    FEATURES,
+    SENSORS,
+    Contract,
+    Field,
+)
+from data_sources.validation import conform, validate
 
 
 def case(**overrides):
@@ -279,3 +288,77 @@ def test_text_is_stripped_and_numbers_become_text():
     contract = Contract("t", (Field("code", "text", required=True),))
     result = validate(pd.DataFrame({"code": ["  A1 ", 42, np.int64(7)]}), contract, "s")
     assert list(result.good["code"]) == ["A1", "42", "7"]
+
+
+@pytest.mark.parametrize(
+    ("column", "dtype"),
+    [
+        ("closed_at", "datetime64[us, UTC]"),
+        ("lon", "float64"),
+        ("satisfaction", "Int64"),
+    ],
+)
+def test_missing_optional_column_has_its_kinds_dtype_in_validate_and_conform(column, dtype):
+    validated = check([case()]).good
+    conformed = conform(pd.DataFrame([case()]), CASES)
+    for frame in (validated, conformed):
+        assert str(frame[column].dtype) == dtype
+        assert frame[column].isna().all()
+    assert validated["closed_at"].dt.tz is not None  # a cases export without closed_at still has .dt
+    assert conformed["address"].iloc[0] is None
+
+
+def test_conform_turns_stored_dates_into_dates_from_sqlite_text_and_postgresql_dates():
+    base = {"id": "E1", "name": "甲", "industry_code": "3914"}
+    from_sqlite = pd.DataFrame(
+        [{**base, "founded_on": "2015-06-01"}, {**base, "id": "E2", "founded_on": None}]
+    )
+    from_postgresql = pd.DataFrame([{**base, "founded_on": date(2015, 6, 1)}, {**base, "id": "E2"}])
+    for frame in (from_sqlite, from_postgresql):
+        assert list(conform(frame, ENTERPRISES)["founded_on"]) == [date(2015, 6, 1), None]
+
+
+def test_a_missing_date_is_none_not_nat():
+    rows = [{"id": "E1", "name": "甲", "industry_code": "3914", "founded_on": None}]
+    assert check(rows, ENTERPRISES).good.loc[0, "founded_on"] is None
+
+
+def test_keys_that_differ_only_by_surrounding_space_are_duplicates():
+    result = check([case(id="C-1"), case(id="C-1 "), case(id=" C-2")])
+    assert reasons(result) == [(1, "id", "duplicate key in this batch")]
+    assert list(result.good["id"]) == ["C-1", "C-2"]
+
+
+def test_features_are_unique_per_layer_and_id_and_the_rejection_shows_the_joined_key():
+    point = {"type": "Point", "coordinates": [114.6, 38.0]}
+    rows = [
+        {"layer": "part", "id": "P00001", "geometry": point},
+        {"layer": "lamp", "id": "P00001", "geometry": point},
+        {"layer": "part ", "id": "P00001", "geometry": point},
+    ]
+    result = check(rows, FEATURES)
+    assert [(r.row, r.key, r.field, r.reason) for r in result.rejections] == [
+        (2, "part/P00001", "layer/id", "duplicate key in this batch")
+    ]
+    assert list(result.good["layer"]) == ["part", "lamp"]
+
+
+def test_chain_links_are_unique_per_chain_and_link():
+    rows = [
+        {"chain": "ev", "link": "battery", "stage": "upstream"},
+        {"chain": "pv", "link": "battery", "stage": "upstream"},
+        {"chain": "ev", "link": "battery", "stage": "midstream"},
+    ]
+    result = check(rows, CHAINS)
+    assert [(r.row, r.key) for r in result.rejections] == [(2, "ev/battery")]
+
+
+def test_enterprise_figures_are_unique_per_enterprise_and_year_as_stored():
+    rows = [{"enterprise_id": "E1", "year": "2020"}, {"enterprise_id": "E1", "year": 2020.0}]
+    result = check(rows, ENTERPRISE_FIGURES)
+    assert [(r.row, r.field) for r in result.rejections] == [(1, "enterprise_id/year")]
+
+
+def test_a_contract_key_must_name_its_fields():
+    with pytest.raises(ValueError, match="'code'"):
+        Contract("t", (Field("id", "text"),), key=("code",))

@@ -254,7 +254,7 @@ def upgrade() -> None:
     op.create_table(
         "source_health",
         sa.Column("pk", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
         sa.Column("adapter", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("last_attempt", store.types.UtcDateTime(timezone=True), nullable=True),
@@ -274,7 +274,7 @@ def upgrade() -> None:
     op.create_table(
         "source_rejections",
         sa.Column("pk", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
         sa.Column("contract", sa.String(length=32), nullable=False),
         sa.Column("row", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=True),

@@ -1,0 +1,47 @@
+"""Every serving process migrates the store at start: several at once on an empty store must
+all succeed, on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+from sqlalchemy import inspect
+
+from store.engine import make_engine
+from store.migrate import current_revision, upgrade
+from store.models import Base
+
+pytestmark = pytest.mark.integration
+
+WORKERS = 4
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+def _migrate(url: str, start) -> None:
+    engine = make_engine(url)
+    start.wait()
+    upgrade(engine)
+    engine.dispose()
+
+
+def test_workers_migrating_an_empty_store_at_once_all_succeed(store_url):
+    # processes, as gunicorn's workers are (Alembic's `context` is one global per process)
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Barrier(WORKERS)
+    workers = [spawn.Process(target=_migrate, args=(store_url, start)) for _ in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0] * WORKERS
+    engine = make_engine(store_url)
+    assert current_revision(engine) == "0001"
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -1,0 +1,102 @@
+"""KPI specs: evaluation over frames in the park's time zone, and malformed specs refused by name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from data_sources.contracts import CONTRACTS
+from domain.kpis import KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shijiazhuang
+COLUMNS = {name: contract.columns for name, contract in CONTRACTS.items()}
+
+
+def _cases() -> pd.DataFrame:
+    t = pd.to_datetime
+    return pd.DataFrame(
+        {
+            "status": ["closed", "closed", "closed", "accepted", "reported"],
+            # 17:00 UTC on the 23rd is 01:00 on the 24th in Shijiazhuang: "today" there
+            "reported_at": t(["2026-11-23T17:00Z", "2026-11-23T15:00Z", "2026-11-01T00:00Z", "2026-11-20T00:00Z", "2026-11-24T01:00Z"], utc=True),
+            "closed_at": t(["2026-11-23T20:00Z", "2026-11-24T01:00Z", "2026-11-03T00:00Z", None, None], utc=True),
+            "sla_deadline": t(["2026-11-24T00:00Z", "2026-11-23T23:00Z", "2026-11-05T00:00Z", "2026-11-21T00:00Z", "2026-11-25T00:00Z"], utc=True),
+            "satisfaction": [5, 3, 4, None, None],
+        }
+    )  # fmt: skip
+
+
+def _spec(**raw):
+    return parse_specs({"kpis": [{"id": "k", "contract": "cases", **raw}]})[0]
+
+
+def test_today_is_the_parks_calendar_day_not_utcs():
+    spec = _spec(measure="count", window={"field": "reported_at", "today": True})
+    assert evaluate(spec, _cases(), NOW, SHANGHAI) == 2
+
+
+def test_on_time_share_counts_closures_by_their_deadline():
+    spec = _spec(
+        measure="share",
+        window={"field": "closed_at", "days": 30},
+        of={"status": {"in": ["closed"]}},
+        where={"closed_at": {"le_field": "sla_deadline"}},
+    )
+    assert evaluate(spec, _cases(), NOW, SHANGHAI) == pytest.approx(2 / 3)
+
+
+def test_overdue_open_cases_are_past_their_deadline_now():
+    spec = _spec(
+        measure="count", where={"status": {"not_in": ["closed"]}, "sla_deadline": {"before_now": True}}
+    )
+    assert evaluate(spec, _cases(), NOW, SHANGHAI) == 1
+
+
+def test_mean_of_nothing_is_undefined_not_zero():
+    spec = _spec(measure="mean", field="satisfaction", window={"field": "closed_at", "minutes": 1})
+    assert evaluate(spec, _cases(), NOW, SHANGHAI) is None
+
+
+def test_daily_counts_keep_empty_days():
+    counts = daily_counts(_cases(), "reported_at", 7, NOW, SHANGHAI)
+    assert len(counts) == 7
+    assert counts.iloc[-1] == 2  # the 24th in the park: 01:00 and 09:00
+    assert counts.iloc[-2] == 1  # 23:00 on the 23rd, though 15:00 in UTC
+    assert counts.iloc[2] == 1  # the 20th
+    assert counts.iloc[0] == 0  # a day with nothing is kept, as zero
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"measure": "median"}, "measure: 'median' is not one of"),
+        ({"measure": "count", "format": "roman"}, "format: 'roman'"),
+        ({"measure": "count", "where": {"status": {"like": "x"}}}, "unknown like"),
+        ({"measure": "mean"}, "needs 'field'"),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "today": True, "days": 3}},
+            "exactly one of",
+        ),
+        ({"measure": "count", "colour": "red"}, "kpi k:"),
+    ],
+)
+def test_malformed_spec_is_refused_naming_the_kpi_and_key(raw, message):
+    with pytest.raises(KpiSpecError, match=message):
+        _spec(**raw)
+
+
+def test_spec_naming_an_unknown_field_or_contract_is_refused():
+    with pytest.raises(KpiSpecError, match="cases has no field closed_on"):
+        check_specs([_spec(measure="count", window={"field": "closed_on", "days": 1})], COLUMNS)
+    with pytest.raises(KpiSpecError, match="contract: unknown 'tickets'"):
+        check_specs(parse_specs({"kpis": [{"id": "k", "contract": "tickets", "measure": "count"}]}), COLUMNS)
+
+
+def test_the_shipped_kpi_file_is_valid():
+    from services.kpis import load_specs
+
+    assert len(load_specs()) >= 7
