@@ -7,6 +7,7 @@ usage: .venv/bin/python bench/bench_demo_park.py [--cases 300000] [--keep DIR]""
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -16,13 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config.settings import ROOT, load_settings  # noqa: E402
+from config.settings import load_settings  # noqa: E402
 from data_sources.adapters.sql_store import SqlStoreSource  # noqa: E402
 from data_sources.contracts import CONTRACTS  # noqa: E402
 from data_sources.health import HealthBook  # noqa: E402
 from data_sources.monitor import SourceMonitor  # noqa: E402
 from data_sources.validation import conform, validate  # noqa: E402
-from domain.kpis import evaluate, load_specs  # noqa: E402
+from domain.kpis import evaluate  # noqa: E402
+from services.kpis import load_specs  # noqa: E402
 from services.store_setup import seed_demo_park  # noqa: E402
 from store.engine import make_engine  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -72,12 +74,15 @@ def main() -> None:
     cases = validate(frames["cases"], CONTRACTS["cases"], "bench").good
     readings = validate(frames["readings"], CONTRACTS["readings"], "bench").good
     data = {"cases": cases, "readings": readings, "enterprises": source.fetch("enterprises")}
-    for spec in load_specs(ROOT / "config" / "kpis.yaml"):
+    for spec in load_specs():
         value, times = timed(lambda s=spec: evaluate(s, data[s.contract], now, settings.zone), repeat=5)
         print(f"kpi {spec.id:<22} = {value!s:>22}  median {statistics.median(times) * 1000:6.1f} ms")
     source.close()
     engine.dispose()
-    print(f"store kept in {folder}" if args.keep else "")
+    if args.keep:
+        print(f"store kept in {folder}")
+    else:
+        shutil.rmtree(folder)  # a default-size store is ~470 MB
 
 
 if __name__ == "__main__":
