@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import Input, Output, callback, dcc, html
 
-from locales import t
+from locales import normalise, t
 from services.freshness import freshness_summary
 
 FRESHNESS = "shell-freshness"
@@ -27,6 +27,7 @@ def make_freshness(lang: str) -> html.Div:
     Input("shell-lang", "value"),
 )
 def update_freshness(_tick: int | None, lang: str):
+    lang = normalise(lang)  # the value comes from the browser: anything may arrive
     summary = freshness_summary()
     icon = {
         "ok": "bi-check-circle-fill",

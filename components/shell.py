@@ -108,6 +108,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
 
 @callback(Output(NAV, "children"), Output(BRAND, "children"), Input(LANG, "value"), Input(URL, "pathname"))
 def update_nav(lang: str, pathname: str | None):
+    lang = normalise(lang)  # the value comes from the browser: anything may arrive
     return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang)
 
 

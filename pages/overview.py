@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
-from locales import t
+from locales import normalise, t
 from services.context import get_services
 from services.kpis import overview_figures
 
@@ -95,6 +95,7 @@ def make_body(lang: str) -> list:
 
 
 def layout(lang: str = "zh", **_query) -> html.Div:
+    lang = normalise(lang)
     return html.Div(
         [
             html.Div(make_body(lang), id=BODY, className="os-page-body"),
@@ -111,4 +112,4 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     prevent_initial_call=True,
 )
 def update_body(_tick: int, lang: str):
-    return make_body(lang)
+    return make_body(normalise(lang))

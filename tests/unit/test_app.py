@@ -191,3 +191,20 @@ def test_bad_configuration_stops_start_up_with_one_line_naming_it(tmp_path, env,
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists(), "nothing is created before the configuration is known good"
+
+
+@pytest.mark.parametrize("lang", ["<script>alert(1)</script>", ["en", "zh"], None, 42])
+def test_callbacks_given_a_forged_language_answer_in_a_known_one(app, lang):
+    from components.freshness import update_freshness
+    from components.shell import update_nav
+    from pages import overview, sources
+
+    with app.server.test_request_context("/"):
+        nav, brand = update_nav(lang, "/")
+        assert brand == "园区运行一网统管"
+        children, css = update_freshness(None, lang)
+        assert css.startswith("os-freshness")
+        for page in (overview, sources):
+            layout = page.layout(lang).to_plotly_json()
+            rendered = json.dumps(layout, default=lambda c: getattr(c, "to_plotly_json", lambda: str(c))())
+            assert "<script>" not in rendered
