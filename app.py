@@ -17,6 +17,7 @@ from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
 from domain.kpis import KpiSpecError
+from security.setup import init_security
 from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
@@ -53,6 +54,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     snapshots = SnapshotCache(sources, settings.cache_timeout_s)
     server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources, snapshots=snapshots)
     init_cache(server, settings)
+    init_security(server, app, settings, engine)
     app.layout = lambda: make_shell(settings, dash.page_registry)
     from cli import register_commands
 
@@ -63,7 +65,8 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
 
 def _warm_up(server: Flask) -> None:
     # Dash sets itself up on the first request; under threaded workers two simultaneous first
-    # requests raced into "Callback function not found" (FIELD_NOTES.md). Do it once now.
+    # requests raced into "Callback function not found" (FIELD_NOTES.md). Do it once now. (The
+    # guard answers these anonymous requests 401, after Dash's own set-up hook has run.)
     with server.test_client() as client:
         client.get("/_dash-layout")
         client.get("/_dash-dependencies")

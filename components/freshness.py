@@ -6,6 +6,8 @@ from __future__ import annotations
 from dash import Input, Output, callback, dcc, html
 
 from locales import normalise, t
+from security.guard import requires
+from security.roles import Permission
 from services.freshness import freshness_summary
 
 FRESHNESS = "shell-freshness"
@@ -26,6 +28,7 @@ def make_freshness(lang: str) -> html.Div:
     Input(TICK, "n_intervals"),
     Input("shell-lang", "value"),
 )
+@requires(Permission.VIEW_SCREENS)
 def update_freshness(_tick: int | None, lang: str):
     lang = normalise(lang)  # the value comes from the browser: anything may arrive
     summary = freshness_summary()

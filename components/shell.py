@@ -12,8 +12,11 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from flask import has_request_context, request
 
 from components.freshness import make_freshness
+from components.user_box import USER, make_user_box, user_box_children
 from config.settings import Settings
 from locales import LANGUAGES, normalise, t
+from security.guard import ANYONE, permitted, requires
+from security.web_context import current_principal
 
 LANG = "shell-lang"
 THEME = "shell-theme"
@@ -23,9 +26,11 @@ URL = "shell-url"
 
 
 def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) -> list:
+    """Links to the pages the current principal may open (the server refuses the others too)."""
+    principal = current_principal()
     links = []
     for page in sorted(pages.values(), key=lambda p: (p.get("order") or 0, p["path"])):
-        if page.get("hidden"):
+        if page.get("hidden") or not permitted(principal, page.get("permission")):
             continue
         active = current == page["path"]
         links.append(
@@ -67,6 +72,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                     dbc.Nav(_nav_links(pages, lang), id=NAV, className="os-nav", pills=True),
                     html.Div(className="os-spacer"),
                     make_freshness(lang),
+                    make_user_box(lang),
                     html.Div(id="shell-clock", className="os-clock", **{"data-tz": settings.timezone}),
                     dbc.RadioItems(
                         id=LANG,
@@ -106,10 +112,17 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
     )
 
 
-@callback(Output(NAV, "children"), Output(BRAND, "children"), Input(LANG, "value"), Input(URL, "pathname"))
+@callback(
+    Output(NAV, "children"),
+    Output(BRAND, "children"),
+    Output(USER, "children"),
+    Input(LANG, "value"),
+    Input(URL, "pathname"),
+)
+@requires(ANYONE)
 def update_nav(lang: str, pathname: str | None):
     lang = normalise(lang)  # the value comes from the browser: anything may arrive
-    return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang)
+    return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang), user_box_children(lang)
 
 
 # Pure UI: the theme and the document's language and title are set in the browser.

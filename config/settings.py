@@ -7,6 +7,7 @@ naming the key (SettingsError)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +57,32 @@ class Settings(BaseSettings):
     demo_cases: int = Field(300_000, ge=0, description="cases the demo park generates")
     cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
     freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
+    anonymous_role: Literal["viewer", "leader"] | None = Field(
+        None,
+        description="role of visitors who have not signed in (a wall screen without a login); none: sign-in required",
+    )
+    session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="a session ends this long after sign-in, however active it is"
+    )
+    login_max_failures: int = Field(
+        10, ge=1, description="wrong passwords in a row that lock an account"
+    )
+    login_lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="origins allowed to embed the app in a frame (https://portal.example); none: no framing",
+    )
+    proxy_count: int = Field(
+        0, ge=0, le=5, description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted"
+    )
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "'self'" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://portal.example or 'self'")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -9,6 +9,8 @@ from dash import Input, Output, State, callback, dcc, html
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
 from locales import normalise, t
+from security.guard import requires
+from security.roles import Permission
 from services.context import get_services
 from services.kpis import overview_figures
 
@@ -20,6 +22,7 @@ dash.register_page(
     order=0,
     title_key="nav.overview",
     icon="bi-speedometer2",
+    permission=Permission.VIEW_SCREENS,
 )
 
 BODY = "overview-body"
@@ -111,5 +114,6 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     State("shell-lang", "value"),
     prevent_initial_call=True,
 )
+@requires(Permission.VIEW_SCREENS)
 def update_body(_tick: int, lang: str):
     return make_body(normalise(lang))

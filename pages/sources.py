@@ -10,6 +10,9 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components.timefmt import format_time
 from locales import normalise, t
+from security.guard import requires
+from security.roles import Permission
+from security.web_context import audit_request, current_principal
 from services.context import get_services
 
 dash.register_page(
@@ -20,6 +23,7 @@ dash.register_page(
     order=90,
     title_key="nav.sources",
     icon="bi-plug",
+    permission=Permission.VIEW_SOURCES,
 )
 
 BODY = "sources-body"
@@ -64,18 +68,23 @@ def make_body(lang: str) -> list:
     zone = services.settings.zone
     manager = services.sources
     sources, batches, rejections = [], [], []
+    may_check = current_principal().can(Permission.MANAGE_SOURCES)  # the server checks again on click
     for h in manager.health():
         title = manager.title(h.source, lang)
         name = [
             html.Div(title, className="fw-semibold"),
             html.Small(h.source, className="text-body-secondary"),
         ]
-        button = dbc.Button(
-            [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
-            id={"type": CHECK, "source": h.source},
-            size="sm",
-            color="secondary",
-            outline=True,
+        button = (
+            dbc.Button(
+                [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
+                id={"type": CHECK, "source": h.source},
+                size="sm",
+                color="secondary",
+                outline=True,
+            )
+            if may_check
+            else ""
         )
         error = html.Span(h.last_error or "—", className="os-error-cell")
         sources.append(
@@ -135,6 +144,7 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     State("shell-lang", "value"),
     prevent_initial_call=True,
 )
+@requires(Permission.VIEW_SOURCES)
 def update_body(_tick: int, lang: str):
     return make_body(normalise(lang))
 
@@ -146,6 +156,7 @@ def update_body(_tick: int, lang: str):
     State("shell-lang", "value"),
     prevent_initial_call=True,
 )
+@requires(Permission.MANAGE_SOURCES)
 def on_check(clicks: list, lang: str):
     """Read a source now. The source comes from the clicked button's id, which a browser can
     forge: a name that is not configured gets a message, never an error."""
@@ -157,6 +168,7 @@ def on_check(clicks: list, lang: str):
     services = get_services()
     try:
         health = services.snapshots.check(name)
+        audit_request("source.check", target=f"source:{name[:100]}", detail={"status": health.status})
     except KeyError:
         return no_update, dbc.Alert(
             t("sources.unknown_source", lang, name=name[:64]), color="warning", dismissable=True

@@ -10,6 +10,7 @@ import pytest
 
 from app import build_dash
 from config.settings import load_settings
+from signin import signed_in
 
 BROKEN_CSV = """id,channel,domain,case_type,status,reported_at
 C-1,portal,urban_management,road_damage,accepted,2026-11-01T08:00:00+08:00
@@ -58,7 +59,8 @@ def monkeypatch_module():
 
 @pytest.mark.parametrize("path", ["/", "/sources"])
 def test_every_page_answers(app, path):
-    response = app.server.test_client().get(path)
+    client, _ = signed_in(app, "leader")
+    response = client.get(path)
     assert response.status_code == 200
     assert b"_dash-config" in response.data
 
@@ -67,7 +69,8 @@ def test_an_unknown_page_says_so_in_both_languages(app):
     from pages import not_found_404
 
     # the app answers any address; Dash Pages then draws this module's layout
-    assert app.server.test_client().get("/no/such/page").status_code == 200
+    client, _ = signed_in(app, "viewer")
+    assert client.get("/no/such/page").status_code == 200
     for lang, text in (("zh", "没有这个页面"), ("en", "No such page")):
         layout = not_found_404.layout(lang).to_plotly_json()
         assert text in json.dumps(layout, default=lambda c: c.to_plotly_json(), ensure_ascii=False)
@@ -124,7 +127,7 @@ def test_check_now_reads_a_source_that_serves_no_panel(app):
     from pages import sources as page
 
     with app.server.app_context():
-        body, notice = _click(page.on_check, "hotline-export")
+        body, notice = _click(page.on_check.__wrapped__, "hotline-export")
     text = json.dumps([c.to_plotly_json() for c in body], default=lambda c: c.to_plotly_json())
     assert "Checked Hotline export: Degraded" in json.dumps(notice.to_plotly_json(), default=str)
     assert "teleported" in text
@@ -136,7 +139,7 @@ def test_a_forged_source_name_gets_a_message_not_an_error(app):
     from pages import sources as page
 
     with app.server.app_context():
-        body, notice = _click(page.on_check, "../../etc/passwd")
+        body, notice = _click(page.on_check.__wrapped__, "../../etc/passwd")
     assert body is no_update
     assert "There is no source named ../../etc/passwd" in json.dumps(notice.to_plotly_json(), default=str)
 
@@ -146,7 +149,8 @@ def test_a_forged_source_name_gets_a_message_not_an_error(app):
     [("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("fr-FR", "zh"), ("", "zh")],
 )
 def test_first_visit_language_follows_the_browser(app, accept, expected):
-    layout = app.server.test_client().get("/_dash-layout", headers={"Accept-Language": accept}).get_json()
+    client, _ = signed_in(app, "viewer")
+    layout = client.get("/_dash-layout", headers={"Accept-Language": accept}).get_json()
     assert _radio_value(layout) == expected
 
 
@@ -199,8 +203,13 @@ def test_callbacks_given_a_forged_language_answer_in_a_known_one(app, lang):
     from components.shell import update_nav
     from pages import overview, sources
 
+    from flask_login import login_user
+
+    from security.users import find, principal_of
+
     with app.server.test_request_context("/"):
-        nav, brand = update_nav(lang, "/")
+        login_user(principal_of(find(app.server.extensions["onescreen"].engine, "leader")))
+        nav, brand, _user = update_nav(lang, "/")
         assert brand == "园区运行一网统管"
         children, css = update_freshness(None, lang)
         assert css.startswith("os-freshness")

@@ -15,7 +15,7 @@ import services.store_setup
 from app import build_dash
 from config.settings import load_settings
 from store.engine import make_engine
-from store.models import Case, Meta
+from store.models import User, Case, Meta
 
 STORE_FILE = "onescreen.sqlite"
 
@@ -139,6 +139,7 @@ def test_fresh_is_refused_outside_the_embedded_profile(started_on_empty_store, t
     app = app_on_copy(
         started_on_empty_store,
         tmp_path,
+        lambda c: c.execute(delete(User)),  # production refuses to start with demo users
         profile="production",
         database_url=f"sqlite:///{tmp_path / STORE_FILE}",
         secret_key="not-the-default",

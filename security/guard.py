@@ -1,0 +1,177 @@
+"""Deny by default: one before_request hook decides, for every request, whether it may go on.
+
+  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout
+  /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires)
+  /_dash-*         anonymous without a role: 401 JSON (the page's script sends the browser to
+                   the login page); a callback is allowed only when its function declares a
+                   permission the principal has (requires); the pages router checks the page's
+  anything else    a page: anonymous without a role is sent to /login?next=…; a page whose
+                   permission the principal lacks answers 403
+
+Unsafe methods of a browser session must carry the session's CSRF token (X-CSRFToken, sent
+by Dash's renderer from the _csrf_token cookie). Denials are audited."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import dash
+from flask import Response, abort, jsonify, redirect, request, session
+
+from security.principal import Principal
+from security.roles import Permission
+from security.session import CSRF_HEADER, TOKEN_PATHS, bearer_token, csrf_token, end_session, session_expired
+from security.web_context import audit_request, current_principal, state
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PREFIXES = ("/assets/", "/login", "/logout", "/favicon.ico", "/_favicon.ico")
+ANYONE = "anyone"  # a callback any principal who may enter can call (pure presentation)
+PERMISSION_ATTR = "_onescreen_permission"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROUTER_OUTPUT = "_pages_content.children"
+
+
+def requires(permission: Permission | str) -> Callable:
+    """Declare (and check) what a callback or API view needs. Put it directly above the
+    function, under @callback / @blueprint.route, so that the function Dash or Flask keeps
+    carries the declaration: a callback without one is refused for everybody."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not permitted(current_principal(), permission):
+                deny(f"{fn.__module__}.{fn.__name__}")
+            return fn(*args, **kwargs)
+
+        setattr(checked, PERMISSION_ATTR, permission)
+        return checked
+
+    return decorate
+
+
+def permitted(principal: Principal, permission: Permission | str | None) -> bool:
+    if permission is None or not principal.may_enter:
+        return False
+    return permission == ANYONE or principal.can(Permission(permission))
+
+
+def deny(target: str, status: int = 403) -> None:
+    audit_request("access.denied", outcome="denied", target=target[:200])
+    abort(status)
+
+
+def page_for(path: str) -> dict | None:
+    """The registered page serving `path` (a path template's variables match anything)."""
+    path = "/" + path.strip("/")
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        if template:
+            pattern = "^" + re.sub(r"<[^>/]+>", "[^/]+", "/" + template.strip("/")) + "$"
+            if re.match(pattern, path):
+                return page
+        elif "/" + page["path"].strip("/") == path:
+            return page
+    return None
+
+
+def page_allowed(principal: Principal, path: str) -> bool:
+    page = page_for(path)
+    if page is None:  # the translated 404 page
+        return principal.may_enter
+    return permitted(principal, page.get("permission"))
+
+
+def _unauthorised() -> Response:
+    response = jsonify(error="unauthorised", message="sign in, or send a valid API token")
+    response.status_code = 401
+    if request.path.startswith(TOKEN_PATHS):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="onescreen"'
+    return response
+
+
+def _to_login() -> Response:
+    target = request.full_path if request.query_string else request.path
+    return redirect(f"/login?next={quote(target, safe='')}")
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf", "")
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def _callback_permission(body: Any) -> tuple[Permission | str | None, str]:
+    """The permission the requested callback declares, and its name (for the audit log)."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return None, "malformed callback request"
+    output = body["output"]
+    entry = state().dash_app.callback_map.get(output)
+    if entry is None:
+        return None, f"unknown callback {output[:120]}"
+    return getattr(entry["callback"], PERMISSION_ATTR, None), f"callback {output[:150]}"
+
+
+def _router_path(body: dict) -> str:
+    for item in body.get("inputs") or []:
+        if (
+            isinstance(item, dict)
+            and item.get("id") == "_pages_location"
+            and item.get("property") == "pathname"
+        ):
+            value = item.get("value")
+            return value if isinstance(value, str) else "/"
+    return "/"
+
+
+def guard() -> Response | None:
+    path = request.path
+    if path.startswith(PUBLIC_PREFIXES):
+        return None
+    bearer = bearer_token(request) is not None and path.startswith(TOKEN_PATHS)
+    principal = current_principal()
+    if bearer and not principal.is_authenticated:
+        return _unauthorised()
+    if principal.kind == "user" and session_expired():
+        audit_request("session.expired", target=path[:200])
+        end_session()  # Flask-Login reloads the user: anonymous from here on
+        principal = current_principal()
+    if principal.kind == "user" and request.method in UNSAFE and not _csrf_ok():
+        deny(f"csrf {path}"[:200])
+    if path.startswith(TOKEN_PATHS):
+        return None if principal.may_enter else _unauthorised()
+    if path.startswith("/_dash-"):
+        if not principal.may_enter:
+            return _unauthorised()
+        if path == "/_dash-update-component":
+            body = request.get_json(silent=True)
+            permission, name = _callback_permission(body)
+            if isinstance(body, dict) and ROUTER_OUTPUT in str(body.get("output")):
+                target = _router_path(body)
+                if not page_allowed(principal, target):
+                    deny(f"page {target}")
+            elif not permitted(principal, permission):
+                if permission is None:
+                    log.warning("refused %s: it declares no permission (security.guard.requires)", name)
+                deny(name)
+        return None
+    if not principal.may_enter:
+        return _to_login()
+    if not page_allowed(principal, path):
+        deny(f"page {path}")
+    return None
+
+
+def ensure_csrf_cookie(response: Response) -> Response:
+    """Give Dash's renderer the session's CSRF token to send back (after_request)."""
+    if session.get("csrf") and request.cookies.get("_csrf_token") != session["csrf"]:
+        response.set_cookie(
+            "_csrf_token", csrf_token(), samesite="Lax", secure=request.is_secure, httponly=False, path="/"
+        )
+    return response

@@ -1,0 +1,55 @@
+"""Security headers on every response: a Content-Security-Policy that allows the app's own
+origin (and the configured tile server) only, with no 'unsafe-inline' for scripts (Dash's own
+inline scripts are allowed by their hashes), frame-ancestors from the frame_ancestors setting,
+and the usual hardening headers. Measured policy: FIELD_NOTES.md."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, request
+
+from config.settings import Settings
+from security.web_context import state
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def build_policy(settings: Settings, script_hashes: list[str]) -> str:
+    tiles = tile_origin(settings.tile_url)
+    ancestors = " ".join(settings.frame_ancestors) if settings.frame_ancestors else "'none'"
+    directives = {
+        "default-src": "'self'",
+        "script-src": " ".join(["'self'", *script_hashes]),  # csp_hashes() gives them quoted
+        # ag-grid, dcc, leaflet and plotly inject styles at run time (FIELD_NOTES.md)
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": " ".join(["'self'", "data:", *([tiles] if tiles else [])]),
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": ancestors,
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def add_headers(response: Response) -> Response:
+    security = state()
+    if security.csp is None:  # Dash registers its inline scripts while it sets itself up
+        security.csp = build_policy(security.settings, list(security.dash_app.csp_hashes()))
+    headers = response.headers
+    headers["Content-Security-Policy"] = security.csp
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if request.path.startswith(("/_dash-update-component", "/api/", "/open311/", "/login")):
+        headers["Cache-Control"] = "no-store"  # records and tokens stay out of shared caches
+    return response

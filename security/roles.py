@@ -1,0 +1,78 @@
+"""Roles and the permissions they grant: the one table every check reads (DESIGN.md, "Users,
+roles and what each may see"). Pure data, no Flask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    LEADER = "leader"  # reads everything
+    DEPARTMENT_HEAD = "department_head"  # reads and exports their own department's data only
+    DUTY_OFFICER = "duty_officer"  # alerts and cases: acknowledge, assign, escalate, dispatch, close
+    VIEWER = "viewer"  # screens only, no records
+    ADMIN = "admin"  # users, roles, sources, screen layouts, the audit log
+
+
+class Permission(StrEnum):
+    VIEW_SCREENS = "view_screens"  # the screens' aggregate panels
+    READ_RECORDS = "read_records"  # single cases, alerts and readings (drill-down, API)
+    EXPORT = "export"  # downloads of records
+    ACT = "act"  # change a case or an alert
+    VIEW_SOURCES = "view_sources"  # the health of the data sources
+    MANAGE_SOURCES = "manage_sources"  # check a source now, configure sources
+    MANAGE_USERS = "manage_users"  # users, roles and API tokens
+    READ_AUDIT = "read_audit"  # the audit log and its export
+    MANAGE_LAYOUTS = "manage_layouts"  # screen layouts
+
+
+P = Permission
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.LEADER: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.EXPORT, P.VIEW_SOURCES}),
+    Role.DEPARTMENT_HEAD: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.EXPORT}),
+    Role.DUTY_OFFICER: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.ACT, P.VIEW_SOURCES}),
+    Role.VIEWER: frozenset({P.VIEW_SCREENS}),
+    Role.ADMIN: frozenset(
+        {P.VIEW_SCREENS, P.VIEW_SOURCES, P.MANAGE_SOURCES, P.MANAGE_USERS, P.READ_AUDIT, P.MANAGE_LAYOUTS}
+    ),
+}
+
+# Roles whose reading is limited to the user's department. A user who also holds a role that
+# reads the whole park (leader, duty officer) reads the whole park.
+DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_HEAD})
+# What an anonymous visitor may be given (the anonymous_role setting): never a role that
+# changes data, administers or needs a department.
+ANONYMOUS_ROLES = (Role.VIEWER, Role.LEADER)
+
+
+def parse_roles(value: str | Iterable[str]) -> tuple[Role, ...]:
+    """'leader,viewer' or ['leader', 'viewer'] → roles in a stable order. Raises ValueError
+    naming an unknown role, or for none at all."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [n.strip() for n in names if n and n.strip()]
+    known = {r.value for r in Role}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown role(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if not names:
+        raise ValueError("at least one role is needed")
+    return tuple(r for r in Role if r.value in names)
+
+
+def format_roles(roles: Iterable[Role]) -> str:
+    return ",".join(r.value for r in Role if r in set(roles))
+
+
+def permissions_of(roles: Iterable[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= GRANTS[role]
+    return frozenset(granted)
+
+
+def department_scoped(roles: Iterable[Role]) -> bool:
+    """True when the roles read only their own department."""
+    roles = set(roles)
+    readers = {r for r in roles if P.READ_RECORDS in GRANTS[r] or P.VIEW_SCREENS in GRANTS[r]}
+    return bool(roles & DEPARTMENT_SCOPED) and not (readers - DEPARTMENT_SCOPED - {Role.VIEWER, Role.ADMIN})

@@ -1,0 +1,79 @@
+"""Wire the security layer into the app: state, sessions, the guard, headers, the sign-in
+pages, error responses, and the users a profile starts with."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config.settings import Settings, SettingsError
+from locales import LANGUAGES, normalise, t
+from security import users
+from security.guard import ensure_csrf_cookie, guard
+from security.headers import add_headers
+from security.session import TOKEN_PATHS, init_sessions
+from security.views import blueprint
+from security.web_context import KEY, SecurityState, current_principal, state
+
+log = logging.getLogger(__name__)
+MESSAGES = {
+    400: "bad request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not found",
+    429: "too many requests",
+}
+
+
+def check_users(settings: Settings, engine: Engine) -> None:
+    """The embedded profile gets one demo user per role on its first start; the production
+    profile refuses to start while the store holds a demo user (no password, one-click sign-in)."""
+    if settings.profile == "embedded":
+        made = users.ensure_demo_users(engine)
+        if made:
+            log.info("created %d demo users (one per role); the sign-in page offers them", made)
+        return
+    demo = [row["username"] for row in users.demo_users(engine)]
+    if demo:
+        raise SettingsError(
+            f"profile: production refuses to start while the store holds demo users without passwords "
+            f"({', '.join(demo)}); disable them with `flask --app app users disable NAME`"
+        )
+
+
+def init_security(server: Flask, dash_app: object, settings: Settings, engine: Engine) -> None:
+    check_users(settings, engine)
+    if settings.proxy_count:
+        n = settings.proxy_count
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+    server.extensions[KEY] = SecurityState(settings=settings, engine=engine, dash_app=dash_app)
+    init_sessions(server, settings)
+    server.register_blueprint(blueprint)
+    server.before_request(guard)
+    server.after_request(ensure_csrf_cookie)
+    server.after_request(add_headers)
+    server.register_error_handler(HTTPException, _error_response)
+
+
+def _error_response(error: HTTPException):
+    """JSON for scripts (Dash callbacks, the API), a translated page for people."""
+    status = error.code or 500
+    if request.path.startswith(("/_dash-", *TOKEN_PATHS)):
+        response = jsonify(error=MESSAGES.get(status, "error"), message=error.description)
+        return response, status
+    if status != 403:
+        return error
+    lang = normalise(request.accept_languages.best_match(LANGUAGES) or "zh")
+    settings = state().settings
+    html = render_template(
+        "forbidden.html",
+        t=lambda key, **kw: t(key, lang, **kw),
+        lang=lang,
+        name=current_principal().display_name,
+        theme="dark" if settings.default_theme == "wall" else "light",
+    )
+    return html, 403

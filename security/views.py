@@ -1,0 +1,130 @@
+"""The sign-in and sign-out pages (plain Flask: they must work before Dash is reachable)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session
+
+from locales import LANGUAGES, normalise, t
+from security import users
+from security.session import csrf_token, end_session, start_session
+from security.web_context import audit_request, current_principal, state
+
+blueprint = Blueprint("security", __name__, template_folder="templates")
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path of this app only (never another site)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    if value.startswith(("/login", "/logout")) or any(ord(c) < 32 for c in value):
+        return "/"
+    return value
+
+
+def _language() -> str:
+    asked = request.args.get("lang") or request.form.get("lang")
+    if asked:
+        return normalise(asked)
+    return normalise(request.accept_languages.best_match(LANGUAGES) or state().settings.default_language)
+
+
+def _demo_allowed() -> bool:
+    """One-click demo sign-in: embedded profile, and only from this machine."""
+    if state().settings.profile != "embedded":
+        return False
+    try:
+        return ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _form_ok() -> bool:
+    sent = request.form.get("csrf", "")
+    expected = session.get("csrf")
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def _page(lang: str, message: str | None = None, status: int = 200, username: str = "") -> tuple[str, int]:
+    settings = state().settings
+    demo = users.demo_users(state().engine) if _demo_allowed() else []
+    nxt = safe_next(request.values.get("next"))
+    html = render_template(
+        "login.html",
+        t=lambda key, **kw: t(key, lang, **kw),
+        lang=lang,
+        other_lang="en" if lang == "zh" else "zh",
+        next=nxt,
+        next_q=quote(nxt, safe=""),
+        csrf=csrf_token(),
+        message=message,
+        expired=request.args.get("expired") == "1",
+        demo=demo,
+        username=username,
+        theme="dark" if settings.default_theme == "wall" else "light",
+    )
+    return html, status
+
+
+@blueprint.get("/login")
+def login_form():
+    return _page(_language())
+
+
+@blueprint.post("/login")
+def login_submit():
+    lang = _language()
+    if not _form_ok():
+        return _page(lang, t("login.form_expired", lang), 400)
+    username = str(request.form.get("username", "")).strip().lower()[:64]
+    password = str(request.form.get("password", ""))
+    settings = state().settings
+    now = datetime.now(UTC)
+    result = users.authenticate(
+        state().engine,
+        username,
+        password,
+        now=now,
+        max_failures=settings.login_max_failures,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+        ip=request.remote_addr,
+    )
+    if result.outcome == "ok" and result.principal is not None:
+        start_session(result.principal)
+        return redirect(safe_next(request.form.get("next")))
+    if result.outcome == "locked" and result.locked_until is not None:
+        until = result.locked_until.astimezone(settings.zone).strftime("%H:%M")
+        return _page(lang, t("login.locked", lang, until=until), 429, username)
+    if result.outcome == "disabled":
+        return _page(lang, t("login.disabled", lang), 403, username)
+    return _page(lang, t("login.bad", lang), 401, username)
+
+
+@blueprint.post("/login/demo")
+def login_demo():
+    if not _demo_allowed():
+        abort(404)
+    lang = _language()
+    if not _form_ok():
+        return _page(lang, t("login.form_expired", lang), 400)
+    username = str(request.form.get("username", ""))[:64]
+    principal = users.demo_login(state().engine, username, now=datetime.now(UTC), ip=request.remote_addr)
+    if principal is None:
+        return _page(lang, t("login.bad", lang), 401)
+    start_session(principal)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    principal = current_principal()
+    if principal.kind == "user":
+        if not _form_ok():  # a forged sign-out from another site is ignored
+            return redirect("/")
+        audit_request("logout", target=f"user:{principal.name}")
+        end_session()
+    return redirect("/login")
