@@ -64,16 +64,17 @@ class Settings(BaseSettings):
     session_hours: int = Field(
         12, ge=1, le=24 * 30, description="a session ends this long after sign-in, however active it is"
     )
-    login_max_failures: int = Field(
-        10, ge=1, description="wrong passwords in a row that lock an account"
-    )
+    login_max_failures: int = Field(10, ge=1, description="wrong passwords in a row that lock an account")
     login_lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
     frame_ancestors: list[str] = Field(
         default_factory=list,
         description="origins allowed to embed the app in a frame (https://portal.example); none: no framing",
     )
     proxy_count: int = Field(
-        0, ge=0, le=5, description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted"
+        0,
+        ge=0,
+        le=5,
+        description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted",
     )
 
     @field_validator("frame_ancestors")

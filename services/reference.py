@@ -17,7 +17,9 @@ def departments() -> list[dict[str, str]]:
     cached = cache.get("departments")
     if cached is None:
         with get_services().engine.connect() as connection:
-            rows = connection.execute(select(Department.id, Department.name, Department.name_en).order_by(Department.pk))
+            rows = connection.execute(
+                select(Department.id, Department.name, Department.name_en).order_by(Department.pk)
+            )
             cached = [dict(row._mapping) for row in rows]
         cache.set("departments", cached, timeout=TTL_S)
     return cached

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from signin import signed_in
 
 from app import build_dash
 from config.settings import load_settings
-from signin import signed_in
 
 BROKEN_CSV = """id,channel,domain,case_type,status,reported_at
 C-1,portal,urban_management,road_damage,accepted,2026-11-01T08:00:00+08:00
@@ -199,12 +199,11 @@ def test_bad_configuration_stops_start_up_with_one_line_naming_it(tmp_path, env,
 
 @pytest.mark.parametrize("lang", ["<script>alert(1)</script>", ["en", "zh"], None, 42])
 def test_callbacks_given_a_forged_language_answer_in_a_known_one(app, lang):
+    from flask_login import login_user
+
     from components.freshness import update_freshness
     from components.shell import update_nav
     from pages import overview, sources
-
-    from flask_login import login_user
-
     from security.users import find, principal_of
 
     with app.server.test_request_context("/"):

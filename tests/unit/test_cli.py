@@ -15,7 +15,7 @@ import services.store_setup
 from app import build_dash
 from config.settings import load_settings
 from store.engine import make_engine
-from store.models import User, Case, Meta
+from store.models import Case, Meta, User
 
 STORE_FILE = "onescreen.sqlite"
 
