@@ -12,7 +12,9 @@ import dash
 from dash import Dash, Input
 from flask import Flask
 
+from api import init_api
 from components.shell import make_shell
+from components.shell import register_callbacks as register_shell_callbacks
 from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
@@ -55,7 +57,9 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources, snapshots=snapshots)
     init_cache(server, settings)
     init_security(server, app, settings, engine)
+    init_api(server)
     app.layout = lambda: make_shell(settings, dash.page_registry)
+    register_shell_callbacks(app)
     from cli import register_commands
 
     register_commands(server)

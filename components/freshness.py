@@ -3,7 +3,7 @@ source is down, refreshed every 30 s."""
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, dcc, html
+from dash import Dash, Input, Output, dcc, html
 
 from locales import normalise, t
 from security.guard import requires
@@ -22,13 +22,6 @@ def make_freshness(lang: str) -> html.Div:
     )
 
 
-@callback(
-    Output(FRESHNESS, "children"),
-    Output(FRESHNESS, "className"),
-    Input(TICK, "n_intervals"),
-    Input("shell-lang", "value"),
-)
-@requires(Permission.VIEW_SCREENS)
 def update_freshness(_tick: int | None, lang: str):
     lang = normalise(lang)  # the value comes from the browser: anything may arrive
     summary = freshness_summary()
@@ -42,3 +35,12 @@ def update_freshness(_tick: int | None, lang: str):
     else:
         text = t(f"freshness.{summary.state}", lang, age=summary.age_text(lang), down=summary.down_count)
     return [html.I(className=f"bi {icon} me-1"), text], f"os-freshness os-freshness-{summary.state}"
+
+
+def register_callbacks(app: Dash) -> None:
+    app.callback(
+        Output(FRESHNESS, "children"),
+        Output(FRESHNESS, "className"),
+        Input(TICK, "n_intervals"),
+        Input("shell-lang", "value"),
+    )(requires(Permission.VIEW_SCREENS)(update_freshness))

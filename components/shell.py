@@ -8,10 +8,11 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from flask import has_request_context, request
 
 from components.freshness import make_freshness
+from components.freshness import register_callbacks as register_freshness
 from components.user_box import USER, make_user_box, user_box_children
 from config.settings import Settings
 from locales import LANGUAGES, normalise, t
@@ -112,29 +113,32 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
     )
 
 
-@callback(
-    Output(NAV, "children"),
-    Output(BRAND, "children"),
-    Output(USER, "children"),
-    Input(LANG, "value"),
-    Input(URL, "pathname"),
-)
-@requires(ANYONE)
 def update_nav(lang: str, pathname: str | None):
     lang = normalise(lang)  # the value comes from the browser: anything may arrive
     return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang), user_box_children(lang)
 
 
-# Pure UI: the theme and the document's language and title are set in the browser.
-clientside_callback(
-    ClientsideFunction(namespace="onescreen", function_name="applyTheme"),
-    Output("shell-theme-applied", "data"),
-    Input(THEME, "value"),
-)
-clientside_callback(
-    ClientsideFunction(namespace="onescreen", function_name="applyLanguage"),
-    Output("shell-lang-applied", "data"),
-    Input(LANG, "value"),
-    Input(URL, "pathname"),
-    State(NAV, "children"),
-)
+def register_callbacks(app: Dash) -> None:
+    """The shell's callbacks, registered on each app (not with dash.callback: Dash gives those
+    of modules imported once to the first app only, and tests build several apps)."""
+    app.callback(
+        Output(NAV, "children"),
+        Output(BRAND, "children"),
+        Output(USER, "children"),
+        Input(LANG, "value"),
+        Input(URL, "pathname"),
+    )(requires(ANYONE)(update_nav))
+    # Pure UI: the theme and the document's language and title are set in the browser.
+    app.clientside_callback(
+        ClientsideFunction(namespace="onescreen", function_name="applyTheme"),
+        Output("shell-theme-applied", "data"),
+        Input(THEME, "value"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="onescreen", function_name="applyLanguage"),
+        Output("shell-lang-applied", "data"),
+        Input(LANG, "value"),
+        Input(URL, "pathname"),
+        State(NAV, "children"),
+    )
+    register_freshness(app)

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted",
     )
 
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"https?://(\{[a-z]+\}\.)?[A-Za-z0-9.-]+(:\d{1,5})?/[^\s;'\"]*", value
+        ):
+            raise ValueError(
+                f"{value!r} is not a tile URL template like https://tiles.park.local/{{z}}/{{x}}/{{y}}.png"
+            )
+        return value
+
     @field_validator("frame_ancestors")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:

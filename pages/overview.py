@@ -3,6 +3,8 @@ domain and by channel — every figure with its source and freshness."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
@@ -11,8 +13,11 @@ from components.kpi_card import make_kpi_card
 from locales import normalise, t
 from security.guard import requires
 from security.roles import Permission
+from security.scope import Scope, resolve_scope
+from security.web_context import current_principal
 from services.context import get_services
 from services.kpis import overview_figures
+from services.reference import department_ids, departments
 
 dash.register_page(
     __name__,
@@ -27,6 +32,9 @@ dash.register_page(
 
 BODY = "overview-body"
 TICK = "overview-tick"
+SCOPE = "overview-scope"
+EXPORT = "overview-export"
+WHOLE = "*"  # the dropdown's value for the whole park
 REFRESH_MS = 60_000
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
@@ -49,9 +57,9 @@ def _panel(title: str, body, source: str, extra_class: str = "") -> html.Section
     )
 
 
-def make_body(lang: str) -> list:
+def make_body(lang: str, scope: Scope) -> list:
     services = get_services()
-    figures = overview_figures()
+    figures = overview_figures(scope)
     zone = services.settings.zone
     sources = services.sources
     cards = [
@@ -97,11 +105,62 @@ def make_body(lang: str) -> list:
     ]
 
 
-def layout(lang: str = "zh", **_query) -> html.Div:
+def _scope(department: object) -> Scope:
+    """The scope the principal asked for; a department head naming another department (in the
+    URL or a tampered callback) gets 403 and an audit row (security.scope)."""
+    requested = None if department == WHOLE else department
+    return resolve_scope(current_principal(), requested, what="overview", known=department_ids)
+
+
+def _scope_options(lang: str) -> list[dict]:
+    own = current_principal().scoped_department
+    options = [] if own else [{"label": t("overview.whole_park", lang), "value": WHOLE}]
+    options += [
+        {"label": d["name"] if lang == "zh" else d["name_en"], "value": d["id"]}
+        for d in departments()
+        if own is None or d["id"] == own
+    ]
+    return options
+
+
+def _export_href(scope: Scope) -> str:
+    return "/api/v1/cases/export.csv" + (f"?department={quote(scope.department)}" if scope.department else "")
+
+
+def _toolbar(lang: str, scope: Scope) -> html.Div:
+    principal = current_principal()
+    items = [
+        html.Label(t("overview.scope", lang), htmlFor=SCOPE, className="os-toolbar-label"),
+        dcc.Dropdown(
+            id=SCOPE,
+            options=_scope_options(lang),
+            value=scope.department or WHOLE,
+            clearable=False,
+            searchable=False,
+            disabled=principal.scoped_department is not None,  # the server refuses others anyway
+            className="os-scope-select",
+        ),
+    ]
+    if principal.can(Permission.EXPORT):
+        items.append(
+            html.A(
+                [html.I(className="bi bi-download me-1"), t("overview.export_cases", lang)],
+                id=EXPORT,
+                href=_export_href(scope),
+                className="btn btn-sm btn-outline-secondary",
+                download="",
+            )
+        )
+    return html.Div(items, className="os-toolbar")
+
+
+def layout(lang: str = "zh", department: object = None, **_query) -> html.Div:
     lang = normalise(lang)
+    scope = _scope(department)
     return html.Div(
         [
-            html.Div(make_body(lang), id=BODY, className="os-page-body"),
+            _toolbar(lang, scope),
+            html.Div(make_body(lang, scope), id=BODY, className="os-page-body"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
         ],
         className="os-page os-overview",
@@ -111,9 +170,16 @@ def layout(lang: str = "zh", **_query) -> html.Div:
 @callback(
     Output(BODY, "children"),
     Input(TICK, "n_intervals"),
+    Input(SCOPE, "value"),
     State("shell-lang", "value"),
     prevent_initial_call=True,
 )
 @requires(Permission.VIEW_SCREENS)
-def update_body(_tick: int, lang: str):
-    return make_body(normalise(lang))
+def update_body(_tick: int, department: object, lang: str):
+    return make_body(normalise(lang), _scope(department))
+
+
+@callback(Output(EXPORT, "href"), Input(SCOPE, "value"), prevent_initial_call=True)
+@requires(Permission.EXPORT)
+def update_export(department: object):
+    return _export_href(_scope(department))

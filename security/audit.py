@@ -72,7 +72,7 @@ def record(
         raise ValueError(f"unknown audit action {action!r}")
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
-    if detail and SECRET_KEYS & set(detail):
+    if detail and _holds_secret(detail):
         raise ValueError("audit details never hold passwords or tokens")
     row = {
         "at": at or datetime.now(UTC),
@@ -91,6 +91,16 @@ def record(
             connection.execute(statement)
     if outcome != "ok":
         log.info("audit: %s %s by %s on %s from %s", action, outcome, actor, target or "-", ip or "-")
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(SECRET_KEYS & {str(k).lower() for k in value}) or any(
+            _holds_secret(v) for v in value.values()
+        )
+    if isinstance(value, list | tuple):
+        return any(_holds_secret(v) for v in value)
+    return False
 
 
 def _where(filters: AuditFilter) -> list:

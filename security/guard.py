@@ -31,7 +31,8 @@ from security.web_context import audit_request, current_principal, state
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PREFIXES = ("/assets/", "/login", "/logout", "/favicon.ico", "/_favicon.ico")
+PUBLIC_PATHS = frozenset({"/login", "/login/demo", "/logout", "/favicon.ico", "/_favicon.ico"})
+PUBLIC_PREFIXES = ("/assets/",)
 ANYONE = "anyone"  # a callback any principal who may enter can call (pure presentation)
 PERMISSION_ATTR = "_onescreen_permission"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -96,9 +97,9 @@ def _unauthorised() -> Response:
     return response
 
 
-def _to_login() -> Response:
+def _to_login(expired: bool = False) -> Response:
     target = request.full_path if request.query_string else request.path
-    return redirect(f"/login?next={quote(target, safe='')}")
+    return redirect(f"/login?{'expired=1&' if expired else ''}next={quote(target, safe='')}")
 
 
 def _csrf_ok() -> bool:
@@ -115,37 +116,50 @@ def _callback_permission(body: Any) -> tuple[Permission | str | None, str]:
     entry = state().dash_app.callback_map.get(output)
     if entry is None:
         return None, f"unknown callback {output[:120]}"
-    return getattr(entry["callback"], PERMISSION_ATTR, None), f"callback {output[:150]}"
+    return getattr(entry.get("callback"), PERMISSION_ATTR, None), f"callback {output[:150]}"
 
 
-def _router_path(body: dict) -> str:
-    for item in body.get("inputs") or []:
-        if (
-            isinstance(item, dict)
-            and item.get("id") == "_pages_location"
-            and item.get("property") == "pathname"
-        ):
+def _router_path(body: dict) -> str | None:
+    """The pathname the pages router will draw, or None for a request that is not the router's.
+    Dash hands a callback its input values by position, whatever ids the request names, so the
+    value is read at the position the router declares its pathname input (a request naming the
+    pathname elsewhere would have the page check read one path and the router draw another)."""
+    output = body.get("output")
+    entry = state().dash_app.callback_map.get(output) if isinstance(output, str) else None
+    declared = entry.get("inputs", []) if isinstance(entry, dict) else []
+    inputs = body.get("inputs")
+    for index, spec in enumerate(declared):
+        if spec.get("id") == "_pages_location" and spec.get("property") == "pathname":
+            item = inputs[index] if isinstance(inputs, list) and index < len(inputs) else None
+            if not (
+                isinstance(item, dict)
+                and item.get("id") == "_pages_location"
+                and item.get("property") == "pathname"
+            ):
+                return None
             value = item.get("value")
             return value if isinstance(value, str) else "/"
-    return "/"
+    return None
 
 
 def guard() -> Response | None:
     path = request.path
-    if path.startswith(PUBLIC_PREFIXES):
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
     bearer = bearer_token(request) is not None and path.startswith(TOKEN_PATHS)
     principal = current_principal()
     if bearer and not principal.is_authenticated:
         return _unauthorised()
-    if principal.kind == "user" and session_expired():
+    expired = principal.kind == "user" and session_expired()
+    if expired:
         audit_request("session.expired", target=path[:200])
         end_session()  # Flask-Login reloads the user: anonymous from here on
         principal = current_principal()
     if principal.kind == "user" and request.method in UNSAFE and not _csrf_ok():
         deny(f"csrf {path}"[:200])
     if path.startswith(TOKEN_PATHS):
-        return None if principal.may_enter else _unauthorised()
+        # records and exports need a session or a token: the anonymous role is for screens only
+        return None if principal.is_authenticated else _unauthorised()
     if path.startswith("/_dash-"):
         if not principal.may_enter:
             return _unauthorised()
@@ -154,7 +168,9 @@ def guard() -> Response | None:
             permission, name = _callback_permission(body)
             if isinstance(body, dict) and ROUTER_OUTPUT in str(body.get("output")):
                 target = _router_path(body)
-                if not page_allowed(principal, target):
+                if target is None:
+                    deny("malformed pages router request")
+                elif not page_allowed(principal, target):
                     deny(f"page {target}")
             elif not permitted(principal, permission):
                 if permission is None:
@@ -162,7 +178,7 @@ def guard() -> Response | None:
                 deny(name)
         return None
     if not principal.may_enter:
-        return _to_login()
+        return _to_login(expired)
     if not page_allowed(principal, path):
         deny(f"page {path}")
     return None

@@ -5,6 +5,7 @@ and the usual hardening headers. Measured policy: FIELD_NOTES.md."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Response, request
@@ -14,10 +15,15 @@ from security.web_context import state
 
 
 def tile_origin(tile_url: str | None) -> str | None:
+    """The tile server's origin for the policy; a subdomain template ({s}.tiles.park) becomes a
+    wildcard (*.tiles.park)."""
     if not tile_url:
         return None
-    parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+    parts = urlsplit(tile_url)
+    host = re.sub(r"^\{[a-z]+\}\.", "*.", parts.netloc)
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?", host):
+        return None  # settings refuse such a URL; never let it write into the policy
+    return f"{parts.scheme}://{host}"
 
 
 def build_policy(settings: Settings, script_hashes: list[str]) -> str:

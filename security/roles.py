@@ -50,6 +50,8 @@ def parse_roles(value: str | Iterable[str]) -> tuple[Role, ...]:
     """'leader,viewer' or ['leader', 'viewer'] → roles in a stable order. Raises ValueError
     naming an unknown role, or for none at all."""
     names = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError("roles are given by name")
     names = [n.strip() for n in names if n and n.strip()]
     known = {r.value for r in Role}
     unknown = [n for n in names if n not in known]

@@ -40,9 +40,11 @@ def issue(
     ip: str | None = None,
 ) -> tuple[str, int]:
     """Issue a token; returns (the token, its id). The token is not stored and cannot be shown again."""
-    client = client.strip()
+    client = client.strip() if isinstance(client, str) else ""
     if not client or len(client) > 100:
         raise TokenError("a client name of 1-100 characters is needed")
+    if expires_days is not None and (not isinstance(expires_days, int) or not 1 <= expires_days <= 3650):
+        raise TokenError("a token expires after 1 to 3650 days, or never")
     try:
         (parsed,) = parse_roles([role])
     except ValueError as exc:
@@ -105,7 +107,8 @@ def list_tokens(engine: Engine) -> list[RowMapping]:
 
 
 def resolve(engine: Engine, token: str, *, now: datetime, ip: str | None = None) -> Principal | None:
-    """The principal a bearer token stands for, or None (unknown, revoked or expired: audited)."""
+    """The principal a bearer token stands for, or None. A revoked or expired token is audited;
+    an unknown one is not (anyone can send noise, and it would flood the log)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     with engine.connect() as connection:

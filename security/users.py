@@ -105,6 +105,8 @@ def create_user(
     is a demo user of the embedded profile."""
     _check_username(username)
     parsed = _roles(roles)
+    if display_name is not None and (not isinstance(display_name, str) or len(display_name) > 100):
+        raise UserError("a display name has at most 100 characters")
     if password is None and not is_demo:
         raise UserError("a password is needed")
     if password is not None and (problem := policy_problem(username, password)):
@@ -143,16 +145,38 @@ def _change(
             _check_department(
                 connection, parse_roles(values["roles"]), values.get("department", row["department"])
             )
+        losing_admin = values.get("disabled") is True or (
+            "roles" in values and Role.ADMIN not in parse_roles(values["roles"])
+        )
+        if losing_admin and _is_last_admin(connection, row):  # nobody could administer any more
+            raise UserError(f"{row['username']} is the last enabled admin: make another admin first")
         # every change of rights or credentials ends the user's open sessions
         values = {**values, "session_epoch": User.session_epoch + 1}
         connection.execute(update(User).where(User.pk == row["pk"]).values(**values))
         audit.record(connection, action, actor=actor, target=f"user:{username}", detail=detail or None, ip=ip)
 
 
+def _is_last_admin(connection: Connection, row: RowMapping) -> bool:
+    if row["disabled"] or Role.ADMIN not in parse_roles(row["roles"]):
+        return False
+    others = connection.execute(
+        select(User.roles).where(User.pk != row["pk"], User.disabled.is_(False))
+    ).scalars()
+    return not any(Role.ADMIN in parse_roles(roles) for roles in others)
+
+
 def set_password(engine: Engine, username: str, password: str, *, actor: str, ip: str | None = None) -> None:
+    """A new password; a demo user given one stops being a one-click demo user."""
+    if not isinstance(password, str):
+        raise UserError("a password is text")
     if problem := policy_problem(username, password):
         raise UserError(problem)
-    values = {"password_hash": hash_password(password), "failed_logins": 0, "locked_until": None}
+    values = {
+        "password_hash": hash_password(password),
+        "failed_logins": 0,
+        "locked_until": None,
+        "is_demo": False,
+    }
     _change(engine, username, values, "user.password", actor, {}, ip)
 
 
@@ -271,12 +295,14 @@ def demo_login(engine: Engine, username: str, *, now: datetime, ip: str | None =
 
 
 # One demo user per role, created on the first start of the embedded profile.
+# Names are people's names, as real users' are (they are not translated; the header shows the
+# role beside the name in the screen's language).
 DEMO_USERS = (
-    ("leader", Role.LEADER, None, "园区领导 Park leader"),
-    ("dept-head", Role.DEPARTMENT_HEAD, "urban_management", "城管局局长 Head of urban management"),
-    ("duty", Role.DUTY_OFFICER, None, "值班员 Duty officer"),
-    ("viewer", Role.VIEWER, None, "大屏观看 Wall viewer"),
-    ("admin", Role.ADMIN, None, "系统管理员 Administrator"),
+    ("leader", Role.LEADER, None, "李明"),
+    ("dept-head", Role.DEPARTMENT_HEAD, "urban_management", "王芳"),
+    ("duty", Role.DUTY_OFFICER, None, "赵强"),
+    ("viewer", Role.VIEWER, None, "陈静"),
+    ("admin", Role.ADMIN, None, "刘洋"),
 )
 
 

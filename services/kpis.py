@@ -15,9 +15,11 @@ import yaml
 from config.settings import ROOT
 from data_sources.contracts import CONTRACTS
 from domain.kpis import KpiSpec, KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
+from security.scope import Scope
 from services.cache import cache
 from services.context import get_services
 from services.data import snapshot
+from services.scoping import scope_frame
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
 # Short next to the snapshots' refresh: figures follow new data within seconds.
@@ -56,9 +58,9 @@ class KpiFigure:
     stale: bool
 
 
-def kpi_figures(now: datetime | None = None) -> list[KpiFigure]:
-    """Every KPI's current figure. Never raises for a source that is down: the figure is
-    computed from the last good data and marked stale (or None with no data at all)."""
+def kpi_figures(scope: Scope, now: datetime | None = None) -> list[KpiFigure]:
+    """Every KPI's current figure within `scope`. Never raises for a source that is down: the
+    figure is computed from the last good data and marked stale (or None with no data at all)."""
     services = get_services()
     now = now or datetime.now(UTC)
     figures = []
@@ -68,16 +70,23 @@ def kpi_figures(now: datetime | None = None) -> list[KpiFigure]:
             figures.append(KpiFigure(spec, None, None, None, stale=False))
             continue
         snap = snapshot(spec.contract)
-        value = evaluate(spec, snap.frame, now, services.settings.zone) if not snap.frame.empty else None
+        frame = scope_frame(spec.contract, snap.frame, scope)
+        value = evaluate(spec, frame, now, services.settings.zone) if not frame.empty else None
         figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale))
     return figures
 
 
-def case_trend(days: int = 30, now: datetime | None = None) -> pd.DataFrame:
+def _cases(scope: Scope) -> pd.DataFrame:
+    if get_services().sources.source_of("cases") is None:
+        return pd.DataFrame()
+    return scope_frame("cases", snapshot("cases").frame, scope)
+
+
+def case_trend(scope: Scope, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Cases reported and closed per park-local day over the last `days` days."""
     services = get_services()
     now = now or datetime.now(UTC)
-    frame = snapshot("cases").frame if services.sources.source_of("cases") else pd.DataFrame()
+    frame = _cases(scope)
     zone = services.settings.zone
     if frame.empty:
         index = pd.date_range(end=pd.Timestamp(now).tz_convert(zone).normalize(), periods=days, freq="D")
@@ -90,12 +99,10 @@ def case_trend(days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     )
 
 
-def cases_by(column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
+def cases_by(scope: Scope, column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
     """Cases reported in the last `days` days, counted by `column` (largest first)."""
     now = now or datetime.now(UTC)
-    if get_services().sources.source_of("cases") is None:
-        return pd.Series(dtype=int)
-    frame = snapshot("cases").frame
+    frame = _cases(scope)
     if frame.empty:
         return pd.Series(dtype=int)
     recent = frame[frame["reported_at"] >= pd.Timestamp(now) - pd.Timedelta(days=days)]
@@ -114,18 +121,22 @@ OVERVIEW_KEY = "overview-figures"
 _overview_lock = threading.Lock()
 
 
-def overview_figures() -> OverviewFigures:
-    """Everything the Overview shows, computed once per few seconds for all viewers (the
-    shared cache: Redis in production), so a wall of screens refreshing together costs one
-    computation, not one per screen."""
-    cached = cache.get(OVERVIEW_KEY)
+def overview_figures(scope: Scope) -> OverviewFigures:
+    """Everything the Overview shows for `scope`, computed once per few seconds for all its
+    viewers (the shared cache: Redis in production), so a wall of screens refreshing together
+    costs one computation, not one per screen."""
+    key = f"{OVERVIEW_KEY}:{scope.department or '*'}"
+    cached = cache.get(key)
     if cached is not None:
         return cached
     with _overview_lock:  # one computation per process when the entry expires under load
-        cached = cache.get(OVERVIEW_KEY)
+        cached = cache.get(key)
         if cached is None:
             cached = OverviewFigures(
-                kpi_figures(), case_trend(30), cases_by("domain", 30), cases_by("channel", 30)
+                kpi_figures(scope),
+                case_trend(scope, 30),
+                cases_by(scope, "domain", 30),
+                cases_by(scope, "channel", 30),
             )
-            cache.set(OVERVIEW_KEY, cached, timeout=OVERVIEW_TTL_S)
+            cache.set(key, cached, timeout=OVERVIEW_TTL_S)
         return cached

@@ -30,3 +30,7 @@ def department_name(department_id: str, lang: str) -> str:
         if row["id"] == department_id:
             return row["name"] if lang == "zh" else row["name_en"]
     return department_id
+
+
+def department_ids() -> set[str]:
+    return {row["id"] for row in departments()}

@@ -9,7 +9,17 @@ from urllib.parse import urlparse
 
 import pytest
 
-PAGES = ["/", "/sources"]
+PAGES = ["/", "/sources", "/admin/audit", "/admin/access"]
+# the demo user each page is opened as in the size-and-language test: one allowed to see it
+OPENED_AS = {"/": "leader", "/sources": "leader", "/admin/audit": "admin", "/admin/access": "admin"}
+# what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
+ROLE_PAGES = {
+    "viewer": ["/"],
+    "dept-head": ["/"],
+    "duty": ["/", "/sources"],
+    "leader": ["/", "/sources"],
+    "admin": ["/", "/sources", "/admin/audit", "/admin/access"],
+}
 SIZES = [(1920, 1080), (3840, 2160)]
 BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
 # document.fonts.check() is true for a family that is not in the font set at all, so ask
@@ -25,10 +35,20 @@ class Visit:
     offsite: list[str] = field(default_factory=list)
 
 
+def sign_in(page, url, user):
+    """Sign in as a demo user with the sign-in page's one-click button (embedded profile)."""
+    parts = urlparse(url)
+    page.goto(f"{parts.scheme}://{parts.netloc}/login", wait_until="load")
+    with page.expect_navigation():
+        page.click(f"button[name=username][value='{user}']")
+
+
 @contextmanager
-def visit(browser, url, shots_dir, name, size=(1920, 1080), locale="zh-CN"):
-    """Open `url` in a fresh context, recording console errors and off-origin requests, and
-    keep a screenshot of it as first drawn."""
+def visit(
+    browser, url, shots_dir, name, size=(1920, 1080), locale="zh-CN", user="leader", ready=".os-header"
+):
+    """Open `url` in a fresh context as the demo user `user` (None: anonymous), recording
+    console errors and off-origin requests, and keep a screenshot of it as first drawn."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale)
     try:
         page = context.new_page()
@@ -46,8 +66,10 @@ def visit(browser, url, shots_dir, name, size=(1920, 1080), locale="zh-CN"):
                 else None
             ),
         )
+        if user:
+            sign_in(page, url, user)
         response = page.goto(url, wait_until="networkidle")
-        page.wait_for_selector(".os-header")
+        page.wait_for_selector(ready)
         page.screenshot(path=str(shots_dir / f"{name}_{size[0]}x{size[1]}.png"))
         yield Visit(page, response.status, errors, offsite)
     finally:
@@ -59,8 +81,8 @@ def visit(browser, url, shots_dir, name, size=(1920, 1080), locale="zh-CN"):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_clean_and_fits(browser, live_server, shots_dir, path, size, locale):
-    name = f"{path.strip('/') or 'overview'}-{locale}"
-    with visit(browser, live_server + path, shots_dir, name, size, locale) as v:
+    name = f"{path.strip('/').replace('/', '-') or 'overview'}-{locale}"
+    with visit(browser, live_server + path, shots_dir, name, size, locale, user=OPENED_AS[path]) as v:
         assert v.status == 200
         assert v.errors == []
         assert v.offsite == []
@@ -101,7 +123,9 @@ def test_theme_switch_sets_the_colour_mode(browser, live_server, shots_dir):
 
 @pytest.mark.browser
 def test_check_now_reads_the_source_and_says_so(browser, live_server, shots_dir):
-    with visit(browser, live_server + "/sources", shots_dir, "sources-check", locale="en-US") as v:
+    with visit(
+        browser, live_server + "/sources", shots_dir, "sources-check", locale="en-US", user="admin"
+    ) as v:
         v.page.click("button:has-text('Check now')")
         v.page.wait_for_selector("#sources-notice .alert")
         assert "Checked Park data store" in v.page.inner_text("#sources-notice")
@@ -121,3 +145,67 @@ def test_a_tampered_language_in_the_address_draws_the_page_in_a_known_language(
         assert v.errors == []
         assert v.page.inner_text("#shell-brand") == brand
         assert "在办案件" in v.page.inner_text(".os-kpi-row")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("user", list(ROLE_PAGES))
+def test_each_role_sees_its_pages_and_only_those(browser, live_server, shots_dir, user):
+    for path in ROLE_PAGES[user]:
+        name = f"role-{user}-{path.strip('/').replace('/', '-') or 'overview'}"
+        with visit(browser, live_server + path, shots_dir, name, user=user) as v:
+            assert v.status == 200
+            assert v.errors == []
+            assert v.offsite == []
+            links = v.page.eval_on_selector_all(".os-nav a", "els => els.map(e => e.getAttribute('href'))")
+            assert sorted(links) == sorted(ROLE_PAGES[user])
+            assert v.page.inner_text("#shell-user .os-user-name")  # who is signed in
+
+
+@pytest.mark.browser
+def test_a_page_the_role_may_not_open_answers_403(browser, live_server, shots_dir):
+    with visit(
+        browser, live_server + "/admin/audit", shots_dir, "forbidden-viewer", user="viewer", ready="h1"
+    ) as v:
+        assert v.status == 403
+        assert "没有权限" in v.page.inner_text("body")
+
+
+@pytest.mark.browser
+def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(browser, live_server, shots_dir):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/sources", wait_until="load")
+        assert urlparse(page.url).path == "/login"
+        page.screenshot(path=str(shots_dir / "login_1920x1080.png"))
+        with page.expect_navigation():
+            page.click("button[name=username][value='duty']")
+        page.wait_for_selector("#sources-body")
+        assert urlparse(page.url).path == "/sources"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_an_expired_session_goes_to_sign_in_and_back(browser, live_server, shots_dir):
+    with visit(browser, live_server + "/sources", shots_dir, "expiry", user="leader") as v:
+        v.page.context.clear_cookies()  # the session ends while the page is open
+        v.page.click("label:has-text('EN')")  # the next callback is refused with 401
+        v.page.wait_for_url("**/login?expired=1**")
+        assert "session has ended" in v.page.inner_text("body") or "会话已结束" in v.page.inner_text("body")
+        v.page.screenshot(path=str(shots_dir / "login-expired_1920x1080.png"))
+        with v.page.expect_navigation():
+            v.page.click("button[name=username][value='leader']")
+        v.page.wait_for_selector("#sources-body")
+        assert urlparse(v.page.url).path == "/sources"
+        assert [e for e in v.errors if "401" not in e] == []
+
+
+@pytest.mark.browser
+def test_signing_out_ends_the_session(browser, live_server, shots_dir):
+    with visit(browser, live_server + "/", shots_dir, "signout", user="viewer") as v:
+        with v.page.expect_navigation():
+            v.page.click(".os-signout button")
+        assert urlparse(v.page.url).path == "/login"
+        v.page.goto(live_server + "/")
+        assert urlparse(v.page.url).path == "/login"

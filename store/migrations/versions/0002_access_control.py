@@ -86,9 +86,16 @@ def upgrade() -> None:
 AUDIT_MESSAGE = "audit_log is append-only"
 
 SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
-    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END"""
-    for verb in ("UPDATE", "DELETE")
+    *(
+        f"""CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log
+        BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END"""
+        for verb in ("UPDATE", "DELETE")
+    ),
+    # INSERT OR REPLACE deletes the old row without firing DELETE triggers (unless
+    # recursive_triggers is on): refuse an insert that names an existing row.
+    f"""CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+    WHEN NEW.pk IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE pk = NEW.pk)
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""",
 ]
 
 POSTGRESQL_TRIGGERS = [

@@ -1,0 +1,136 @@
+"""Case records in the JSON API: a page of them, one, and a CSV download. Reads go through
+services.records with the scope resolved here, so a department head reads their department's
+cases only, and naming another department is refused (403) and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, request
+from marshmallow import validate
+
+from api.base import Instant, Query, csv_response, scope_for, today_in_park
+from api.v1 import blp, refusals
+from data_sources.contracts import CASE_STATUSES, CASES
+from security.guard import requires
+from security.roles import Permission
+from security.scope import resolve_scope
+from security.web_context import audit_request, current_principal
+from services import records
+
+FIELD_KINDS = {
+    "text": ma.fields.String,
+    "int": ma.fields.Integer,
+    "float": ma.fields.Float,
+    "datetime": ma.fields.DateTime,
+}
+# The record's fields are the contract's (data_sources/contracts.py), so the two cannot drift apart.
+CaseSchema = ma.Schema.from_dict(
+    {f.name: FIELD_KINDS[f.kind](required=f.required, allow_none=not f.required) for f in CASES.fields},
+    name="Case",
+)
+
+
+class CaseFilters(Query):
+    department = ma.fields.String(
+        metadata={
+            "description": "a department id; default: all the caller may read (a department head: their own)"
+        }
+    )
+    status = ma.fields.String(validate=validate.OneOf(CASE_STATUSES))
+    domain = ma.fields.String(validate=validate.Length(max=32))
+    since = Instant(metadata={"description": "reported at or after (ISO 8601; no offset: the park's time)"})
+    until = Instant(metadata={"description": "reported before (ISO 8601; no offset: the park's time)"})
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ma.ValidationError("since must be before until", "until")
+
+
+class CaseQuery(CaseFilters):
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CasePageSchema(ma.Schema):
+    department = ma.fields.String(allow_none=True, metadata={"description": "null: the whole park"})
+    total = ma.fields.Integer(required=True, metadata={"description": "cases matching, on every page"})
+    limit = ma.fields.Integer(required=True)
+    offset = ma.fields.Integer(required=True)
+    fetched_at = ma.fields.DateTime(allow_none=True, metadata={"description": "when the cases were read"})
+    stale = ma.fields.Boolean(
+        metadata={"description": "true: their source is down, this is its last good data"}
+    )
+    items = ma.fields.List(ma.fields.Nested(CaseSchema), required=True)
+
+
+@blp.route("/cases")
+@requires(Permission.READ_RECORDS)
+@blp.arguments(CaseQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, CasePageSchema)
+@refusals(400, 422)
+def list_cases(args):
+    """Cases
+
+    A page of cases, newest report first, with how many match. Needs read_records; a
+    department head reads their own department's only (naming another one: 403)."""
+    scope = scope_for(current_principal(), args.pop("department", None), what=request.path)
+    limit, offset = args.pop("limit"), args.pop("offset")
+    page, total = records.cases(scope, limit=limit, offset=offset, **args)
+    fetched_at, stale = records.freshness()
+    return {
+        "department": scope.department,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "fetched_at": fetched_at,
+        "stale": stale,
+        "items": records.records_of(page),
+    }
+
+
+@blp.route("/cases/export.csv")
+@requires(Permission.EXPORT)
+@blp.arguments(CaseFilters, location="query", unknown=ma.RAISE)
+@blp.response(
+    200,
+    content_type="text/csv",
+    description=f"UTF-8 CSV with a byte order mark, the newest {records.EXPORT_CAP:,} cases at most "
+    "(X-Export-Truncated says when more matched)",
+)
+@refusals(400, 422)
+def export_cases(args):
+    """Download cases as CSV
+
+    The matching cases as a spreadsheet (columns as in Case; times in the park's zone).
+    Needs export; scoped like /cases; every download is audited."""
+    scope = scope_for(current_principal(), args.pop("department", None), what=request.path)
+    frame, total = records.cases_for_export(scope, **args)
+    filters = {
+        key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in args.items()
+    }
+    audit_request(
+        "export",
+        target="cases",
+        detail={"rows": len(frame), "matched": total, "department": scope.department, **filters},
+    )
+    name = "-".join(["cases", *([scope.department] if scope.department else []), today_in_park()])
+    return csv_response(frame, f"{name}.csv", total=total)
+
+
+@blp.route("/cases/<case_id>")
+@requires(Permission.READ_RECORDS)
+@blp.response(200, CaseSchema)
+@refusals(404)
+def get_case(case_id: str):
+    """One case
+
+    Needs read_records. A case outside what the caller may read answers 404, like one that
+    does not exist."""
+    scope = resolve_scope(current_principal(), None, what=request.path)
+    found = records.case(scope, case_id)
+    if found is None:
+        abort(404, f"no case {case_id[:64]!r}")
+    return found

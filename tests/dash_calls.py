@@ -1,0 +1,61 @@
+"""Calling a Dash callback over HTTP as the browser's renderer does: the body is built from the
+app's callback map, so a test names a callback by its output and gives the values it needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _id(raw: str) -> Any:
+    return json.loads(raw) if raw.startswith("{") else raw
+
+
+def outputs_of(output: str) -> list[dict]:
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [{"id": _id(i), "property": p} for i, p in (part.rsplit(".", 1) for part in parts)]
+
+
+def callback_body(
+    app, output: str, values: dict[str, Any] | None = None, triggered: str | None = None
+) -> dict:
+    """The request body for the callback writing `output` (a key of app.callback_map).
+    `values` maps "id.property" to a value; a pattern-matching input takes a list of
+    {"id": {...}, "property": ..., "value": ...} items as its value."""
+    entry = app.callback_map[output]
+    values = values or {}
+
+    def item(spec: dict) -> Any:
+        key = f"{spec['id']}.{spec['property']}"
+        value = values.get(key)
+        if spec["id"].startswith("{") and isinstance(value, list):
+            return value
+        return {"id": _id(spec["id"]), "property": spec["property"], "value": value}
+
+    outputs = outputs_of(output)
+    inputs = [item(s) for s in entry["inputs"]]
+    first = inputs[0] if inputs and isinstance(inputs[0], dict) else None
+    changed = triggered or (f"{first['id']}.{first['property']}" if first else "")
+    return {
+        "output": output,
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs,
+        "state": [item(s) for s in entry["state"]],
+        "changedPropIds": [changed] if changed else [],
+    }
+
+
+def output_named(app, prefix: str) -> str:
+    """The callback-map key equal to `prefix`, or else the one key that contains it."""
+    if prefix in app.callback_map:
+        return prefix
+    matches = [key for key in app.callback_map if prefix in key]
+    assert len(matches) == 1, (prefix, matches)
+    return matches[0]
+
+
+def call(client, csrf: str | None, app, output: str, values=None, triggered=None):
+    headers = {"X-CSRFToken": csrf} if csrf else {}
+    return client.post(
+        "/_dash-update-component", json=callback_body(app, output, values, triggered), headers=headers
+    )

@@ -1,0 +1,180 @@
+"""The role-by-route matrix: every page, Dash callback and API route, requested anonymously and
+as each role's demo user, answers as this one table says. A new page, callback or API route
+that is not in the table fails test_the_matrix_covers_every_route, so the table stays whole.
+
+302 = sent to the sign-in page, 401 = refused for want of a sign-in, 403 = refused for the
+role (audited), 200 = answered. "dept" is a department head of urban_management; a row whose
+name ends in "other dept" asks for ecology_environment's data (a tampered URL or callback)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from dash_calls import call, output_named
+from signin import DEMO, sign_in
+
+from app import build_dash
+from config.settings import load_settings
+from security import audit
+from security.audit import AuditFilter
+
+ROLES = ["anonymous", "viewer", "department_head", "duty_officer", "leader", "admin"]
+
+MATRIX = """
+kind      name                               anon viewer dept duty leader admin
+page      /                                  302  200    200  200  200    200
+page      /sources                           302  403    403  200  200    200
+page      /admin/audit                       302  403    403  403  403    200
+page      /admin/access                      302  403    403  403  403    200
+page      /no/such/page                      302  200    200  200  200    200
+dash      /_dash-layout                      401  200    200  200  200    200
+dash      /_dash-dependencies                401  200    200  200  200    200
+router    /                                  401  200    200  200  200    200
+router    /sources                           401  403    403  200  200    200
+router    /admin/audit                       401  403    403  403  403    200
+router    /admin/access                      401  403    403  403  403    200
+router    /?department=ecology_environment   401  200    403  200  200    200
+callback  shell-nav                          401  200    200  200  200    200
+callback  shell-freshness                    401  200    200  200  200    200
+callback  overview-body                      401  200    200  200  200    200
+callback  overview-body other dept           401  200    403  200  200    200
+callback  overview-export                    401  403    200  403  200    403
+callback  sources-body.children              401  403    403  200  200    200
+callback  sources-check                      401  403    403  403  403    200
+callback  audit-grid                         401  403    403  403  403    200
+callback  audit-download                     401  403    403  403  403    200
+callback  access-users create                401  403    403  403  403    200
+callback  access-users select                401  403    403  403  403    200
+callback  access-users action                401  403    403  403  403    200
+callback  access-tokens issue                401  403    403  403  403    200
+callback  access-tokens revoke               401  403    403  403  403    200
+api       /api/v1/me                         401  200    200  200  200    200
+api       /api/v1/kpis                       401  200    200  200  200    200
+api       /api/v1/kpis other dept            401  200    403  200  200    200
+api       /api/v1/departments                401  200    200  200  200    200
+api       /api/v1/cases                      401  403    200  200  200    403
+api       /api/v1/cases other dept           401  403    403  200  200    403
+api       /api/v1/cases/export.csv           401  403    200  403  200    403
+api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403
+api       /api/v1/audit                      401  403    403  403  403    200
+api       /api/v1/audit/export.csv           401  403    403  403  403    200
+api       /open311/v2/services.json          401  200    200  200  200    200
+api       /open311/v2/requests.json          401  403    200  200  200    403
+"""
+
+OTHER = "ecology_environment"
+# What each callback row sends: "id.property" → value (the callback map gives the rest).
+CALLBACKS = {
+    "shell-nav": ("shell-nav.children", {"shell-lang.value": "zh", "shell-url.pathname": "/"}),
+    "shell-freshness": ("shell-freshness.children", {"shell-lang.value": "zh", "shell-freshness-tick.n_intervals": 1}),
+    "overview-body": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": "*"}),
+    "overview-body other dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": OTHER}),
+    "overview-export": ("overview-export.href", {"overview-scope.value": "urban_management"}),
+    "sources-body.children": ("sources-body.children", {"sources-tick.n_intervals": 1}),
+    "sources-check": (
+        "sources-notice.children",
+        {'{"source":["ALL"],"type":"sources-check"}.n_clicks': [
+            {"id": {"source": "park-store", "type": "sources-check"}, "property": "n_clicks", "value": 1}
+        ]},
+    ),
+    "audit-grid": ("audit-grid.rowData", {"shell-lang.value": "zh"}),
+    "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
+    "access-users create": ("..access-users.rowData...access-notice.children...", {}),
+    "access-users select": ("access-selected.children", {}),
+    "access-users action": ("access-users.rowData@", {}),
+    "access-tokens issue": ("..access-tokens.rowData...", {}),
+    "access-tokens revoke": ("access-tokens.rowData@", {}),
+}  # fmt: skip
+
+
+def rows() -> list[tuple[str, str, dict[str, int]]]:
+    lines = [line for line in MATRIX.strip().splitlines()[1:] if line.strip()]
+    table = []
+    for line in lines:
+        parts = line.split()
+        kind, codes = parts[0], [int(c) for c in parts[-6:]]
+        name = " ".join(parts[1:-6])
+        table.append((kind, name, dict(zip(ROLES, codes, strict=True))))
+    return table
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
+            patch.delenv(key)
+        yield build_dash(load_settings(data_dir=tmp_path_factory.mktemp("matrix"), demo_cases=400))
+
+
+@pytest.fixture(scope="module")
+def clients(app):
+    """One test client per role, signed in once (anonymous: no session)."""
+    made = {"anonymous": (app.server.test_client(), None)}
+    for role in ROLES[1:]:
+        client = app.server.test_client()
+        made[role] = (client, sign_in(client, DEMO[role]))
+    return made
+
+
+def request(app, client, csrf, kind: str, name: str):
+    if kind == "page":
+        return client.get(name)
+    if kind == "dash":
+        return client.get(name)
+    if kind == "router":
+        path, _, query = name.partition("?")
+        values = {"_pages_location.pathname": path, "_pages_location.search": f"?{query}" if query else "",
+                  "shell-lang.value": "zh"}  # fmt: skip
+        return call(client, csrf, app, output_named(app, "_pages_content"), values)
+    if kind == "callback":
+        output, values = CALLBACKS[name]
+        return call(client, csrf, app, output_named(app, output), values)
+    if kind == "api":
+        path = name.removesuffix(" other dept")
+        if name.endswith("other dept"):
+            path += f"?department={OTHER}"
+        return client.get(path)
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(("kind", "name", "expected"), rows(), ids=[f"{k} {n}" for k, n, _ in rows()])
+def test_each_role_gets_what_the_matrix_says(app, clients, kind, name, expected):
+    got = {role: request(app, *clients[role], kind, name).status_code for role in ROLES}
+    assert got == expected
+
+
+def test_a_refusal_is_audited_with_who_and_what(app, clients):
+    client, csrf = clients["department_head"]
+    before = audit.count(app.server.extensions["onescreen"].engine, AuditFilter(actions=("scope.denied",)))
+    response = request(app, client, csrf, "callback", "overview-body other dept")
+    assert response.status_code == 403
+    denied = audit.query(app.server.extensions["onescreen"].engine, AuditFilter(actions=("scope.denied",)))
+    assert len(denied) == before + 1
+    newest = denied.iloc[0]
+    assert newest["actor"] == "dept-head" and newest["outcome"] == "denied"
+    assert newest["detail"]["requested"] == OTHER and newest["ip"] == "127.0.0.1"
+
+
+def test_the_matrix_covers_every_route(app):
+    """Every server callback, page and API route of the app has a row (so none is forgotten)."""
+    import dash
+
+    table = rows()
+    pages = {name for kind, name, _ in table if kind == "page"}
+    assert {p["path"] for p in dash.page_registry.values() if p["path"] != "/404"} <= pages
+    named = {CALLBACKS[name][0] for kind, name, _ in table if kind == "callback"}
+    server_callbacks = [
+        key for key, entry in app.callback_map.items() if entry.get("callback") and "_pages_" not in key
+    ]
+    missing = [key for key in server_callbacks if not any(output in key for output in named)]
+    assert missing == []
+    api_rows = {name.removesuffix(" other dept") for kind, name, _ in table if kind == "api"}
+    rules = {
+        rule.rule
+        for rule in app.server.url_map.iter_rules()
+        if rule.rule.startswith(("/api/", "/open311/"))
+        and "<" not in rule.rule
+        and "openapi" not in rule.rule
+    }
+    assert rules <= api_rows, rules - api_rows
