@@ -49,8 +49,13 @@
     return original(input, init).then(function (response) {
       const path = pathOf(input);
       if (path.indexOf("/_dash-") === 0) {
-        if (response.status === 401) toSignIn();
-        else if (response.status === 403 && path === "/_dash-update-component") showDenied();
+        if (response.status === 401) {
+          toSignIn();
+          // The page is leaving: keep the renderer waiting rather than let it report the
+          // refusal as a callback error (or read the body twice) while the sign-in page loads.
+          return new Promise(function () {});
+        }
+        if (response.status === 403 && path === "/_dash-update-component") showDenied();
       }
       return response;
     });
