@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(10, ge=1, description="wrong passwords in a row that lock an account")
     login_lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    login_ip_max_failures: int = Field(
+        100,
+        ge=1,
+        description="failed sign-ins from one address within login_lockout_minutes before it is refused",
+    )
     frame_ancestors: list[str] = Field(
         default_factory=list,
         description="origins allowed to embed the app in a frame (https://portal.example); none: no framing",

@@ -16,6 +16,7 @@ from security import users
 from security.guard import ensure_csrf_cookie, guard
 from security.headers import add_headers
 from security.session import TOKEN_PATHS, init_sessions
+from security.throttle import FailedSignIns
 from security.views import blueprint
 from security.web_context import KEY, SecurityState, current_principal, state
 
@@ -50,7 +51,9 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
     if settings.proxy_count:
         n = settings.proxy_count
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
-    server.extensions[KEY] = SecurityState(settings=settings, engine=engine, dash_app=dash_app)
+    server.extensions[KEY] = SecurityState(
+        settings=settings, engine=engine, dash_app=dash_app, failed_sign_ins=FailedSignIns(settings)
+    )
     init_sessions(server, settings)
     server.register_blueprint(blueprint)
     server.before_request(guard)

@@ -84,6 +84,12 @@ def login_submit():
     password = str(request.form.get("password", ""))
     settings = state().settings
     now = datetime.now(UTC)
+    throttle = state().failed_sign_ins
+    if throttle.blocked(request.remote_addr):  # checked before the password: no oracle while blocked
+        until = throttle.blocked_until(request.remote_addr).astimezone(settings.zone).strftime("%H:%M")
+        audit_request("login.locked", outcome="denied", target=f"ip:{request.remote_addr}",
+                      detail={"username": username, "until": until})  # fmt: skip
+        return _page(lang, t("login.address_blocked", lang, until=until), 429, username)
     result = users.authenticate(
         state().engine,
         username,
@@ -96,6 +102,7 @@ def login_submit():
     if result.outcome == "ok" and result.principal is not None:
         start_session(result.principal)
         return redirect(safe_next(request.form.get("next")))
+    throttle.failed(request.remote_addr)
     if result.outcome == "locked" and result.locked_until is not None:
         until = result.locked_until.astimezone(settings.zone).strftime("%H:%M")
         return _page(lang, t("login.locked", lang, until=until), 429, username)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from security import audit
 from security.principal import Principal, anonymous
+from security.throttle import FailedSignIns
 
 KEY = "onescreen.security"
 
@@ -22,6 +23,7 @@ class SecurityState:
     settings: Settings
     engine: Engine
     dash_app: Any  # the Dash app: its callback map says which callback a request calls
+    failed_sign_ins: FailedSignIns
     csp: str | None = field(default=None)  # computed once Dash has registered its inline scripts
 
 

@@ -392,3 +392,30 @@ def test_production_refuses_demo_users_and_has_no_demo_sign_in(tmp_path, monkeyp
     assert "os-demo-user" not in page
     response = client.post("/login/demo", data={"csrf": form_csrf(client), "username": "wall"})
     assert response.status_code == 404
+
+
+# --- failures counted per address (password spraying) ----------------------------------------
+
+
+def test_many_failures_from_one_address_refuse_that_address_only(tmp_path):
+    with pytest.MonkeyPatch.context() as patch:
+        _clean_env(patch)
+        sprayed = build_dash(
+            load_settings(data_dir=tmp_path, demo_cases=0, login_ip_max_failures=3), seed=False
+        )
+    engine = sprayed.server.extensions["onescreen.security"].engine
+    create_user(engine, "carol", "leader", password=PASSWORD, actor="admin")
+    attacker = sprayed.server.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    csrf = form_csrf(attacker)
+    for username in ("carol", "dave", "erin"):  # one guess per account: no account lock-out
+        assert _post_login(attacker, csrf, username, "Summer-2031!").status_code == 401
+    refused = _post_login(attacker, csrf, "carol", PASSWORD)  # even the right password
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins from this address" in refused.get_data(as_text=True)
+    assert find(engine, "carol")["locked_until"] is None  # the account itself is not locked
+    rows = _audit_rows(engine, "login.locked")
+    assert rows and rows[0]["target"] == "ip:10.0.0.7" and rows[0]["outcome"] == "denied"  # newest first
+    colleague = sprayed.server.test_client()
+    colleague.environ_base["REMOTE_ADDR"] = "10.0.0.8"
+    assert _post_login(colleague, form_csrf(colleague), "carol", PASSWORD).status_code == 302
