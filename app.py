@@ -52,7 +52,6 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
         routing_callback_inputs={"lang": Input("shell-lang", "value")},
     )
     server: Flask = app.server
-    server.config.update(SECRET_KEY=settings.secret_key)
     snapshots = SnapshotCache(sources, settings.cache_timeout_s)
     server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources, snapshots=snapshots)
     init_cache(server, settings)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -19,6 +20,9 @@ from services.context import get_services
 users_cli = AppGroup("users", help="Users: create, reset passwords, roles, disable, unlock.")
 tokens_cli = AppGroup("tokens", help="API tokens for other portals: issue, list, revoke.")
 ROLE_CHOICE = click.Choice([r.value for r in Role])
+# Least privilege: a token is for a portal reading data, never for administering (security.tokens
+# refuses an admin token too; the command line does not offer one).
+TOKEN_ROLE_CHOICE = click.Choice([r.value for r in Role if r is not Role.ADMIN])
 
 
 def _actor() -> str:
@@ -121,16 +125,20 @@ def users_unlock(username: str) -> None:
 
 @users_cli.command("list")
 def users_list() -> None:
+    now = datetime.now(UTC)
     for row in users.list_users(_engine()):
-        flags = [f for f, on in (("demo", row["is_demo"]), ("disabled", row["disabled"]),
-                                 ("locked", row["locked_until"] is not None)) if on]  # fmt: skip
+        # a lock-out ends by itself at locked_until: the column keeps the past time afterwards
+        locked = row["locked_until"] is not None and row["locked_until"] > now
+        flags = [
+            f for f, on in (("demo", row["is_demo"]), ("disabled", row["disabled"]), ("locked", locked)) if on
+        ]
         department = f" [{row['department']}]" if row["department"] else ""
         click.echo(f"{row['username']:<24} {row['roles']}{department} {' '.join(flags)}".rstrip())
 
 
 @tokens_cli.command("issue")
 @click.argument("client")
-@click.option("--role", required=True, type=ROLE_CHOICE)
+@click.option("--role", required=True, type=TOKEN_ROLE_CHOICE)
 @click.option("--department")
 @click.option("--expires-days", type=click.IntRange(1, 3650))
 def tokens_issue(client: str, role: str, department: str | None, expires_days: int | None) -> None:
@@ -156,7 +164,13 @@ def tokens_revoke(token_id: int) -> None:
 
 @tokens_cli.command("list")
 def tokens_list() -> None:
+    now = datetime.now(UTC)
     for row in api_tokens.list_tokens(_engine()):
-        state = "revoked" if row["revoked_at"] else "active"
+        if row["revoked_at"]:
+            state = "revoked"
+        elif row["expires_at"] is not None and row["expires_at"] <= now:
+            state = "expired"  # refused like a revoked one, though nobody revoked it
+        else:
+            state = "active"
         department = f" [{row['department']}]" if row["department"] else ""
         click.echo(f"{row['pk']:>4} {row['prefix']}… {row['client']:<24} {row['role']}{department} {state}")

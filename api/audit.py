@@ -15,7 +15,10 @@ from security import audit
 from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request, state
-from services.records import EXPORT_CAP, records_of
+from services import audit_log
+from services.context import get_services
+from services.export import export_detail
+from services.records import records_of
 
 
 class AuditFilters(Query):
@@ -55,8 +58,9 @@ class AuditPageSchema(ma.Schema):
 
 
 def _filters(args: dict[str, Any]) -> audit.AuditFilter:
-    return audit.AuditFilter(
-        actions=tuple(args.get("action") or ()),
+    return audit_log.build_filter(
+        zone=get_services().settings.zone,
+        actions=args.get("action") or (),
         outcome=args.get("outcome"),
         actor=args.get("actor"),
         target=args.get("target"),
@@ -86,17 +90,16 @@ def list_audit(args):
 @blp.response(
     200,
     content_type="text/csv",
-    description=f"UTF-8 CSV with a byte order mark, the newest {EXPORT_CAP:,} entries at most",
+    description=f"UTF-8 CSV with a byte order mark, the newest {audit_log.EXPORT_CAP:,} entries at most "
+    "(X-Export-Truncated says when more matched)",
 )
 @refusals(422)
 def export_audit(args):
     """Download the audit log as CSV
 
     The matching entries (details as JSON). Needs read_audit; the download is audited."""
-    engine = state().engine
     filters = _filters(args)
-    entries = audit.query(engine, filters, limit=EXPORT_CAP)
-    total = audit.count(engine, filters) if len(entries) == EXPORT_CAP else len(entries)
-    shown = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in args.items()}
-    audit_request("export", target="audit", detail={"rows": len(entries), "matched": total, **shown})
+    entries, total = audit_log.for_export(state().engine, filters)
+    detail = export_detail(len(entries), total, audit_log.summary(filters))
+    audit_request("export", target="audit", detail=detail)
     return csv_response(entries, f"audit-{today_in_park()}.csv", total=total, json_columns=("detail",))

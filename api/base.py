@@ -1,33 +1,30 @@
 """What the API's modules share: the error payload, query-string schemas that take each
-parameter once, a time field read in the park's zone, the department a request may read, and
-CSV downloads."""
+parameter once, a time field read in the park's zone, the department a request may read, one
+case read within it (a probe of another department's audited), and CSV downloads."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
-import numpy as np
 import pandas as pd
-from flask import Response, abort, jsonify
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from security.principal import Principal
 from security.scope import Scope, resolve_scope
 from security.setup import MESSAGES
+from security.web_context import audit_request, current_principal
+from services import records
 from services.context import get_services
-from services.reference import departments
+from services.export import csv_text, park_to_utc
+from services.reference import department_ids
 
 ERRORS = {**MESSAGES, 405: "method not allowed", 422: "invalid request", 500: "internal error"}
-# Excel runs a cell that starts with one of these as a formula (CSV injection, OWASP): a
-# citizen's description must not become one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ErrorSchema(ma.Schema):
@@ -118,19 +115,35 @@ class Instant(ma.fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if not 1900 <= moment.year <= 2200:
             raise ma.ValidationError("the year must be between 1900 and 2200")
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=get_services().settings.zone)
-        return moment.astimezone(UTC)
+        return park_to_utc(moment, get_services().settings.zone)
 
 
 def scope_for(principal: Principal, requested: str | None, *, what: str) -> Scope:
-    """The scope of a request naming `requested` (or none). Another department than a
-    department head's own is refused (403, audited) by resolve_scope before anything is
-    looked up, so the answer does not tell which departments exist; an unknown one then 400."""
-    scope = resolve_scope(principal, requested, what=what)
-    if scope.department is not None and scope.department not in {d["id"] for d in departments()}:
-        abort(400, f"unknown department {scope.department!r}")
-    return scope
+    """The scope of a request naming `requested` (or none). resolve_scope refuses another
+    department than a department head's own (403, audited) before it looks the id up, so the
+    answer does not tell a department head which departments exist; an unknown id then 400."""
+    return resolve_scope(principal, requested, what=what, known=department_ids)
+
+
+def scoped_case(case_id: str, *, what: str) -> dict[str, Any] | None:
+    """The case `case_id` within the current principal's scope, or None whether it is missing
+    or another department's: callers answer 404 for both, so its existence does not leak. A
+    probe of another department's case is audited (scope.denied), as naming another
+    department is."""
+    scope = resolve_scope(current_principal(), None, what=what)
+    found = records.case(scope, case_id)
+    if found is None:
+        audit_outside(scope, [case_id])
+    return found
+
+
+def audit_outside(scope: Scope, case_ids: list[str]) -> None:
+    """Audit asking for cases that exist outside `scope` (nothing when none does)."""
+    outside = records.outside_scope(scope, case_ids)
+    if outside:
+        target = f"case:{outside[0]}" if len(outside) == 1 else "cases"
+        detail = {"own": scope.department, "cases": outside[:20], "count": len(outside)}
+        audit_request("scope.denied", outcome="denied", target=target[:200], detail=detail)
 
 
 def park_time(value: Any) -> Any:
@@ -143,51 +156,16 @@ def park_time(value: Any) -> Any:
 def csv_response(
     frame: pd.DataFrame, filename: str, *, total: int, json_columns: tuple[str, ...] = ()
 ) -> Response:
-    """A CSV download of `frame`: UTF-8 with a byte order mark (Excel then reads Chinese right),
-    times ISO 8601 in the park's zone, `json_columns` as JSON, text that would start a formula
-    quoted. When `total` is larger than the frame, the X-Export-Truncated header says the
-    download was cut. Column-wise: 200,000 cases take seconds, not tens of them."""
-    zone = get_services().settings.zone
-    out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = _iso_in(series, zone)
-            continue
-        if column in json_columns:
-            series = out[column] = series.map(
-                lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-            )
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            # checked once per distinct value: most columns hold a few (status, domain, channel)
-            formulas = [v for v in pd.unique(series) if isinstance(v, str) and v.startswith(FORMULA_START)]
-            if formulas:
-                hit = series.isin(formulas)
-                out.loc[hit, column] = "'" + series[hit]
-    body = "\ufeff" + out.to_csv(index=False, lineterminator="\r\n")
+    """A CSV download of `frame` (services.export.csv_text: times in the park's zone, formulas
+    quoted). When `total` is larger than the frame, the X-Export-Truncated header says the
+    download was cut."""
+    body = csv_text(frame, get_services().settings.zone, json_columns=json_columns)
     response = Response(body.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Export-Rows"] = str(len(frame))
     if total > len(frame):
         response.headers["X-Export-Truncated"] = f"{len(frame)} of {total} rows"
     return response
-
-
-def _iso_in(series: pd.Series, zone: ZoneInfo) -> pd.Series:
-    """Aware times as ISO 8601 text to the second in `zone`, with its offset ('' for none).
-    Column-wise: the wall time by numpy, the offset from the few distinct ones (isoformat per
-    row took seconds for an export)."""
-    utc = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    local = series.dt.tz_convert(zone).dt.tz_localize(None)
-    minutes = (local - utc).dt.total_seconds() // 60
-    offsets = {
-        m: f"{'-' if m < 0 else '+'}{int(abs(m)) // 60:02d}:{int(abs(m)) % 60:02d}"
-        for m in minutes.dropna().unique()
-    }
-    wall = pd.Series(
-        np.datetime_as_string(local.to_numpy().astype("datetime64[s]")), index=series.index, dtype=object
-    )
-    return (wall + minutes.map(offsets)).where(series.notna(), "")
 
 
 def today_in_park() -> str:

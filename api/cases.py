@@ -10,14 +10,14 @@ import marshmallow as ma
 from flask import abort, request
 from marshmallow import validate
 
-from api.base import Instant, Query, csv_response, scope_for, today_in_park
+from api.base import Instant, Query, csv_response, scope_for, scoped_case, today_in_park
 from api.v1 import blp, refusals
 from data_sources.contracts import CASE_STATUSES, CASES
 from security.guard import requires
 from security.roles import Permission
-from security.scope import resolve_scope
 from security.web_context import audit_request, current_principal
 from services import records
+from services.export import export_detail
 
 FIELD_KINDS = {
     "text": ma.fields.String,
@@ -108,14 +108,8 @@ def export_cases(args):
     Needs export; scoped like /cases; every download is audited."""
     scope = scope_for(current_principal(), args.pop("department", None), what=request.path)
     frame, total = records.cases_for_export(scope, **args)
-    filters = {
-        key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in args.items()
-    }
-    audit_request(
-        "export",
-        target="cases",
-        detail={"rows": len(frame), "matched": total, "department": scope.department, **filters},
-    )
+    detail = export_detail(len(frame), total, {"department": scope.department, **args})
+    audit_request("export", target="cases", detail=detail)
     name = "-".join(["cases", *([scope.department] if scope.department else []), today_in_park()])
     return csv_response(frame, f"{name}.csv", total=total)
 
@@ -128,9 +122,8 @@ def get_case(case_id: str):
     """One case
 
     Needs read_records. A case outside what the caller may read answers 404, like one that
-    does not exist."""
-    scope = resolve_scope(current_principal(), None, what=request.path)
-    found = records.case(scope, case_id)
+    does not exist (and the attempt is audited)."""
+    found = scoped_case(case_id, what=request.path)
     if found is None:
         abort(404, f"no case {case_id[:64]!r}")
     return found

@@ -22,7 +22,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 from werkzeug.exceptions import HTTPException
 
-from api.base import Instant, Query, documented_errors, error_body, park_time
+from api.base import Instant, Query, audit_outside, documented_errors, error_body, park_time, scoped_case
 from data_sources.adapters.open311 import STATUSES
 from data_sources.contracts import CASE_STATUSES
 from demo.catalogue import load_case_types, load_departments
@@ -202,8 +202,13 @@ def service_requests(args, format: str):  # noqa: A002
     department head (or their token) reads their own department's."""
     _json_only(format)
     scope = _scope()
-    if args.get("service_request_id"):
-        page, _ = records.cases(scope, ids=args["service_request_id"], limit=MAX_REQUESTS)
+    if "service_request_id" in args:
+        ids = args["service_request_id"]
+        if not ids:  # present but empty: not "no filter", which would answer the last 90 days
+            abort(400, "service_request_id is empty: give one id or several, comma-separated")
+        page, _ = records.cases(scope, ids=ids, limit=MAX_REQUESTS)
+        if len(page) < len(set(ids)):
+            audit_outside(scope, ids)  # a probe of another department's requests
     else:
         start, end = args.get("start_date"), args.get("end_date")
         if end is None:
@@ -235,9 +240,10 @@ def service_requests(args, format: str):  # noqa: A002
 def service_request(args, service_request_id: str, format: str):  # noqa: A002
     """One service request
 
-    GeoReport answers a list of one. A request outside what the caller may read answers 404."""
+    GeoReport answers a list of one. A request outside what the caller may read answers 404,
+    like one that does not exist (and the attempt is audited)."""
     _json_only(format)
-    case = records.case(_scope(), service_request_id)
+    case = scoped_case(service_request_id, what=request.path)
     if case is None:
         abort(404, f"no service request {service_request_id[:64]!r}")
     return [_service_request(case, _language() == "en")]

@@ -16,6 +16,9 @@ from security.roles import Role
 from services.reference import department_name, departments
 
 ROLE_VALUES = tuple(r.value for r in Role)
+# Least privilege: a token is for a portal reading data, never for administering (security.tokens
+# refuses an admin token too; the page does not offer one).
+TOKEN_ROLE_VALUES = tuple(r for r in ROLE_VALUES if r != Role.ADMIN.value)
 MAX_DAYS = 3650
 TIME = "%Y-%m-%d %H:%M"
 
@@ -33,8 +36,12 @@ class InputError(ValueError):
         return t(self.key, lang, **values)
 
 
-def role_options(lang: str) -> list[dict]:
-    return [{"label": t(f"role.{r}", lang), "value": r} for r in ROLE_VALUES]
+def role_options(lang: str, values: tuple[str, ...] = ROLE_VALUES) -> list[dict]:
+    return [{"label": t(f"role.{r}", lang), "value": r} for r in values]
+
+
+def token_role_options(lang: str) -> list[dict]:
+    return role_options(lang, TOKEN_ROLE_VALUES)
 
 
 def department_options(lang: str) -> list[dict]:
@@ -80,6 +87,14 @@ def role(value: object) -> str:
     if not isinstance(value, str) or value not in ROLE_VALUES:
         raise InputError("access.need_role")
     return value
+
+
+def token_role(value: object) -> str:
+    """A token's role: one the form offers (admin is not; a tampered request is told to choose)."""
+    chosen = role(value)
+    if chosen not in TOKEN_ROLE_VALUES:
+        raise InputError("access.bad_roles")
+    return chosen
 
 
 def department(value: object, chosen_roles: list[str]) -> str | None:

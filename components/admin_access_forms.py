@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.admin_access import MAX_DAYS, department_options, role_options
+from components.admin_access import MAX_DAYS, department_options, role_options, token_role_options
 from components.admin_common import dropdown_labels, field
 from locales import t
 
@@ -139,7 +139,7 @@ def issue_token_form(lang: str) -> html.Div:
             html.Div(
                 [
                     field(t("access.field.role", lang),
-                          _dropdown(TOKEN_ROLE, role_options(lang), lang, t("access.pick_role", lang))),
+                          _dropdown(TOKEN_ROLE, token_role_options(lang), lang, t("access.pick_role", lang))),
                     field(t("access.field.department", lang),
                           _dropdown(TOKEN_DEPT, department_options(lang), lang, t("access.department_hint", lang))),
                 ],

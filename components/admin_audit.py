@@ -1,14 +1,12 @@
 """The audit page's logic without Dash: filter values from the browser checked and turned into
-a security.audit.AuditFilter (park-local days become UTC bounds), entries as grid rows, and
-the CSV export (UTF-8 with a BOM, so that Excel reads the Chinese text)."""
+a security.audit.AuditFilter (by services.audit_log, as the API's are: park-local days become
+UTC bounds), entries as grid rows, and the CSV export (services.export's writer, the API's)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,13 +15,22 @@ import pandas as pd
 from components.timefmt import format_time
 from locales import t
 from security.audit import ACTIONS, OUTCOMES, AuditFilter
+from services import audit_log
+from services.export import csv_text
 
 MAX_TEXT = {"actor": 100, "target": 200}
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(T00:00(:00(\.0+)?)?)?$")
-# a CSV cell starting with one of these is a formula to a spreadsheet: login failures record
-# whatever a visitor typed as the username, so such cells are quoted (OWASP "CSV injection")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
+CSV_COLUMNS = (
+    "time",
+    "actor",
+    "action",
+    "action_label",
+    "outcome",
+    "outcome_label",
+    "target",
+    "ip",
+    "detail",
+)
 
 
 class FilterError(ValueError):
@@ -65,11 +72,6 @@ def _day(value: object) -> date | None:
     return day
 
 
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant a park-local day begins."""
-    return datetime.combine(day, time(), zone).astimezone(UTC)
-
-
 def parse_filter(
     actions: object,
     outcome: object,
@@ -78,8 +80,8 @@ def parse_filter(
     start: object,
     end: object,
     zone: ZoneInfo,
-) -> tuple[AuditFilter, dict[str, Any]]:
-    """The filter, and a summary of it for the export's audit row. Raises FilterError for a
+) -> AuditFilter:
+    """The filter (the days from `start` to `end`, both included). Raises FilterError for a
     value the page's own controls cannot send (a tampered request)."""
     if actions is None:
         actions = []
@@ -93,23 +95,15 @@ def parse_filter(
     first, last = _day(start), _day(end)
     if first and last and first > last:
         raise FilterError("audit.bad_range")
-    filters = AuditFilter(
-        actions=tuple(dict.fromkeys(actions)),
+    return audit_log.build_filter(
+        zone=zone,
+        actions=actions,
         outcome=outcome,
         actor=actor_text,
         target=target_text,
-        since=_start_of(first, zone) if first else None,
-        until=_start_of(last + timedelta(days=1), zone) if last else None,
+        since=first,
+        until=last + timedelta(days=1) if last else None,  # the end day is included
     )
-    summary = {
-        "actions": list(filters.actions),
-        "outcome": outcome,
-        "actor": actor_text,
-        "target": target_text,
-        "from": first.isoformat() if first else None,
-        "to": last.isoformat() if last else None,
-    }
-    return filters, {k: v for k, v in summary.items() if v}
 
 
 def action_label(action: str, lang: str) -> str:
@@ -150,41 +144,22 @@ def grid_rows(entries: pd.DataFrame, lang: str, zone: ZoneInfo) -> list[dict[str
     return rows
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def csv_text(entries: pd.DataFrame, lang: str, zone: ZoneInfo) -> str:
-    """The entries as CSV text beginning with a BOM: park-local times with their offset, the
-    action and outcome both as codes and in words."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    columns = (
-        "time",
-        "actor",
-        "action",
-        "action_label",
-        "outcome",
-        "outcome_label",
-        "target",
-        "ip",
-        "detail",
+def csv_export(entries: pd.DataFrame, lang: str, zone: ZoneInfo) -> str:
+    """The entries as CSV text (services.export.csv_text): park-local times with their offset,
+    the action and outcome both as codes and in words, headings in `lang`."""
+    frame = pd.DataFrame(
+        {
+            "time": entries["at"],
+            "actor": entries["actor"],
+            "action": entries["action"],
+            "action_label": entries["action"].map(lambda a: action_label(a, lang)),
+            "outcome": entries["outcome"],
+            "outcome_label": entries["outcome"].map(lambda o: outcome_label(o, lang)),
+            "target": entries["target"],
+            "ip": entries["ip"],
+            "detail": entries["detail"].map(compact),
+        },
+        columns=list(CSV_COLUMNS),
     )
-    writer.writerow([t(f"audit.csv.{c}", lang) for c in columns])
-    for entry in entries.itertuples(index=False):
-        when = _when(entry.at)
-        writer.writerow(
-            [
-                when.astimezone(zone).isoformat(timespec="seconds") if when else "",
-                _cell(entry.actor),
-                entry.action,
-                action_label(entry.action, lang),
-                entry.outcome,
-                outcome_label(entry.outcome, lang),
-                _cell(entry.target),
-                _cell(entry.ip),
-                _cell(compact(entry.detail)),
-            ]
-        )
-    return BOM + out.getvalue()
+    frame.columns = [t(f"audit.csv.{c}", lang) for c in CSV_COLUMNS]
+    return csv_text(frame, zone)

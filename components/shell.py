@@ -115,7 +115,11 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
 
 def update_nav(lang: str, pathname: str | None):
     lang = normalise(lang)  # the value comes from the browser: anything may arrive
-    return _nav_links(dash.page_registry, lang, pathname), t("app.name", lang), user_box_children(lang)
+    return (
+        _nav_links(dash.page_registry, lang, pathname),
+        t("app.name", lang),
+        user_box_children(lang, pathname),
+    )
 
 
 def register_callbacks(app: Dash) -> None:

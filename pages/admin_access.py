@@ -272,7 +272,7 @@ def on_issue(clicks, client, role, department, days, lang):
         return no_update, no_update, no_update, no_update
     try:
         name = check.text(client, "client", 100)
-        chosen = check.role(role)
+        chosen = check.token_role(role)
         dept = check.department(department, [chosen])
         expires = check.days(days)
         token, pk = tokens.issue(get_services().engine, name, chosen, department=dept, expires_days=expires,

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import has_request_context
 
-from components.admin_audit import FilterError, csv_text, grid_rows, parse_filter
+from components.admin_audit import FilterError, csv_export, grid_rows, parse_filter
 from components.admin_common import column, dropdown_labels, grid, panel, success, warning
 from locales import normalise, t
 from security import audit
@@ -20,7 +20,9 @@ from security.audit import ACTIONS, OUTCOMES, AuditFilter
 from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request
+from services import audit_log
 from services.context import get_services
+from services.export import export_detail
 
 dash.register_page(
     __name__,
@@ -45,7 +47,6 @@ DOWNLOAD = "audit-download"
 SUMMARY = "audit-summary"
 GRID = "audit-grid"
 SHOWN = 1_000
-EXPORT_MAX = 100_000  # one download; a wider range is exported in parts (the notice says so)
 FILTERS = [
     State(ACTION, "value"),
     State(OUTCOME, "value"),
@@ -178,7 +179,7 @@ def on_filter(actions, outcome, actor, target, start, end, _refresh, lang):
     anything: one the controls cannot send gets a message, and the table stays as it was."""
     lang = normalise(lang)
     try:
-        filters, _ = parse_filter(actions, outcome, actor, target, start, end, get_services().settings.zone)
+        filters = parse_filter(actions, outcome, actor, target, start, end, get_services().settings.zone)
     except FilterError as problem:
         return no_update, no_update, warning(problem.message(lang))
     rows, summary = _entries(filters, lang)
@@ -195,22 +196,25 @@ def on_filter(actions, outcome, actor, target, start, end, _refresh, lang):
 )
 @requires(Permission.READ_AUDIT)
 def on_export(clicks, actions, outcome, actor, target, start, end, lang):
-    """Download the filtered log as CSV and record the download in the log itself."""
+    """Download the filtered log as CSV (at most services.audit_log.EXPORT_CAP entries, the API's
+    cap: a wider range is exported in parts, the notice says so) and record the download in
+    the log itself, with the same detail as the API's download."""
     lang = normalise(lang)
     if not clicks:
         return no_update, no_update
     services = get_services()
     zone = services.settings.zone
     try:
-        filters, summary = parse_filter(actions, outcome, actor, target, start, end, zone)
+        filters = parse_filter(actions, outcome, actor, target, start, end, zone)
     except FilterError as problem:
         return no_update, warning(problem.message(lang))
-    entries = audit.query(services.engine, filters, limit=EXPORT_MAX)
-    total = audit.count(services.engine, filters)
-    audit_request("export", target="audit", detail={"rows": len(entries), "total": total, **summary})
+    entries, total = audit_log.for_export(services.engine, filters)
+    audit_request(
+        "export", target="audit", detail=export_detail(len(entries), total, audit_log.summary(filters))
+    )
     stamp = datetime.now(zone).strftime("%Y%m%d-%H%M%S")
     download = dcc.send_string(
-        csv_text(entries, lang, zone), f"audit-{stamp}.csv", type="text/csv;charset=utf-8"
+        csv_export(entries, lang, zone), f"audit-{stamp}.csv", type="text/csv;charset=utf-8"
     )
     message = t("audit.exported", lang, rows=f"{len(entries):,}")
     if total > len(entries):

@@ -16,13 +16,12 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import dash
-from flask import Response, abort, jsonify, redirect, request, session
+from dash._pages import _path_to_page  # Dash's own path → page matcher
+from flask import Response, abort, current_app, jsonify, redirect, request, session
 
 from security.principal import Principal
 from security.roles import Permission
@@ -69,17 +68,10 @@ def deny(target: str, status: int = 403) -> None:
 
 
 def page_for(path: str) -> dict | None:
-    """The registered page serving `path` (a path template's variables match anything)."""
-    path = "/" + path.strip("/")
-    for page in dash.page_registry.values():
-        template = page.get("path_template")
-        if template:
-            pattern = "^" + re.sub(r"<[^>/]+>", "[^/]+", "/" + template.strip("/")) + "$"
-            if re.match(pattern, path):
-                return page
-        elif "/" + page["path"].strip("/") == path:
-            return page
-    return None
+    """The registered page Dash Pages draws for `path`, found the way Dash finds it (its own
+    matcher: a check that matched templates differently could pass one page and draw another)."""
+    page, _variables = _path_to_page(path.strip("/"))
+    return page or None
 
 
 def page_allowed(principal: Principal, path: str) -> bool:
@@ -117,6 +109,28 @@ def _callback_permission(body: Any) -> tuple[Permission | str | None, str]:
     if entry is None:
         return None, f"unknown callback {output[:120]}"
     return getattr(entry.get("callback"), PERMISSION_ATTR, None), f"callback {output[:150]}"
+
+
+def _well_formed(body: Any) -> bool:
+    """The shape Dash's dispatcher reads without raising (else it answers 500)."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("output"), str)
+        and isinstance(body.get("inputs", []), list)
+        and isinstance(body.get("state", []), list)
+        and isinstance(body.get("changedPropIds", []), list)
+    )
+
+
+def _view_permission() -> Permission | str | None:
+    """What the requested Flask view declares (following decorators' __wrapped__ chain)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    while view is not None:
+        declared = getattr(view, PERMISSION_ATTR, None)
+        if declared is not None:
+            return declared
+        view = getattr(view, "__wrapped__", None)
+    return None
 
 
 def _router_path(body: dict) -> str | None:
@@ -159,12 +173,21 @@ def guard() -> Response | None:
         deny(f"csrf {path}"[:200])
     if path.startswith(TOKEN_PATHS):
         # records and exports need a session or a token: the anonymous role is for screens only
-        return None if principal.is_authenticated else _unauthorised()
+        if not principal.is_authenticated:
+            return _unauthorised()
+        if _view_permission() is None:  # deny by default: a view that declares nothing is refused
+            log.warning("refused %s: its view declares no permission (security.guard.requires)", path)
+            deny(f"undeclared {path}"[:200])
+        return None
     if path.startswith("/_dash-"):
         if not principal.may_enter:
             return _unauthorised()
         if path == "/_dash-update-component":
+            if request.method != "POST":  # Dash's route would answer a GET; the renderer never sends one
+                abort(405)
             body = request.get_json(silent=True)
+            if not _well_formed(body):
+                abort(400, description="malformed callback request")
             permission, name = _callback_permission(body)
             if isinstance(body, dict) and ROUTER_OUTPUT in str(body.get("output")):
                 target = _router_path(body)

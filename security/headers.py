@@ -56,6 +56,9 @@ def add_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    if request.path.startswith(("/_dash-update-component", "/api/", "/open311/", "/login")):
-        headers["Cache-Control"] = "no-store"  # records and tokens stay out of shared caches
+    # records, the sign-out form's CSRF token and API tokens stay out of caches (assets may be cached)
+    path = request.path
+    private = path.startswith(("/_dash-", "/api/", "/open311/", "/login")) or response.mimetype == "text/html"
+    if private and not path.startswith(("/_dash-component-suites/", "/assets/")):
+        headers["Cache-Control"] = "no-store"
     return response

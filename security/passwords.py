@@ -54,8 +54,3 @@ def policy_problem(username: str, password: str) -> str | None:
     if len(set(password)) < 4:
         return "a password needs at least 4 different characters"
     return None
-
-
-def burn_time(password: str) -> None:
-    """Spend what a verification costs (for unknown usernames)."""
-    _burn(password)

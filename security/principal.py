@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from security.roles import Permission, Role, department_scoped, permissions_of
+from security.roles import ANONYMOUS_PERMISSIONS, Permission, Role, department_scoped, permissions_of
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,10 @@ class Principal:
     permissions: frozenset[Permission] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "permissions", permissions_of(self.roles))
+        granted = permissions_of(self.roles)
+        if self.kind == "anonymous":
+            granted &= ANONYMOUS_PERMISSIONS
+        object.__setattr__(self, "permissions", granted)
 
     # Flask-Login's interface
     @property

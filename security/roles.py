@@ -44,6 +44,9 @@ DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_HEAD})
 # What an anonymous visitor may be given (the anonymous_role setting): never a role that
 # changes data, administers or needs a department.
 ANONYMOUS_ROLES = (Role.VIEWER, Role.LEADER)
+# Whatever the anonymous role, a visitor who has not signed in sees screens only: records,
+# exports and actions always need a sign-in (or an API token).
+ANONYMOUS_PERMISSIONS = frozenset({P.VIEW_SCREENS, P.VIEW_SOURCES})
 
 
 def parse_roles(value: str | Iterable[str]) -> tuple[Role, ...]:

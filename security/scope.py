@@ -43,10 +43,12 @@ def resolve_scope(
     if requested in (None, ""):
         return Scope(own)
     if not isinstance(requested, str) or len(requested) > 32:
+        if own is None:  # a whole-park reader sent nonsense: a bad request, not a refusal
+            abort(400, description="department: a department id is expected")
         audit_request(
             "scope.denied", outcome="denied", target=what, detail={"requested": repr(requested)[:80]}
         )
-        abort(403 if own else 400)
+        abort(403)
     if own is not None and requested != own:
         audit_request(
             "scope.denied", outcome="denied", target=what, detail={"requested": requested, "own": own}

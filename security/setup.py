@@ -15,6 +15,7 @@ from locales import LANGUAGES, normalise, t
 from security import users
 from security.guard import ensure_csrf_cookie, guard
 from security.headers import add_headers
+from security.secret import session_secret
 from security.session import TOKEN_PATHS, init_sessions
 from security.throttle import FailedSignIns
 from security.views import blueprint
@@ -48,6 +49,7 @@ def check_users(settings: Settings, engine: Engine) -> None:
 
 def init_security(server: Flask, dash_app: object, settings: Settings, engine: Engine) -> None:
     check_users(settings, engine)
+    server.config["SECRET_KEY"] = session_secret(settings)
     if settings.proxy_count:
         n = settings.proxy_count
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

@@ -49,6 +49,8 @@ def issue(
         (parsed,) = parse_roles([role])
     except ValueError as exc:
         raise TokenError(str(exc)) from None
+    if parsed is Role.ADMIN:  # least privilege: a portal reads data, it does not administer
+        raise TokenError("tokens are not issued for the admin role")
     if department_scoped((parsed,)) and not department:
         raise TokenError("a department head's token needs a department")
     token = PREFIX + secrets.token_urlsafe(32)
@@ -59,9 +61,8 @@ def issue(
             and connection.execute(select(Department.id).where(Department.id == department)).first() is None
         ):
             raise TokenError(f"unknown department {department!r}")
-        pk = connection.execute(
-            insert(ApiToken)
-            .values(
+        (pk,) = connection.execute(
+            insert(ApiToken).values(
                 client=client,
                 role=parsed.value,
                 department=department,
@@ -71,8 +72,7 @@ def issue(
                 created_at=now,
                 expires_at=now + timedelta(days=expires_days) if expires_days else None,
             )
-            .returning(ApiToken.pk)
-        ).scalar_one()
+        ).inserted_primary_key  # type: ignore[misc]
         detail = {
             "client": client,
             "role": parsed.value,

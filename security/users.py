@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from security import audit
-from security.passwords import burn_time, hash_password, needs_rehash, policy_problem, verify_password
+from security.passwords import hash_password, needs_rehash, policy_problem, verify_password
 from security.principal import Principal
 from security.roles import Role, department_scoped, format_roles, parse_roles
 from store.engine import begin_write
@@ -111,34 +112,52 @@ def create_user(
         raise UserError("a password is needed")
     if password is not None and (problem := policy_problem(username, password)):
         raise UserError(problem)
-    with begin_write(engine) as connection:
-        if _row(connection, username) is not None:
-            raise UserError(f"user {username!r} exists already")
-        _check_department(connection, parsed, department)
-        connection.execute(
-            insert(User).values(
-                username=username,
-                display_name=display_name or username,
-                password_hash=hash_password(password) if password is not None else None,
-                roles=format_roles(parsed),
-                department=department,
-                is_demo=is_demo,
-                disabled=False,
-                failed_logins=0,
-                session_epoch=0,
-                created_at=datetime.now(UTC),
+    password_hash = hash_password(password) if password is not None else None  # outside the write lock
+    try:
+        with begin_write(engine) as connection:
+            if _row(connection, username) is not None:
+                raise UserError(f"user {username!r} exists already")
+            _check_department(connection, parsed, department)
+            connection.execute(
+                insert(User).values(
+                    username=username,
+                    display_name=display_name or username,
+                    password_hash=password_hash,
+                    roles=format_roles(parsed),
+                    department=department,
+                    is_demo=is_demo,
+                    disabled=False,
+                    failed_logins=0,
+                    session_epoch=0,
+                    created_at=datetime.now(UTC),
+                )
             )
-        )
-        detail = {"roles": format_roles(parsed), "department": department, "demo": is_demo}
-        audit.record(connection, "user.create", actor=actor, target=f"user:{username}", detail=detail, ip=ip)
-        return principal_of(_row(connection, username))  # type: ignore[arg-type]
+            detail = {"roles": format_roles(parsed), "department": department, "demo": is_demo}
+            audit.record(
+                connection, "user.create", actor=actor, target=f"user:{username}", detail=detail, ip=ip
+            )
+            return principal_of(_row(connection, username))  # type: ignore[arg-type]
+    except IntegrityError:  # created at the same moment by another request
+        raise UserError(f"user {username!r} exists already") from None
 
 
 def _change(
-    engine: Engine, username: str, values: dict, action: str, actor: str, detail: dict, ip: str | None
+    engine: Engine,
+    username: str,
+    values: dict,
+    action: str,
+    actor: str,
+    detail: dict,
+    ip: str | None,
+    *,
+    ends_sessions: bool = True,
 ):
     with begin_write(engine) as connection:
-        row = _row(connection, username)
+        row = (
+            connection.execute(select(User.__table__).where(User.username == username).with_for_update())
+            .mappings()
+            .first()
+        )
         if row is None:
             raise UserError(f"no user {username!r}")
         if "roles" in values:
@@ -150,8 +169,8 @@ def _change(
         )
         if losing_admin and _is_last_admin(connection, row):  # nobody could administer any more
             raise UserError(f"{row['username']} is the last enabled admin: make another admin first")
-        # every change of rights or credentials ends the user's open sessions
-        values = {**values, "session_epoch": User.session_epoch + 1}
+        if ends_sessions:  # a change of rights or credentials ends the user's open sessions
+            values = {**values, "session_epoch": User.session_epoch + 1}
         connection.execute(update(User).where(User.pk == row["pk"]).values(**values))
         audit.record(connection, action, actor=actor, target=f"user:{username}", detail=detail or None, ip=ip)
 
@@ -159,8 +178,10 @@ def _change(
 def _is_last_admin(connection: Connection, row: RowMapping) -> bool:
     if row["disabled"] or Role.ADMIN not in parse_roles(row["roles"]):
         return False
+    # the other admins' rows are locked too: two admins removing each other at once on
+    # PostgreSQL must not both see the other one still there
     others = connection.execute(
-        select(User.roles).where(User.pk != row["pk"], User.disabled.is_(False))
+        select(User.roles).where(User.pk != row["pk"], User.disabled.is_(False)).with_for_update()
     ).scalars()
     return not any(Role.ADMIN in parse_roles(roles) for roles in others)
 
@@ -209,7 +230,16 @@ def set_disabled(engine: Engine, username: str, disabled: bool, *, actor: str, i
 
 
 def unlock(engine: Engine, username: str, *, actor: str, ip: str | None = None) -> None:
-    _change(engine, username, {"failed_logins": 0, "locked_until": None}, "user.unlock", actor, {}, ip)
+    values = {"failed_logins": 0, "locked_until": None}
+    _change(engine, username, values, "user.unlock", actor, {}, ip, ends_sessions=False)
+
+
+def _shown_name(username: str, known: bool) -> str:
+    """How an attempted username is recorded. An unknown one is masked: people type their
+    password into the username box, and the audit log and the log must not keep it."""
+    if known:
+        return username
+    return f"{username[:2]}…({len(username)})" if username else "?"
 
 
 def authenticate(
@@ -223,23 +253,35 @@ def authenticate(
     ip: str | None = None,
 ) -> LoginResult:
     """Check a login. `max_failures` wrong passwords in a row lock the account for `lockout`;
-    while locked, even the right password is refused. Every attempt is audited."""
+    while locked, even the right password is refused. Every attempt is audited.
+
+    The password is verified (about 0.1 s of argon2) before the write transaction starts, so a
+    stream of guesses never holds SQLite's write lock; the counter is then updated on the row
+    locked for update, so parallel guesses on PostgreSQL cannot overwrite each other's count."""
+    with engine.connect() as connection:
+        seen = _row(connection, username)
+    if seen is None or seen["password_hash"] is None:
+        verify_password(None, password)  # the same time as a real check: no username oracle
+        reason = "unknown user" if seen is None else "no password"
+        shown = _shown_name(username[:64], seen is not None)
+        audit.record(engine, "login.failure", actor=shown, outcome="failed", target=f"user:{shown}",
+                     detail={"reason": reason}, ip=ip)  # fmt: skip
+        return LoginResult("bad")
+    matches = verify_password(seen["password_hash"], password)
+    target = f"user:{username}"
     with begin_write(engine) as connection:
-        row = _row(connection, username)
-        target = f"user:{username[:64]}"
-        if row is None or row["password_hash"] is None:
-            if row is None:
-                burn_time(password)
-            else:
-                verify_password(None, password)
-            audit.record(connection, "login.failure", actor=username[:64] or "?", outcome="failed",
-                         target=target, detail={"reason": "unknown user" if row is None else "no password"}, ip=ip)  # fmt: skip
-            return LoginResult("bad")
+        row = (
+            connection.execute(select(User.__table__).where(User.pk == seen["pk"]).with_for_update())
+            .mappings()
+            .one()
+        )
+        if row["password_hash"] != seen["password_hash"]:
+            matches = False  # the password changed meanwhile: the check was against the old one
         if row["locked_until"] is not None and row["locked_until"] > now:
             audit.record(connection, "login.locked", actor=username, outcome="denied", target=target,
                          detail={"locked_until": row["locked_until"].isoformat()}, ip=ip)  # fmt: skip
             return LoginResult("locked", locked_until=row["locked_until"])
-        if not verify_password(row["password_hash"], password):
+        if not matches:
             failures = row["failed_logins"] + 1
             locked_until = now + lockout if failures >= max_failures else None
             connection.execute(
@@ -247,16 +289,8 @@ def authenticate(
                 .where(User.pk == row["pk"])
                 .values(failed_logins=0 if locked_until else failures, locked_until=locked_until)
             )
-            detail = {"reason": "wrong password", "failures": failures}
-            audit.record(
-                connection,
-                "login.failure",
-                actor=username,
-                outcome="failed",
-                target=target,
-                detail=detail,
-                ip=ip,
-            )
+            audit.record(connection, "login.failure", actor=username, outcome="failed", target=target,
+                         detail={"reason": "wrong password", "failures": failures}, ip=ip)  # fmt: skip
             if locked_until:
                 audit.record(connection, "login.locked", actor=username, outcome="denied", target=target,
                              detail={"locked_until": locked_until.isoformat(), "failures": failures}, ip=ip)  # fmt: skip
@@ -267,8 +301,8 @@ def authenticate(
                          detail={"reason": "disabled"}, ip=ip)  # fmt: skip
             return LoginResult("disabled")
         values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-        if needs_rehash(row["password_hash"]):  # parameters were raised since it was hashed
-            values["password_hash"] = hash_password(password)
+        if row["password_hash"] == seen["password_hash"] and needs_rehash(row["password_hash"]):
+            values["password_hash"] = hash_password(password)  # parameters were raised since
         connection.execute(update(User).where(User.pk == row["pk"]).values(**values))
         audit.record(connection, "login.success", actor=username, target=target, ip=ip)
         return LoginResult("ok", principal_of(row))
@@ -279,8 +313,9 @@ def demo_login(engine: Engine, username: str, *, now: datetime, ip: str | None =
     with begin_write(engine) as connection:
         row = _row(connection, username)
         if row is None or not row["is_demo"] or row["disabled"]:
-            audit.record(connection, "login.failure", actor=username[:64] or "?", outcome="failed",
-                         target=f"user:{username[:64]}", detail={"reason": "not a demo user"}, ip=ip)  # fmt: skip
+            shown = _shown_name(username[:64], row is not None)
+            audit.record(connection, "login.failure", actor=shown, outcome="failed",
+                         target=f"user:{shown}", detail={"reason": "not a demo user"}, ip=ip)  # fmt: skip
             return None
         connection.execute(update(User).where(User.pk == row["pk"]).values(last_login_at=now))
         audit.record(
@@ -321,7 +356,7 @@ def ensure_demo_users(engine: Engine) -> int:
         try:
             create_user(engine, username, (role,), password=None, actor="system", display_name=name,
                         department=department, is_demo=True)  # fmt: skip
-        except UserError:  # another process made it first
+        except (UserError, IntegrityError):  # another process made it first
             continue
         made += 1
     return made

@@ -33,14 +33,25 @@ def _language() -> str:
     return normalise(request.accept_languages.best_match(LANGUAGES) or state().settings.default_language)
 
 
-def _demo_allowed() -> bool:
-    """One-click demo sign-in: embedded profile, and only from this machine."""
-    if state().settings.profile != "embedded":
-        return False
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host")
+
+
+def _loopback(address: str | None) -> bool:
     try:
-        return ip_address(request.remote_addr or "").is_loopback
+        return ip_address(address or "").is_loopback
     except ValueError:
+        return address == "localhost"
+
+
+def _demo_allowed() -> bool:
+    """One-click demo sign-in: embedded profile, listening on this machine only, asked from this
+    machine directly. A request through a proxy (which makes every visitor look local) never is."""
+    settings = state().settings
+    if settings.profile != "embedded" or settings.proxy_count or not _loopback(settings.host):
         return False
+    if any(header in request.headers for header in FORWARDING_HEADERS):
+        return False
+    return _loopback(request.remote_addr)
 
 
 def _form_ok() -> bool:

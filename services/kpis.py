@@ -16,10 +16,10 @@ from config.settings import ROOT
 from data_sources.contracts import CONTRACTS
 from domain.kpis import KpiSpec, KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
 from security.scope import Scope
+from services import scoping
 from services.cache import cache
 from services.context import get_services
 from services.data import snapshot
-from services.scoping import scope_frame
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
 # Short next to the snapshots' refresh: figures follow new data within seconds.
@@ -70,23 +70,17 @@ def kpi_figures(scope: Scope, now: datetime | None = None) -> list[KpiFigure]:
             figures.append(KpiFigure(spec, None, None, None, stale=False))
             continue
         snap = snapshot(spec.contract)
-        frame = scope_frame(spec.contract, snap.frame, scope)
+        frame = scoping.scope_frame(spec.contract, snap.frame, scope)
         value = evaluate(spec, frame, now, services.settings.zone) if not frame.empty else None
         figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale))
     return figures
-
-
-def _cases(scope: Scope) -> pd.DataFrame:
-    if get_services().sources.source_of("cases") is None:
-        return pd.DataFrame()
-    return scope_frame("cases", snapshot("cases").frame, scope)
 
 
 def case_trend(scope: Scope, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Cases reported and closed per park-local day over the last `days` days."""
     services = get_services()
     now = now or datetime.now(UTC)
-    frame = _cases(scope)
+    frame = scoping.scoped_snapshot("cases", scope)
     zone = services.settings.zone
     if frame.empty:
         index = pd.date_range(end=pd.Timestamp(now).tz_convert(zone).normalize(), periods=days, freq="D")
@@ -102,7 +96,7 @@ def case_trend(scope: Scope, days: int = 30, now: datetime | None = None) -> pd.
 def cases_by(scope: Scope, column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
     """Cases reported in the last `days` days, counted by `column` (largest first)."""
     now = now or datetime.now(UTC)
-    frame = _cases(scope)
+    frame = scoping.scoped_snapshot("cases", scope)
     if frame.empty:
         return pd.Series(dtype=int)
     recent = frame[frame["reported_at"] >= pd.Timestamp(now) - pd.Timedelta(days=days)]

@@ -12,19 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from data_sources.contracts import CASES
-from security.scope import Scope
+from security.scope import WHOLE_PARK, Scope
+from services import scoping
 from services.context import get_services
 from services.data import snapshot
-from services.scoping import scope_frame
 
 EXPORT_CAP = 200_000  # rows per download: more than a spreadsheet is pleasant to open
-
-
-def _scoped(scope: Scope) -> pd.DataFrame:
-    if get_services().sources.source_of("cases") is None:  # no source serves cases: no records
-        return pd.DataFrame(columns=CASES.columns)
-    return scope_frame("cases", snapshot("cases").frame, scope)
 
 
 def _many(value: str | Collection[str] | None) -> list[str]:
@@ -43,7 +36,7 @@ def _filtered(
     since: datetime | None,
     until: datetime | None,
 ) -> pd.DataFrame:
-    frame = _scoped(scope)
+    frame = scoping.scoped_snapshot("cases", scope)
     mask = pd.Series(True, index=frame.index)
     if status is not None:
         mask &= frame["status"].isin(_many(status))
@@ -106,9 +99,20 @@ def cases_for_export(
 
 def case(scope: Scope, case_id: str) -> dict[str, Any] | None:
     """The case `case_id` as a record (see records_of), or None when there is none within `scope`."""
-    frame = _scoped(scope)
+    frame = scoping.scoped_snapshot("cases", scope)
     found = records_of(frame[frame["id"] == case_id].head(1))
     return found[0] if found else None
+
+
+def outside_scope(scope: Scope, case_ids: Collection[str]) -> list[str]:
+    """Those of `case_ids` that exist but lie outside `scope`, to audit a probe of another
+    department's cases. Never to answer with: the caller still answers as if they were missing."""
+    if scope.whole_park:
+        return []
+    every = scoping.scoped_snapshot("cases", WHOLE_PARK)
+    asked = every[every["id"].isin(list(case_ids))]
+    inside = set(scoping.scope_frame("cases", asked, scope)["id"])
+    return [case_id for case_id in dict.fromkeys(asked["id"]) if case_id not in inside]
 
 
 def freshness() -> tuple[datetime | None, bool]:

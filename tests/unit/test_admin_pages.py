@@ -93,6 +93,18 @@ def text_of(value) -> str:
     return "" if value is None else str(value)
 
 
+def component(tree, component_id: str) -> dict | None:
+    """The component `component_id` in a layout as Dash sends it (to_plotly_json)."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        children = tree.get("props", {}).get("children")
+        return component(children, component_id) if children is not None else None
+    if isinstance(tree, list):
+        return next((found for item in tree if (found := component(item, component_id))), None)
+    return None
+
+
 def audit_rows(app, session, **values) -> list[dict]:
     names = {"actions": "audit-action.value", "outcome": "audit-outcome.value", "actor": "audit-actor.value",
              "target": "audit-target.value", "start": "audit-dates.start_date", "end": "audit-dates.end_date"}  # fmt: skip
@@ -236,7 +248,137 @@ def test_the_export_is_a_csv_with_a_bom_and_is_audited(app, admin):
     assert {row[2] for row in table[1:]} == {"login.success"}
     exported = audit_rows(app, admin, actions=["export"], target="audit")
     assert exported and f'"rows":{len(table) - 1}' in exported[0]["detail"]
+    assert f'"matched":{len(table) - 1}' in exported[0]["detail"]
     assert '"actions":["login.success"]' in exported[0]["detail"]
+
+
+def _engine(app):
+    return app.server.extensions["onescreen"].engine
+
+
+def _last_export(app) -> dict:
+    from security import audit
+
+    rows = audit.query(_engine(app), audit.AuditFilter(actions=("export",), target="audit"), limit=1)
+    return rows.iloc[0]["detail"]
+
+
+def test_the_page_and_the_api_export_alike(app, admin, monkeypatch):
+    """One writer, one cap, one audit detail for both downloads of the audit log."""
+    from security import audit
+    from services import audit_log
+
+    for name in ('=HYPERLINK("http://evil")', "-2+3", "@SUM(A1)"):  # what a visitor may type at sign-in
+        audit.record(
+            _engine(app),
+            "login.failure",
+            actor=name,
+            outcome="failed",
+            target="user:probe-export",
+            detail={"reason": "unknown"},
+        )
+    monkeypatch.setattr(audit_log, "EXPORT_CAP", 2)
+    values = {
+        "audit-export.n_clicks": 1,
+        "audit-action.value": ["login.failure"],
+        "audit-outcome.value": "failed",
+        "audit-target.value": "probe-export",
+    }
+    got = answer(post(app, admin, "on_export", values, ["audit-export.n_clicks"]))
+    page_rows = list(csv.reader(io.StringIO(got["audit-download"]["data"]["content"][1:])))[1:]
+    assert "3 entries match" in text_of(got["audit-notice"]["children"])  # it says it was cut
+    page_detail = _last_export(app)
+    response = admin[0].get(
+        "/api/v1/audit/export.csv?action=login.failure&outcome=failed&target=probe-export"
+    )
+    api_rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    api_detail = _last_export(app)
+    assert len(page_rows) == len(api_rows) == 2  # the same cap
+    assert response.headers["X-Export-Truncated"] == "2 of 3 rows"
+    expected = {
+        "rows": 2,
+        "matched": 3,
+        "actions": ["login.failure"],
+        "outcome": "failed",
+        "target": "probe-export",
+    }
+    assert page_detail == api_detail == expected
+    # formula-like text is quoted by both (the newest first: @SUM, then -2+3)
+    assert [row[1] for row in page_rows] == [r["actor"] for r in api_rows] == ["'@SUM(A1)", "'-2+3"]
+
+
+def test_one_formula_rule_for_every_csv_download():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    defined = [
+        str(path.relative_to(root))
+        for folder in ("api", "components", "pages", "services")
+        for path in (root / folder).glob("*.py")
+        if "FORMULA_START = " in path.read_text(encoding="utf-8")
+    ]
+    assert defined == ["services/export.py"]
+
+
+def test_the_audit_page_filters_by_park_days_as_the_api_does(app):
+    from datetime import date
+
+    from components.admin_audit import parse_filter
+    from services import audit_log
+
+    with app.server.app_context():
+        from services.context import get_services
+
+        zone = get_services().settings.zone
+    page = parse_filter(["logout", "logout"], "ok", " admin ", None, "2026-03-01", "2026-03-01", zone)
+    api = audit_log.build_filter(
+        zone=zone,
+        actions=["logout"],
+        outcome="ok",
+        actor="admin",
+        since=date(2026, 3, 1),
+        until=date(2026, 3, 2),
+    )
+    assert page == api
+    assert page.since.isoformat() == "2026-02-28T16:00:00+00:00"  # the park's midnight (UTC+8)
+    assert page.until.isoformat() == "2026-03-01T16:00:00+00:00"  # the end day is included
+
+
+def test_tokens_are_not_offered_or_issued_for_the_admin_role(app, admin):
+    from components import admin_access_forms
+
+    with app.server.test_request_context():
+        form = json.loads(
+            json.dumps(admin_access_forms.issue_token_form("en"), default=lambda c: c.to_plotly_json())
+        )
+    offered = component(form, "access-token-role")["props"]["options"]
+    assert [o["value"] for o in offered] == ["leader", "department_head", "duty_officer", "viewer"]
+    values = {"access-issue.n_clicks": 1, "access-token-client.value": "root-portal",
+              "access-token-role.value": "admin"}  # fmt: skip
+    got = answer(post(app, admin, "on_issue", values, ["access-issue.n_clicks"]))
+    assert set(got) == {"access-notice"} and "from the list" in text_of(got["access-notice"]["children"])
+    with app.server.app_context():
+        from security import tokens
+
+        assert all(t["client"] != "root-portal" for t in tokens.list_tokens(_engine(app)))
+
+
+def test_a_refusal_from_security_is_shown(app, admin, monkeypatch):
+    from security import tokens
+    from security.tokens import TokenError
+
+    def refuse(*_args, **_kw):
+        raise TokenError("no tokens today")
+
+    monkeypatch.setattr(tokens, "issue", refuse)
+    values = {
+        "access-issue.n_clicks": 1,
+        "access-token-client.value": "x",
+        "access-token-role.value": "viewer",
+    }
+    got = answer(post(app, admin, "on_issue", values, ["access-issue.n_clicks"]))
+    notice = text_of(got["access-notice"]["children"])
+    assert "The token was not changed:" in notice and "no tokens today" in notice
 
 
 @pytest.mark.parametrize(

@@ -218,6 +218,56 @@ def test_a_case_outside_the_scope_reads_as_missing(clients, cases):
     assert set(case) == set(cases.columns)
 
 
+def test_probing_another_departments_case_is_audited_but_still_reads_as_missing(clients, engine, cases):
+    other = cases.loc[cases["department"] == OTHER, "id"].iloc[1]
+    own = cases.loc[cases["department"] == OWN, "id"].iloc[1]
+    before = len(audited(engine, "scope.denied", "dept-head"))
+    response = clients["department_head"].get(f"/api/v1/cases/{other}")
+    assert response.status_code == 404
+    # the same answer as for a case that does not exist
+    assert response.get_json() == {"error": "not found", "message": f"no case {other!r}"}
+    missing = clients["department_head"].get("/api/v1/cases/no-such")
+    assert missing.get_json() == {"error": "not found", "message": "no case 'no-such'"}
+    rows = audited(engine, "scope.denied", "dept-head")
+    assert len(rows) == before + 1  # the missing one and the own one are not audited
+    assert rows.iloc[0]["outcome"] == "denied" and rows.iloc[0]["target"] == f"case:{other}"
+    assert rows.iloc[0]["detail"]["own"] == OWN
+    assert clients["department_head"].get(f"/api/v1/cases/{own}").status_code == 200
+    assert len(audited(engine, "scope.denied", "dept-head")) == before + 1
+    leader_before = len(audited(engine, "scope.denied", "leader"))
+    clients["leader"].get("/api/v1/cases/no-such")
+    assert len(audited(engine, "scope.denied", "leader")) == leader_before
+
+
+def test_scope_for_leaves_the_known_department_check_to_resolve_scope(app, monkeypatch):
+    import api.base
+    from security.scope import WHOLE_PARK
+    from services.reference import department_ids
+
+    seen = {}
+
+    def spy(principal, requested, **kwargs):
+        seen.update(kwargs)
+        return WHOLE_PARK
+
+    monkeypatch.setattr(api.base, "resolve_scope", spy)
+    with app.server.test_request_context("/api/v1/cases"):
+        api.base.scope_for(None, OTHER, what="/api/v1/cases")
+    assert seen == {"what": "/api/v1/cases", "known": department_ids}
+
+
+def test_an_unknown_department_is_403_for_a_department_head_and_400_for_the_park(clients, engine):
+    before = len(audited(engine, "scope.denied", "dept-head"))
+    refused = clients["department_head"].get("/api/v1/cases?department=no_such_department")
+    assert refused.status_code == 403  # refused before the id is looked up: which exist does not leak
+    assert len(audited(engine, "scope.denied", "dept-head")) == before + 1
+    leader_before = len(audited(engine, "scope.denied", "leader"))
+    unknown = clients["leader"].get("/api/v1/kpis?department=no_such_department")
+    assert unknown.status_code == 400
+    assert "unknown department 'no_such_department'" in unknown.get_json()["message"]
+    assert len(audited(engine, "scope.denied", "leader")) == leader_before
+
+
 @pytest.mark.parametrize(
     "query",
     [

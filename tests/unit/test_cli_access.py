@@ -4,6 +4,7 @@ operating-system user as actor, and bad input is refused with a message and exit
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -127,3 +128,42 @@ def test_a_token_is_printed_once_and_only_its_hash_is_kept(app):
     assert run(app, "tokens", "revoke", str(pk)).exit_code == 0
     assert "revoked" in run(app, "tokens", "list").output
     assert not actions(app, "token.issue").empty and not actions(app, "token.revoke").empty
+
+
+def _set(app, model, where, **values) -> None:
+    from sqlalchemy import update
+
+    with engine(app).begin() as connection:
+        connection.execute(update(model).where(where).values(**values))
+
+
+def _line(output: str, word: str) -> str:
+    return next(line for line in output.splitlines() if word in line)
+
+
+def test_users_list_shows_a_lock_only_while_it_lasts(app):
+    from store.models import User
+
+    run(app, "users", "create", "lock.test", "--role", "viewer", "--password-stdin", stdin=f"{GOOD}\n")
+    now = datetime.now(UTC)
+    _set(app, User, User.username == "lock.test", locked_until=now + timedelta(minutes=10))
+    assert _line(run(app, "users", "list").output, "lock.test").endswith("locked")
+    _set(app, User, User.username == "lock.test", locked_until=now - timedelta(minutes=1))
+    assert "locked" not in _line(run(app, "users", "list").output, "lock.test")  # it has run out
+
+
+def test_tokens_list_shows_an_expired_token_as_expired(app):
+    from store.models import ApiToken
+
+    result = run(app, "tokens", "issue", "old-portal", "--role", "viewer", "--expires-days", "1")
+    assert result.exit_code == 0, result.output
+    pk = max(row["pk"] for row in tokens.list_tokens(engine(app)))
+    assert _line(run(app, "tokens", "list").output, "old-portal").endswith("active")
+    _set(app, ApiToken, ApiToken.pk == pk, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert _line(run(app, "tokens", "list").output, "old-portal").endswith("expired")
+
+
+def test_no_token_is_issued_for_the_admin_role(app):
+    result = run(app, "tokens", "issue", "root-portal", "--role", "admin")
+    assert result.exit_code == 2 and "admin" in result.output
+    assert all(row["client"] != "root-portal" for row in tokens.list_tokens(engine(app)))

@@ -14,7 +14,7 @@ from signin import signed_in
 
 from app import build_dash
 from config.settings import ROOT, load_settings
-from security import tokens
+from security import audit, tokens
 
 OWN = "urban_management"
 # GeoReport v2, GET service list and GET service requests: the fields of each element
@@ -194,3 +194,36 @@ def test_access_needs_a_token_or_session_that_may_read_records(app, engine):
     assert refused.get_json()[0]["code"] == 403
     client, _ = signed_in(app, "duty_officer")
     assert client.get("/open311/v2/requests.json").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["service_request_id=", "service_request_id=&status=open"])
+def test_an_empty_request_id_is_a_georeport_error_not_the_last_90_days(portal, query):
+    response = portal.get(f"/open311/v2/requests.json?{query}")
+    assert response.status_code == 400
+    (error,) = response.get_json()
+    assert error["code"] == 400 and "service_request_id is empty" in error["description"]
+
+
+def _denied(engine) -> pd.DataFrame:
+    return audit.query(engine, audit.AuditFilter(actions=("scope.denied",), actor="token:bureau-portal"))
+
+
+def test_probing_another_departments_request_is_audited_but_reads_as_missing(department, engine, cases):
+    other = cases.loc[cases["department"] != OWN, "id"].iloc[1]
+    own = cases.loc[cases["department"] == OWN, "id"].iloc[1]
+    before = len(_denied(engine))
+    response = department.get(f"/open311/v2/requests/{other}.json")
+    assert response.status_code == 404
+    assert response.get_json() == [{"code": 404, "description": f"no service request {other!r}"}]
+    rows = _denied(engine)
+    assert len(rows) == before + 1
+    assert rows.iloc[0]["outcome"] == "denied" and rows.iloc[0]["target"] == f"case:{other}"
+    # a missing one and an own one leave no such row
+    assert department.get("/open311/v2/requests/no-such.json").status_code == 404
+    assert department.get(f"/open311/v2/requests/{own}.json").status_code == 200
+    assert len(_denied(engine)) == before + 1
+    # asking for it among others in the list: answered without it, and audited too
+    listed = department.get(f"/open311/v2/requests.json?service_request_id={own},{other},no-such")
+    assert [r["service_request_id"] for r in listed.get_json()] == [own]
+    rows = _denied(engine)
+    assert len(rows) == before + 2 and rows.iloc[0]["detail"]["cases"] == [other]

@@ -219,7 +219,9 @@ def test_failures_must_be_in_a_row(store):
 def test_an_unknown_user_is_a_plain_failure(store):
     result = authenticate(store, "nobody", PASSWORD, now=T0, max_failures=10, lockout=timedelta(minutes=15))
     assert (result.outcome, result.principal) == ("bad", None)
-    assert _audit_rows(store, "login.failure", "nobody")[0]["detail"] == {"reason": "unknown user"}
+    # recorded masked: people type passwords into the username box
+    row = _audit_rows(store, "login.failure", "no…(6)")[0]
+    assert row["detail"] == {"reason": "unknown user"} and row["target"] == "user:no…(6)"
 
 
 # --- lock-out through the real sign-in route -------------------------------------------------
