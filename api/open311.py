@@ -26,7 +26,7 @@ from api.base import Instant, Query, audit_outside, documented_errors, error_bod
 from data_sources.adapters.open311 import STATUSES
 from data_sources.contracts import CASE_STATUSES
 from demo.catalogue import load_case_types, load_departments
-from locales import LANGUAGES, normalise
+from locales import best_language
 from security.guard import requires
 from security.roles import Permission
 from security.scope import resolve_scope
@@ -70,7 +70,7 @@ def _json_only(format: str) -> None:  # noqa: A002 - GeoReport's name for the pa
 
 
 def _language() -> str:
-    return normalise(request.accept_languages.best_match(LANGUAGES))
+    return best_language(request.accept_languages)
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
 from components.user_box import USER, make_user_box, user_box_children
 from config.settings import Settings
-from locales import LANGUAGES, normalise, t
+from locales import best_language, normalise, t
 from security.guard import ANYONE, permitted, requires
 from security.web_context import current_principal
 
@@ -49,9 +49,7 @@ def preferred_language(settings: Settings) -> str:
     """A first visit's language: the browser's Accept-Language when it names zh or en, else
     the setting. Once a person chooses, the switch remembers it (localStorage)."""
     if has_request_context():
-        best = request.accept_languages.best_match(LANGUAGES)
-        if best:
-            return normalise(best)
+        return best_language(request.accept_languages, settings.default_language)
     return settings.default_language
 
 

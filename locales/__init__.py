@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
@@ -25,6 +26,13 @@ def normalise(lang: str | None) -> str:
         return DEFAULT
     lang = str(lang).lower()
     return lang[:2] if lang[:2] in LANGUAGES else DEFAULT
+
+
+def best_language(accept: Any, default: str = DEFAULT) -> str:
+    """zh or en, whichever a request's Accept-Language (werkzeug's LanguageAccept) prefers, else
+    `default`."""
+    best = accept.best_match(LANGUAGES) if accept is not None else None
+    return normalise(best or default)
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:

@@ -14,7 +14,6 @@ by Dash's renderer from the _csrf_token cookie). Denials are audited."""
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +24,15 @@ from flask import Response, abort, current_app, jsonify, redirect, request, sess
 
 from security.principal import Principal
 from security.roles import Permission
-from security.session import CSRF_HEADER, TOKEN_PATHS, bearer_token, csrf_token, end_session, session_expired
+from security.session import (
+    CSRF_HEADER,
+    TOKEN_PATHS,
+    bearer_token,
+    csrf_matches,
+    csrf_token,
+    end_session,
+    session_expired,
+)
 from security.web_context import audit_request, current_principal, state
 
 log = logging.getLogger(__name__)
@@ -95,9 +102,7 @@ def _to_login(expired: bool = False) -> Response:
 
 
 def _csrf_ok() -> bool:
-    expected = session.get("csrf")
-    sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf", "")
-    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
+    return csrf_matches(request.headers.get(CSRF_HEADER) or request.form.get("csrf", ""))
 
 
 def _callback_permission(body: Any) -> tuple[Permission | str | None, str]:

@@ -76,8 +76,12 @@ def permissions_of(roles: Iterable[Role]) -> frozenset[Permission]:
     return frozenset(granted)
 
 
+# Roles that read the whole park's records: holding one lifts the department limit.
+WHOLE_PARK_READERS = frozenset({Role.LEADER, Role.DUTY_OFFICER})
+
+
 def department_scoped(roles: Iterable[Role]) -> bool:
-    """True when the roles read only their own department."""
+    """True when the roles read only their own department: a department head who holds no
+    whole-park reading role (viewer and admin read no records, so they change nothing)."""
     roles = set(roles)
-    readers = {r for r in roles if P.READ_RECORDS in GRANTS[r] or P.VIEW_SCREENS in GRANTS[r]}
-    return bool(roles & DEPARTMENT_SCOPED) and not (readers - DEPARTMENT_SCOPED - {Role.VIEWER, Role.ADMIN})
+    return bool(roles & DEPARTMENT_SCOPED) and not roles & WHOLE_PARK_READERS

@@ -3,6 +3,7 @@ anonymous role, an absolute session lifetime and cookies that are Secure over HT
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from datetime import UTC, datetime
@@ -85,6 +86,14 @@ def session_expired(now: float | None = None) -> bool:
     if not isinstance(login_at, int):
         return True
     return (now or time.time()) - login_at > state().settings.session_hours * 3600
+
+
+def csrf_matches(sent: object) -> bool:
+    """Whether `sent` is this session's CSRF token (compared in constant time)."""
+    expected = session.get("csrf")
+    if not isinstance(expected, str) or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def csrf_token() -> str:

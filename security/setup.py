@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings, SettingsError
-from locales import LANGUAGES, normalise, t
+from locales import best_language
 from security import users
 from security.guard import ensure_csrf_cookie, guard
 from security.headers import add_headers
 from security.secret import session_secret
 from security.session import TOKEN_PATHS, init_sessions
 from security.throttle import FailedSignIns
-from security.views import blueprint
+from security.views import blueprint, plain_page
 from security.web_context import KEY, SecurityState, current_principal, state
 
 log = logging.getLogger(__name__)
@@ -72,13 +72,5 @@ def _error_response(error: HTTPException):
         return response, status
     if status != 403:
         return error
-    lang = normalise(request.accept_languages.best_match(LANGUAGES) or "zh")
-    settings = state().settings
-    html = render_template(
-        "forbidden.html",
-        t=lambda key, **kw: t(key, lang, **kw),
-        lang=lang,
-        name=current_principal().display_name,
-        theme="dark" if settings.default_theme == "wall" else "light",
-    )
-    return html, 403
+    lang = best_language(request.accept_languages, state().settings.default_language)
+    return plain_page("forbidden.html", lang, 403, name=current_principal().display_name)

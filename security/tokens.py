@@ -119,13 +119,11 @@ def resolve(engine: Engine, token: str, *, now: datetime, ip: str | None = None)
         )
     if row is None:
         return None
-    problem = (
-        "revoked"
-        if row["revoked_at"]
-        else "expired"
-        if row["expires_at"] and row["expires_at"] <= now
-        else None
-    )
+    problem = None
+    if row["revoked_at"]:
+        problem = "revoked"
+    elif row["expires_at"] and row["expires_at"] <= now:
+        problem = "expired"
     if problem:
         audit.record(engine, "token.refused", actor=f"token:{row['client']}", outcome="denied",
                      target=f"token:{row['pk']}", detail={"reason": problem}, ip=ip)  # fmt: skip

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session
+from flask import Blueprint, Response, abort, redirect, render_template, request
 
-from locales import LANGUAGES, normalise, t
+from locales import best_language, normalise, t
 from security import users
-from security.session import csrf_token, end_session, start_session
+from security.session import csrf_matches, csrf_token, end_session, start_session
 from security.web_context import audit_request, current_principal, state
 
 blueprint = Blueprint("security", __name__, template_folder="templates")
@@ -30,7 +29,7 @@ def _language() -> str:
     asked = request.args.get("lang") or request.form.get("lang")
     if asked:
         return normalise(asked)
-    return normalise(request.accept_languages.best_match(LANGUAGES) or state().settings.default_language)
+    return best_language(request.accept_languages, state().settings.default_language)
 
 
 FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host")
@@ -55,19 +54,28 @@ def _demo_allowed() -> bool:
 
 
 def _form_ok() -> bool:
-    sent = request.form.get("csrf", "")
-    expected = session.get("csrf")
-    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
+    return csrf_matches(request.form.get("csrf", ""))
+
+
+def plain_page(template: str, lang: str, status: int = 200, **values: object) -> tuple[str, int]:
+    """A page outside Dash (sign-in, no access) in the configured theme and `lang`."""
+    html = render_template(
+        template,
+        t=lambda key, **kw: t(key, lang, **kw),
+        lang=lang,
+        theme="dark" if state().settings.default_theme == "wall" else "light",
+        **values,
+    )
+    return html, status
 
 
 def _page(lang: str, message: str | None = None, status: int = 200, username: str = "") -> tuple[str, int]:
-    settings = state().settings
     demo = users.demo_users(state().engine) if _demo_allowed() else []
     nxt = safe_next(request.values.get("next"))
-    html = render_template(
+    return plain_page(
         "login.html",
-        t=lambda key, **kw: t(key, lang, **kw),
-        lang=lang,
+        lang,
+        status,
         other_lang="en" if lang == "zh" else "zh",
         next=nxt,
         next_q=quote(nxt, safe=""),
@@ -76,9 +84,7 @@ def _page(lang: str, message: str | None = None, status: int = 200, username: st
         expired=request.args.get("expired") == "1",
         demo=demo,
         username=username,
-        theme="dark" if settings.default_theme == "wall" else "light",
     )
-    return html, status
 
 
 @blueprint.get("/login")
