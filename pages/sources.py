@@ -75,22 +75,19 @@ def make_body(lang: str) -> list:
             html.Div(title, className="fw-semibold"),
             html.Small(h.source, className="text-body-secondary"),
         ]
-        button = (
-            dbc.Button(
+        error = html.Span(h.last_error or "—", className="os-error-cell")
+        row = (name, h.adapter, _badge(h.status, lang), format_time(h.last_success, zone),
+               f"{h.rows_accepted:,}", f"{h.rows_rejected:,}", error)  # fmt: skip
+        if may_check:
+            button = dbc.Button(
                 [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
                 id={"type": CHECK, "source": h.source},
                 size="sm",
                 color="secondary",
                 outline=True,
             )
-            if may_check
-            else ""
-        )
-        error = html.Span(h.last_error or "—", className="os-error-cell")
-        sources.append(
-            (name, h.adapter, _badge(h.status, lang), format_time(h.last_success, zone), f"{h.rows_accepted:,}",
-             f"{h.rows_rejected:,}", error, button)
-        )  # fmt: skip
+            row = (*row, button)
+        sources.append(row)
         for contract, accepted, rejected, failures, down in h.batches:
             state = "down" if down else "degraded" if failures or rejected else "ok"
             batches.append(
@@ -120,7 +117,11 @@ def make_body(lang: str) -> list:
         else html.P(t("sources.no_rejections", lang), className="text-body-secondary mb-0")
     )
     return [
-        _section(t("sources.title", lang), _table(SOURCE_COLUMNS, "sources.col", sources, lang)),
+        _section(
+            t("sources.title", lang),
+            # the action column only for those who may act (the server refuses the others anyway)
+            _table(SOURCE_COLUMNS if may_check else SOURCE_COLUMNS[:-1], "sources.col", sources, lang),
+        ),
         _section(t("sources.batches", lang), _table(BATCH_COLUMNS, "sources.batch", batches, lang)),
         _section(t("sources.rejections", lang, shown=len(rows), total=len(rejections)), rejected),
     ]
