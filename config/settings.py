@@ -6,6 +6,7 @@ naming the key (SettingsError)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -124,6 +125,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'onescreen.sqlite'}"
+
+    @property
+    def store_key(self) -> str:
+        """A short name of the store, for keys in a shared Redis: two deployments on one Redis
+        never read each other's cache entries or counters."""
+        return hashlib.sha256(self.store_url.encode()).hexdigest()[:12]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -5,7 +5,6 @@ counts the same failures."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from limits import RateLimitItemPerMinute
@@ -20,8 +19,9 @@ NAMESPACE = "sign-in-failures"
 class FailedSignIns:
     def __init__(self, settings: Settings) -> None:
         if settings.redis_url:
-            store = hashlib.sha256(settings.store_url.encode()).hexdigest()[:12]  # as services.cache
-            storage = storage_from_string(settings.redis_url, key_prefix=f"onescreen:{store}:limits")
+            storage = storage_from_string(
+                settings.redis_url, key_prefix=f"onescreen:{settings.store_key}:limits"
+            )
         else:
             storage = storage_from_string("memory://")
         self._limiter = MovingWindowRateLimiter(storage)

@@ -3,8 +3,6 @@ so every worker shares one cache and one recomputation."""
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Flask
 from flask_caching import Cache
 
@@ -16,11 +14,10 @@ cache = Cache()
 def init_cache(server: Flask, settings: Settings) -> None:
     if settings.redis_url:
         # one prefix per store, so two deployments sharing a Redis never read each other's figures
-        store = hashlib.sha256(settings.store_url.encode()).hexdigest()[:12]
         config = {
             "CACHE_TYPE": "RedisCache",
             "CACHE_REDIS_URL": settings.redis_url,
-            "CACHE_KEY_PREFIX": f"onescreen:{store}:",
+            "CACHE_KEY_PREFIX": f"onescreen:{settings.store_key}:",
         }
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
