@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -42,8 +44,13 @@ def _password(from_stdin: bool) -> str:
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
-def _fail(exc: Exception) -> None:
-    raise click.ClickException(str(exc))
+@contextmanager
+def _refusals_told() -> Iterator[None]:
+    """A refusal of security's (UserError, TokenError) becomes the command's one-line error, exit 1."""
+    try:
+        yield
+    except (users.UserError, api_tokens.TokenError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @users_cli.command("create")
@@ -58,11 +65,9 @@ def users_create(username: str, roles: tuple[str, ...], department: str | None, 
                  password_stdin: bool) -> None:  # fmt: skip
     """Create a user with a password (checked against the password policy)."""
     password = _password(password_stdin)
-    try:
+    with _refusals_told():
         users.create_user(_engine(), username, list(roles), password=password, actor=_actor(),
                           display_name=display_name, department=department)  # fmt: skip
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"created {username} ({', '.join(roles)})")
 
 
@@ -71,10 +76,8 @@ def users_create(username: str, roles: tuple[str, ...], department: str | None, 
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 def users_password(username: str, password_stdin: bool) -> None:
     """Set a new password; it also unlocks the account and ends its open sessions."""
-    try:
+    with _refusals_told():
         users.set_password(_engine(), username, _password(password_stdin), actor=_actor())
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"password of {username} changed; open sessions ended")
 
 
@@ -84,10 +87,8 @@ def users_password(username: str, password_stdin: bool) -> None:
 @click.option("--department")
 def users_roles(username: str, roles: tuple[str, ...], department: str | None) -> None:
     """Replace a user's roles (and department); their open sessions end."""
-    try:
+    with _refusals_told():
         users.set_roles(_engine(), username, list(roles), department=department, actor=_actor())
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"{username}: {', '.join(roles)}" + (f" ({department})" if department else ""))
 
 
@@ -95,20 +96,16 @@ def users_roles(username: str, roles: tuple[str, ...], department: str | None) -
 @click.argument("username")
 def users_disable(username: str) -> None:
     """Disable a user: no sign-in, open sessions end."""
-    try:
+    with _refusals_told():
         users.set_disabled(_engine(), username, True, actor=_actor())
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"{username} disabled")
 
 
 @users_cli.command("enable")
 @click.argument("username")
 def users_enable(username: str) -> None:
-    try:
+    with _refusals_told():
         users.set_disabled(_engine(), username, False, actor=_actor())
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"{username} enabled")
 
 
@@ -116,10 +113,8 @@ def users_enable(username: str) -> None:
 @click.argument("username")
 def users_unlock(username: str) -> None:
     """End a lock-out after too many wrong passwords."""
-    try:
+    with _refusals_told():
         users.unlock(_engine(), username, actor=_actor())
-    except users.UserError as exc:
-        _fail(exc)
     click.echo(f"{username} unlocked")
 
 
@@ -143,11 +138,9 @@ def users_list() -> None:
 @click.option("--expires-days", type=click.IntRange(1, 3650))
 def tokens_issue(client: str, role: str, department: str | None, expires_days: int | None) -> None:
     """Issue a token for another portal. It is printed once and cannot be shown again."""
-    try:
+    with _refusals_told():
         token, pk = api_tokens.issue(_engine(), client, role, actor=_actor(), department=department,
                                      expires_days=expires_days)  # fmt: skip
-    except api_tokens.TokenError as exc:
-        _fail(exc)
     click.echo(f"token {pk} for {client} ({role}); keep it now, it cannot be shown again:", err=True)
     click.echo(token)
 
@@ -155,10 +148,8 @@ def tokens_issue(client: str, role: str, department: str | None, expires_days: i
 @tokens_cli.command("revoke")
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
-    try:
+    with _refusals_told():
         api_tokens.revoke(_engine(), token_id, actor=_actor())
-    except api_tokens.TokenError as exc:
-        _fail(exc)
     click.echo(f"token {token_id} revoked")
 
 
