@@ -3,7 +3,7 @@ as each role's demo user, answers as this one table says. A new page, callback o
 that is not in the table fails test_the_matrix_covers_every_route, so the table stays whole.
 
 302 = sent to the sign-in page, 401 = refused for want of a sign-in, 403 = refused for the
-role (audited), 200 = answered. "dept" is a department head of urban_management; a row whose
+role (audited), 400 = a department id that is none (a list, an unknown id), 200 = answered. "dept" is a department head of urban_management; a row whose
 name ends in "other dept" asks for ecology_environment's data (a tampered URL or callback)."""
 
 from __future__ import annotations
@@ -35,10 +35,13 @@ router    /sources                           401  403    403  200  200    200
 router    /admin/audit                       401  403    403  403  403    200
 router    /admin/access                      401  403    403  403  403    200
 router    /?department=ecology_environment   401  200    403  200  200    200
+router    /?department=a&department=b        401  400    403  400  400    400
 callback  shell-nav                          401  200    200  200  200    200
 callback  shell-freshness                    401  200    200  200  200    200
 callback  overview-body                      401  200    200  200  200    200
 callback  overview-body other dept           401  200    403  200  200    200
+callback  overview-body list dept            401  400    403  400  400    400
+callback  overview-body unknown dept         401  400    403  400  400    400
 callback  overview-export                    401  403    200  403  200    403
 callback  sources-body.children              401  403    403  200  200    200
 callback  sources-check                      401  403    403  403  403    200
@@ -70,6 +73,8 @@ CALLBACKS = {
     "shell-freshness": ("shell-freshness.children", {"shell-lang.value": "zh", "shell-freshness-tick.n_intervals": 1}),
     "overview-body": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": "*"}),
     "overview-body other dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": OTHER}),
+    "overview-body list dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": [OTHER, "urban_management"]}),
+    "overview-body unknown dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": "atlantis"}),
     "overview-export": ("overview-export.href", {"overview-scope.value": "urban_management"}),
     "sources-body.children": ("sources-body.children", {"sources-tick.n_intervals": 1}),
     "sources-check": (

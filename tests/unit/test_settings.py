@@ -104,3 +104,21 @@ def test_readme_documents_every_setting():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert [name for name in Settings.model_fields if f"`{name}`" not in readme] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://tiles.park.local/{z}/{x}/{y}.png",  # not HTTP
+        "https://tiles.park.local;script-src *;/{z}/{x}/{y}.png",  # would write into the CSP
+        "https://tiles.park.local/{z}/{x}/{y}.png'",
+        "tiles.park.local/{z}/{x}/{y}.png",  # no scheme
+    ],
+)
+def test_a_tile_url_that_is_not_a_tile_template_is_refused(url):
+    with pytest.raises(SettingsError, match="tile_url"):
+        load_settings(tile_url=url)
+
+
+def test_tile_templates_with_a_subdomain_placeholder_are_accepted():
+    assert load_settings(tile_url="https://{s}.tiles.park.local:8443/{z}/{x}/{y}.png").tile_url
