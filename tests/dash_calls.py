@@ -59,3 +59,14 @@ def call(client, csrf: str | None, app, output: str, values=None, triggered=None
     return client.post(
         "/_dash-update-component", json=callback_body(app, output, values, triggered), headers=headers
     )
+
+
+def callback_key_named(app, function_name: str) -> str:
+    """The callback-map key (the body's "output") of the one callback whose function is `function_name`."""
+    keys = [
+        key
+        for key, entry in app.callback_map.items()
+        if getattr(entry.get("callback"), "__name__", "") == function_name
+    ]
+    assert len(keys) == 1, (function_name, keys)
+    return keys[0]

@@ -8,14 +8,11 @@ name ends in "other dept" asks for ecology_environment's data (a tampered URL or
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from apps import build_app
 from dash_calls import call, output_named
 from signin import DEMO, sign_in
 
-from app import build_dash
-from config.settings import load_settings
 from security import audit
 from security.audit import AuditFilter
 
@@ -106,10 +103,7 @@ def rows() -> list[tuple[str, str, dict[str, int]]]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        yield build_dash(load_settings(data_dir=tmp_path_factory.mktemp("matrix"), demo_cases=400))
+    return build_app(tmp_path_factory.mktemp("matrix"), demo_cases=400)
 
 
 @pytest.fixture(scope="module")

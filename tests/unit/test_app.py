@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from apps import build_app
 from signin import signed_in
-
-from app import build_dash
-from config.settings import load_settings
 
 BROKEN_CSV = """id,channel,domain,case_type,status,reported_at
 C-1,portal,urban_management,road_damage,accepted,2026-11-01T08:00:00+08:00
@@ -21,7 +19,7 @@ C-4,portal,"broken
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, monkeypatch_module):
+def app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("app")
     (folder / "exports").mkdir()
     (folder / "exports" / "cases.csv").write_text(BROKEN_CSV, encoding="utf-8")
@@ -45,16 +43,7 @@ sources:
 """,
         encoding="utf-8",
     )
-    for key in [k for k in __import__("os").environ if k.startswith("ONESCREEN_")]:
-        monkeypatch_module.delenv(key)
-    settings = load_settings(data_dir=folder, demo_cases=800, sources_file=sources)
-    return build_dash(settings)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+    return build_app(folder, demo_cases=800, sources_file=sources)
 
 
 @pytest.mark.parametrize("path", ["/", "/sources"])

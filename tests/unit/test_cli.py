@@ -4,16 +4,14 @@ generated while starting is not generated a second time."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+from apps import build_app
 from sqlalchemy import delete, func, select, update
 
 import cli
 import services.store_setup
-from app import build_dash
-from config.settings import load_settings
 from store.engine import make_engine
 from store.models import Case, Meta, User
 
@@ -21,15 +19,7 @@ STORE_FILE = "onescreen.sqlite"
 
 
 @pytest.fixture(scope="module")
-def clean_env():
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def started_on_empty_store(tmp_path_factory, clean_env):
+def started_on_empty_store(tmp_path_factory):
     """The app as `flask --app app ...` builds it on an empty embedded store, counting the
     demo parks it generates."""
     generated = []
@@ -40,11 +30,10 @@ def started_on_empty_store(tmp_path_factory, clean_env):
         return real(*args, **kwargs)
 
     data_dir = tmp_path_factory.mktemp("empty")
-    clean_env.setattr(services.store_setup, "seed_demo_park", counting)
-    clean_env.setattr(cli, "seed_demo_park", counting)
-    app = build_dash(load_settings(data_dir=data_dir, demo_cases=300))
-    clean_env.setattr(services.store_setup, "seed_demo_park", real)
-    clean_env.setattr(cli, "seed_demo_park", real)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services.store_setup, "seed_demo_park", counting)
+        patch.setattr(cli, "seed_demo_park", counting)
+        app = build_app(data_dir, demo_cases=300)
     return app, data_dir, generated
 
 
@@ -70,7 +59,7 @@ def app_on_copy(started_on_empty_store, tmp_path, change=None, **settings):
         with engine.begin() as connection:
             change(connection)
         engine.dispose()
-    return build_dash(load_settings(data_dir=tmp_path, demo_cases=300, **settings))
+    return build_app(tmp_path, demo_cases=300, **settings)
 
 
 def case_count(app):
@@ -131,7 +120,7 @@ def test_fresh_refuses_a_store_holding_data_without_a_park_name(started_on_empty
 
 def test_a_start_leaves_a_store_holding_data_without_a_park_name_as_it_is(started_on_empty_store, tmp_path):
     app_on_copy(started_on_empty_store, tmp_path, lambda c: c.execute(delete(Meta)))
-    restarted = build_dash(load_settings(data_dir=tmp_path, demo_cases=300))
+    restarted = build_app(tmp_path, demo_cases=300)
     assert case_count(restarted) == 300
 
 
@@ -150,8 +139,8 @@ def test_fresh_is_refused_outside_the_embedded_profile(started_on_empty_store, t
     assert generated == [] and case_count(app) == 300
 
 
-def test_fresh_on_an_empty_store_generates_the_park_without_yes(tmp_path, clean_env, generated):
-    app = build_dash(load_settings(data_dir=tmp_path, demo_cases=300), seed=False)
+def test_fresh_on_an_empty_store_generates_the_park_without_yes(tmp_path, generated):
+    app = build_app(tmp_path, seed=False, demo_cases=300)
     result = store_init(app, "--fresh")
     assert result.exit_code == 0, result.output
     assert len(generated) == 1

@@ -3,13 +3,11 @@ operating-system user as actor, and bad input is refused with a message and exit
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apps import build_app
 
-from app import build_dash
-from config.settings import load_settings
 from security import audit, tokens, users
 from security.audit import AuditFilter
 
@@ -18,10 +16,7 @@ GOOD = "Wall-screen-2026!"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        yield build_dash(load_settings(data_dir=tmp_path_factory.mktemp("cli"), demo_cases=300))
+    return build_app(tmp_path_factory.mktemp("cli"), demo_cases=300)
 
 
 def run(app, *args, stdin=None):

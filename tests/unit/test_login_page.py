@@ -3,23 +3,15 @@ text or dropped, never as markup, and a forged next address never leaves the app
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-
-from app import build_dash
-from config.settings import load_settings
+from apps import build_app
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        app = build_dash(
-            load_settings(data_dir=tmp_path_factory.mktemp("login-page"), demo_cases=0), seed=False
-        )
+    app = build_app(tmp_path_factory.mktemp("login-page"), seed=False, demo_cases=0)
     return app.server.test_client()
 
 

@@ -5,27 +5,24 @@ sign-in link's return address, unlock ending sessions, admin API tokens."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import time
 
 import pytest
+from apps import build_app
 from dash_calls import call, output_named
 from flask.sessions import SecureCookieSessionInterface
 from signin import form_csrf, sign_in
 
-from app import build_dash
-from config.settings import DEFAULT_SECRET_KEY, load_settings
+from config.settings import DEFAULT_SECRET_KEY
 from security import audit, tokens, users
 from security.audit import AuditFilter
 from security.secret import KEY_FILE
 
 
 def _build(data_dir, **settings):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        return build_dash(load_settings(data_dir=data_dir, demo_cases=0, **settings), seed=False)
+    """This module's apps: no demo park, nothing seeded."""
+    return build_app(data_dir, seed=False, demo_cases=0, **settings)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 
 import pytest
+from apps import build_app, clear_onescreen_env
 from signin import signed_in
 
-from app import build_dash
 from config.settings import SettingsError, load_settings
 
 PORTAL = "https://portal.example"
@@ -26,22 +25,21 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def env():
+    """No ONESCREEN_* variable set, for the tests that load settings themselves."""
     with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
+        clear_onescreen_env(patch)
         yield patch
 
 
 @pytest.fixture(scope="module")
-def app(env, data_dir):
-    return build_dash(load_settings(data_dir=data_dir, demo_cases=300), seed=False)
+def app(data_dir):
+    return build_app(data_dir, seed=False, demo_cases=300)
 
 
 @pytest.fixture(scope="module")
-def portal_app(env, data_dir):
+def portal_app(data_dir):
     """The same store, framed by a portal and drawing tiles from an intranet tile server."""
-    settings = load_settings(data_dir=data_dir, demo_cases=300, frame_ancestors=[PORTAL], tile_url=TILES)
-    return build_dash(settings, seed=False)
+    return build_app(data_dir, seed=False, demo_cases=300, frame_ancestors=[PORTAL], tile_url=TILES)
 
 
 def policy(response) -> dict[str, list[str]]:

@@ -5,14 +5,13 @@ router's page check, and the anonymous role of a wall screen."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
 import pytest
+from apps import build_app, clear_onescreen_env
 from signin import form_csrf, signed_in
 
-from app import build_dash
 from config.settings import SettingsError, load_settings
 from security import audit
 from security.audit import AuditFilter
@@ -30,15 +29,15 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def env():
+    """No ONESCREEN_* variable set, for the tests that load settings themselves."""
     with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
+        clear_onescreen_env(patch)
         yield patch
 
 
 @pytest.fixture(scope="module")
-def app(env, data_dir):
-    app = build_dash(load_settings(data_dir=data_dir, demo_cases=300), seed=False)
+def app(data_dir):
+    app = build_app(data_dir, seed=False, demo_cases=300)
     engine = app.server.extensions["onescreen.security"].engine
     for name in ("erin", "frank", "gina", "hugo"):
         create_user(engine, name, "leader", password=PASSWORD, actor="admin")
@@ -46,9 +45,9 @@ def app(env, data_dir):
 
 
 @pytest.fixture(scope="module")
-def wall_app(env, data_dir):
+def wall_app(data_dir):
     """The same store served to a wall screen without a login: anonymous visitors are viewers."""
-    return build_dash(load_settings(data_dir=data_dir, demo_cases=300, anonymous_role="viewer"), seed=False)
+    return build_app(data_dir, seed=False, demo_cases=300, anonymous_role="viewer")
 
 
 @pytest.fixture(scope="module")

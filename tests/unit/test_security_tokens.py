@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apps import build_app
 from sqlalchemy import inspect, select, text
 
-from app import build_dash
-from config.settings import load_settings
 from security import audit
 from security.audit import AuditFilter
 from security.tokens import TokenError, issue, list_tokens, resolve, revoke
@@ -26,10 +24,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(data_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        yield build_dash(load_settings(data_dir=data_dir, demo_cases=300), seed=False)
+    return build_app(data_dir, seed=False, demo_cases=300)
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,17 @@ same access rules as the JSON API (tokens, roles, department scoping)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 import yaml
+from api_checks import OWN
 from signin import signed_in
 
-from app import build_dash
-from config.settings import ROOT, load_settings
+from config.settings import ROOT
 from security import audit, tokens
 
-OWN = "urban_management"
 # GeoReport v2, GET service list and GET service requests: the fields of each element
 SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
 REQUEST_FIELDS = {
@@ -24,27 +22,6 @@ REQUEST_FIELDS = {
     "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
     "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        for key in [k for k in os.environ if k.startswith("ONESCREEN_")]:
-            patch.delenv(key)
-        yield build_dash(load_settings(data_dir=tmp_path_factory.mktemp("open311"), demo_cases=800))
-
-
-@pytest.fixture(scope="module")
-def engine(app):
-    return app.server.extensions["onescreen"].engine
-
-
-@pytest.fixture(scope="module")
-def cases(app) -> pd.DataFrame:
-    with app.server.app_context():
-        from services.data import snapshot
-
-        return snapshot("cases").frame
 
 
 @pytest.fixture(scope="module")
