@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from domain.case_lifecycle import Status
+
 Kind = Literal["text", "int", "float", "datetime", "date", "geometry", "json"]
 
-CASE_STATUSES = ("reported", "accepted", "dispatched", "handled", "verified", "closed")
+# the closed loop's statuses, in the order a case passes them (domain/case_lifecycle.py)
+CASE_STATUSES = tuple(status.value for status in Status)
 ALERT_STATES = ("raised", "acknowledged", "assigned", "escalated", "resolved", "closed")
 ALERT_SEVERITIES = ("info", "warning", "critical")
 CHAIN_STAGES = ("upstream", "midstream", "downstream")

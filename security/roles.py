@@ -9,7 +9,7 @@ from enum import StrEnum
 
 class Role(StrEnum):
     LEADER = "leader"  # reads everything
-    DEPARTMENT_HEAD = "department_head"  # reads and exports their own department's data only
+    DEPARTMENT_HEAD = "department_head"  # reads, exports and works their own department's data only
     DUTY_OFFICER = "duty_officer"  # alerts and cases: acknowledge, assign, escalate, dispatch, close
     VIEWER = "viewer"  # screens only, no records
     ADMIN = "admin"  # users, roles, sources, screen layouts, the audit log
@@ -30,7 +30,8 @@ class Permission(StrEnum):
 P = Permission
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.LEADER: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.EXPORT, P.VIEW_SOURCES}),
-    Role.DEPARTMENT_HEAD: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.EXPORT}),
+    # a department head works their department's cases (start, handle, return: domain/case_lifecycle.py)
+    Role.DEPARTMENT_HEAD: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.EXPORT, P.ACT}),
     Role.DUTY_OFFICER: frozenset({P.VIEW_SCREENS, P.READ_RECORDS, P.ACT, P.VIEW_SOURCES}),
     Role.VIEWER: frozenset({P.VIEW_SCREENS}),
     Role.ADMIN: frozenset(

@@ -138,6 +138,14 @@ class SnapshotCache:
         with self._table:
             self._entries.clear()
 
+    def expire(self, contract: str) -> None:
+        """Mark every snapshot of `contract` out of date (after a write to it): the next read
+        still answers at once with the old one and starts reading it again in the background."""
+        with self._table:
+            for (name, _window), entry in self._entries.items():
+                if name == contract:
+                    entry.expires = 0.0
+
 
 def snapshot(contract: str, window: timedelta | None = None) -> Snapshot:
     """The current app's snapshot of `contract` (see SnapshotCache.get)."""

@@ -91,6 +91,13 @@ class Case(Base):
     description: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     repeat_of: Mapped[str | None] = mapped_column(String(64))
+    # The closed loop's bookkeeping (domain/case_lifecycle.py), not part of the cases contract:
+    # when the current status was entered, when handling started, how often the resident sent
+    # it back, and a version every step raises (two officers acting at once: one wins).
+    status_at: Mapped[datetime | None]
+    in_progress_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CaseEvent(Base):
@@ -101,6 +108,10 @@ class CaseEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
+    # the step's statuses (null for events imported from elsewhere) and its particulars
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class Sensor(Base):

@@ -172,7 +172,11 @@ def test_bad_floats_are_rejected():
 def test_choices_are_enforced():
     result = check([case(status="Accepted"), case(id="C2", status="closed")])
     assert reasons(result) == [
-        (0, "status", "not one of reported, accepted, dispatched, handled, verified, closed")
+        (
+            0,
+            "status",
+            "not one of reported, accepted, dispatched, in_progress, handled, verified, closed, returned, rejected",
+        )
     ]
 
 
@@ -251,7 +255,7 @@ def test_rejection_message_names_source_row_key_field_and_value():
     )
     assert rejection.message == (
         "test-source: cases row 1 (C9), field 'status': "
-        "not one of reported, accepted, dispatched, handled, verified, closed (value 'lost')"
+        "not one of reported, accepted, dispatched, in_progress, handled, verified, closed, returned, rejected (value 'lost')"
     )
 
 

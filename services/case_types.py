@@ -1,0 +1,28 @@
+"""The case-type catalogue's stage limits (config/case_types.yaml) as the domain's StageLimits:
+read once per process, since the catalogue changes with a release, not at run time."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from demo.catalogue import STAGES, load_case_types, load_departments
+from domain.case_clock import StageLimits
+
+
+@cache
+def _limits() -> dict[str, StageLimits]:
+    types = load_case_types(load_departments()).types
+    return {
+        row["id"]: StageLimits(*(float(row[f"sla_{stage}_h"]) for stage in STAGES))
+        for row in types.to_dict("records")
+    }
+
+
+def limits_of(case_type: str) -> StageLimits | None:
+    """The stage limits of `case_type`, or None for a type the catalogue does not know (a case
+    imported from elsewhere: only its own sla_deadline counts)."""
+    return _limits().get(case_type)
+
+
+def type_ids() -> frozenset[str]:
+    return frozenset(_limits())
