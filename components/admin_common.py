@@ -3,7 +3,17 @@ fields, translated dropdown labels and the alerts that say what happened.
 
 The grids use no JavaScript function strings (the Content-Security-Policy forbids eval):
 `dangerously_allow_code` stays off; row ids and cell classes are plain expressions that
-dash-ag-grid parses itself."""
+dash-ag-grid parses itself.
+
+dcc's dropdown and date picker and ag-grid's grid are lazily loaded: their libraries fetch
+their code when a layout first draws one, that is after the page's layout has arrived, and
+React draws nothing in their place until then. Under load that left the admin pages for
+seconds as labels without dropdowns and panels without grids (issue 8). So each admin page
+names the code it draws with (`load_with_the_app`), served with the app's first scripts
+(fingerprinted, so browsers keep it) instead of fetched, or revalidated on every visit, after
+the layout. React still shows its empty placeholder for a moment before it reveals a lazy
+component (0.5-1.4 s with eight pages loading at once on two cores), so an admin page also
+stays hidden until every part has drawn (assets/10-onescreen.css, `.os-admin:has(...)`)."""
 
 from __future__ import annotations
 
@@ -11,9 +21,29 @@ from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import hooks, html
 
 from locales import t
+
+# The lazily loaded bundles the admin pages draw with, as Dash resources (namespace and path as
+# the libraries declare them; without their "async" flag Dash serves them as ordinary scripts).
+DROPDOWN_CODE = {"namespace": "dash", "relative_package_path": "dcc/async-dropdown.js"}
+DATE_PICKER_CODE = {"namespace": "dash", "relative_package_path": "dcc/async-datepicker.js"}
+GRID_CODE = {"namespace": "dash_ag_grid", "relative_package_path": "async-community.js"}
+_with_the_app: list[dict] = []
+
+
+def load_with_the_app(*code: dict) -> None:
+    """Serve these lazily loaded bundles with the app's first scripts, so their components draw
+    with the layout that holds them instead of after a fetch it starts (each bundle is already
+    installed when the renderer asks for it). For every Dash app in the process (dash.hooks);
+    a bundle named again is not added twice, since Dash Pages runs a page module once per app.
+    The cost: every first visit loads them (ag-grid's is 0.9 MB); the URLs are fingerprinted,
+    so browsers keep them."""
+    new = [c for c in code if c not in _with_the_app]
+    _with_the_app.extend(new)
+    if new:
+        hooks.script(new)
 
 
 def panel(title: str, body: Any, aside: Any = None, extra_class: str = "") -> html.Section:

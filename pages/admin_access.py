@@ -13,7 +13,17 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from components import admin_access as check
 from components import admin_access_forms as ui
 from components.admin_access import InputError, token_rows, user_rows
-from components.admin_common import column, failure, grid, panel, success, warning
+from components.admin_common import (
+    DROPDOWN_CODE,
+    GRID_CODE,
+    column,
+    failure,
+    grid,
+    load_with_the_app,
+    panel,
+    success,
+    warning,
+)
 from locales import normalise, t
 from security import tokens, users
 from security.guard import requires
@@ -33,6 +43,7 @@ dash.register_page(
     icon="bi-people",
     permission=Permission.MANAGE_USERS,
 )
+load_with_the_app(DROPDOWN_CODE, GRID_CODE)  # drawn with the layout, not after it (admin_common)
 
 USER_COLUMNS = (
     "username",

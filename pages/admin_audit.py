@@ -13,7 +13,18 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import has_request_context
 
 from components.admin_audit import FilterError, csv_export, grid_rows, parse_filter
-from components.admin_common import column, dropdown_labels, grid, panel, success, warning
+from components.admin_common import (
+    DATE_PICKER_CODE,
+    DROPDOWN_CODE,
+    GRID_CODE,
+    column,
+    dropdown_labels,
+    grid,
+    load_with_the_app,
+    panel,
+    success,
+    warning,
+)
 from locales import normalise, t
 from security import audit
 from security.audit import ACTIONS, OUTCOMES, AuditFilter
@@ -34,6 +45,7 @@ dash.register_page(
     icon="bi-journal-text",
     permission=Permission.READ_AUDIT,
 )
+load_with_the_app(DROPDOWN_CODE, DATE_PICKER_CODE, GRID_CODE)  # drawn with the layout (admin_common)
 
 NOTICE = "audit-notice"
 ACTION = "audit-action"
