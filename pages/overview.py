@@ -123,8 +123,14 @@ def _scope_options(lang: str) -> list[dict]:
     return options
 
 
+# The export holds the cases behind the charts: the scope shown, reported in the charts' window
+# (services.kpis.overview_figures: 30 days), every one of them, streamed from the store.
+EXPORT_DAYS = 30
+
+
 def _export_href(scope: Scope) -> str:
-    return "/api/v1/cases/export.csv" + (f"?department={quote(scope.department)}" if scope.department else "")
+    department = f"&department={quote(scope.department)}" if scope.department else ""
+    return f"/api/v1/cases/export.csv?days={EXPORT_DAYS}{department}"
 
 
 def _toolbar(lang: str, scope: Scope) -> html.Div:
@@ -144,9 +150,10 @@ def _toolbar(lang: str, scope: Scope) -> html.Div:
     if principal.can(Permission.EXPORT):
         items.append(
             html.A(
-                [html.I(className="bi bi-download me-1"), t("overview.export_cases", lang)],
+                [html.I(className="bi bi-download me-1"), t("overview.export_cases", lang, days=EXPORT_DAYS)],
                 id=EXPORT,
                 href=_export_href(scope),
+                title=t("overview.export_title", lang, days=EXPORT_DAYS),
                 className="btn btn-sm btn-outline-secondary",
                 download="",
             )

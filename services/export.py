@@ -3,12 +3,14 @@ at the boundary: filters typed in the park's time become UTC bounds, exported ti
 written in the park's zone.
 
 A download is UTF-8 with a byte order mark (Excel then reads Chinese right), times ISO 8601
-with their offset, and text that a spreadsheet would run as a formula quoted."""
+with their offset, and text that a spreadsheet would run as a formula quoted. Small downloads
+(the audit log's) are written whole by `csv_text`; large ones (cases) are streamed by
+`csv_chunks`, one chunk of rows at a time, with the same cells."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +38,27 @@ def csv_text(frame: pd.DataFrame, zone: ZoneInfo, *, json_columns: tuple[str, ..
     """`frame` as CSV text beginning with a BOM: aware times in `zone`, `json_columns` as JSON,
     formula-like text quoted with a leading apostrophe. Column-wise: 200,000 cases take
     seconds, not tens of them."""
+    return BOM + _cells(frame, zone, json_columns).to_csv(index=False, lineterminator="\r\n")
+
+
+def csv_chunks(
+    columns: list[str], frames: Iterable[pd.DataFrame], zone: ZoneInfo, *, json_columns: tuple[str, ...] = ()
+) -> Iterator[bytes]:
+    """The CSV of `frames` (each with `columns`) as UTF-8 bytes, one piece per frame after a
+    first piece with the BOM and the header (so an export with no rows still names its
+    columns): the same cells as csv_text, never more than one frame's text in memory."""
+    yield (BOM + pd.DataFrame(columns=columns).to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+    for frame in frames:
+        if not frame.empty:
+            text = _cells(frame[columns], zone, json_columns).to_csv(
+                index=False, header=False, lineterminator="\r\n"
+            )
+            yield text.encode("utf-8")
+
+
+def _cells(frame: pd.DataFrame, zone: ZoneInfo, json_columns: tuple[str, ...]) -> pd.DataFrame:
+    """`frame` with the cells a download writes: times as ISO text in `zone`, `json_columns`
+    as JSON, formula-like text quoted (see FORMULA_START)."""
     out = frame.copy()
     for column in out.columns:
         series = out[column]
@@ -52,7 +75,7 @@ def csv_text(frame: pd.DataFrame, zone: ZoneInfo, *, json_columns: tuple[str, ..
             if formulas:
                 hit = series.isin(formulas)
                 out.loc[hit, column] = "'" + series[hit]
-    return BOM + out.to_csv(index=False, lineterminator="\r\n")
+    return out
 
 
 def _iso_in(series: pd.Series, zone: ZoneInfo) -> pd.Series:
