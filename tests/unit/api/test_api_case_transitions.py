@@ -67,6 +67,38 @@ def _pick(cases, status, *, department=None, channel=None):
 ENGINE: list = []
 
 
+# This module writes cases into its store; the directory's other modules count the cases of the
+# package's app against the frame read at its start, so the case loop gets an app of its own.
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from apps import build_app
+
+    return build_app(tmp_path_factory.mktemp("case-loop"), demo_cases=800)
+
+
+@pytest.fixture(scope="module")
+def engine(app):
+    return app.server.extensions["onescreen"].engine
+
+
+@pytest.fixture(scope="module")
+def cases(app) -> pd.DataFrame:
+    with app.server.app_context():
+        from services.data import snapshot
+
+        return snapshot("cases").frame
+
+
+@pytest.fixture(scope="module")
+def clients(app):
+    from signin import signed_in
+
+    return {
+        role: signed_in(app, role)[0]
+        for role in ("leader", "department_head", "duty_officer", "viewer", "admin")
+    }
+
+
 @pytest.fixture(autouse=True)
 def _engine(engine):
     ENGINE[:] = [engine]
