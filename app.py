@@ -19,13 +19,14 @@ from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
 from domain.kpis import KpiSpecError
+from live.case_simulator import start_simulator
 from security.setup import init_security
 from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
 from services.kpis import panel_contracts, specs
 from services.sources import SourceManager, read_sources_file
-from services.store_setup import prepare_store
+from services.store_setup import prepare_store, store_contents
 
 log = logging.getLogger("onescreen")
 
@@ -77,9 +78,11 @@ def _warm_up(server: Flask) -> None:
 
 def start_background(server: Flask) -> None:
     """What a serving process starts besides answering requests (not the CLI): read the
-    contracts the panels use once, so the first visitor does not wait. Called by main() and
-    by gunicorn's post_worker_init hook (config/gunicorn.conf.py)."""
+    contracts the panels use once, so the first visitor does not wait, and on the embedded
+    demo park the simulator that keeps it live. Called by main() and by gunicorn's
+    post_worker_init hook (config/gunicorn.conf.py)."""
     prefetch(server, panel_contracts())
+    start_simulator(server, store_contents(server.extensions[KEY].engine, count=False).park)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

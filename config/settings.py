@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     )
     demo_seed: int = Field(20261124, description="seed of the demo park generator")
     demo_cases: int = Field(300_000, ge=0, description="cases the demo park generates")
+    demo_live: bool = Field(
+        True,
+        description="embedded demo park only: new cases keep coming and open ones move along the loop "
+        "(never in production)",
+    )
+    demo_live_interval_s: float = Field(
+        15, gt=0, le=3600, description="how often the live demo park reports and moves cases"
+    )
     cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
     freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
     anonymous_role: Literal["viewer", "leader"] | None = Field(

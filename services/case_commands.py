@@ -128,16 +128,7 @@ def take_step(case_id: str, step: Step) -> dict[str, Any]:
             row = case_rows.read_case(connection, case_id)
             if row is None or not in_scope(principal, row):
                 raise CaseNotFound(case_id)
-            decision = decide(
-                state_of(row),
-                actor_of(principal),
-                step,
-                known_departments=department_ids(),
-                case_exists=lambda other: case_rows.case_exists(connection, other),
-            )
-            if not case_rows.update_case(connection, case_id, row.get("version") or 1, decision.changes):
-                raise _stale(connection, case_id, step.version)
-            _record(connection, principal, decision, step)
+            apply_step(connection, row, actor_of(principal), step, ip=client_ip())
             after = case_rows.read_case(connection, case_id)
     except CaseNotFound:
         if row is not None:  # it exists, in another department: audit the probe
@@ -156,6 +147,26 @@ def take_step(case_id: str, step: Step) -> dict[str, Any]:
     return after
 
 
+def apply_step(
+    connection: Any, row: dict[str, Any], actor: Actor, step: Step, *, ip: str | None = None
+) -> Decision:
+    """Decide `step` on the case `row` (read in this transaction) and write it: the case's new
+    state under its version, its event and the audit row, all in `connection`'s transaction.
+    For callers that are not a request (the demo park's simulator) as well as take_step.
+    Raises StepRefused or StaleVersion, having written nothing."""
+    decision = decide(
+        state_of(row),
+        actor,
+        step,
+        known_departments=department_ids(),
+        case_exists=lambda other: case_rows.case_exists(connection, other),
+    )
+    if not case_rows.update_case(connection, row["id"], row.get("version") or 1, decision.changes):
+        raise _stale(connection, row["id"], step.version)
+    _record(connection, actor.name, decision, step, ip)
+    return decision
+
+
 def _stale(connection: Any, case_id: str, seen: int) -> StaleVersion:
     now = (case_rows.read_case(connection, case_id) or {}).get("version")
     return StaleVersion(
@@ -166,13 +177,13 @@ def _stale(connection: Any, case_id: str, seen: int) -> StaleVersion:
     )
 
 
-def _record(connection: Any, principal: Principal, decision: Decision, step: Step) -> None:
+def _record(connection: Any, actor: str, decision: Decision, step: Step, ip: str | None) -> None:
     detail = {**decision.detail}
     case_rows.append_event(
         connection,
         case_id=decision.case_id,
         action=decision.action.value,
-        actor=principal.name,
+        actor=actor,
         at=step.at,
         note=decision.note,
         from_status=decision.source.value,
@@ -182,7 +193,7 @@ def _record(connection: Any, principal: Principal, decision: Decision, step: Ste
     audit.record(
         connection,
         "case.change",
-        actor=principal.name,
+        actor=actor,
         target=f"case:{decision.case_id}",
         detail={
             "action": decision.action.value,
@@ -191,7 +202,7 @@ def _record(connection: Any, principal: Principal, decision: Decision, step: Ste
             "version": decision.changes["version"],
             **detail,
         },
-        ip=client_ip(),
+        ip=ip,
         at=step.at,
     )
 
