@@ -1,5 +1,6 @@
-"""The data-freshness indicator in the shell: when the newest data arrived and whether any
-source is down, refreshed every 30 s."""
+"""The data-freshness indicator in the shell: when the newest data arrived, which contract is
+stale and whether any source is down, refreshed every 30 s. It judges by the same rule as the
+Sources page (services.freshness), so the two never disagree."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def update_freshness(_tick: int | None, lang: str):
         "stale": "bi-clock-history",
         "down": "bi-exclamation-triangle-fill",
     }[summary.state]
-    if summary.newest is None:
+    if summary.newest is None and summary.state != "down":
         text = t("freshness.none", lang)
+    elif summary.state == "stale" and summary.stale:
+        names = ("、" if lang == "zh" else ", ").join(t(f"contract.{c}", lang) for c in summary.stale)
+        text = t("freshness.stale_contracts", lang, contracts=names, age=summary.age_text(lang))
     else:
         text = t(f"freshness.{summary.state}", lang, age=summary.age_text(lang), down=summary.down_count)
     return [html.I(className=f"bi {icon} me-1"), text], f"os-freshness os-freshness-{summary.state}"

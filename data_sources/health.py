@@ -1,12 +1,13 @@
 """A source's health as the screen shows it: ok / degraded / down, when it last worked, what
-went wrong last, and how many rows it delivered and rejected (with the reasons)."""
+went wrong last, how many rows it delivered and rejected (with the reasons), and per contract
+when it was last read and how new its newest row was (what freshness is judged on)."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Literal, NamedTuple
 
 from data_sources.validation import Rejection
 
@@ -17,9 +18,26 @@ Status = Literal["ok", "degraded", "down", "unknown"]
 RECENT_REJECTIONS = 200
 
 
-# One contract's part of a source's health: its latest batch and its failures since then.
-#   (contract, rows accepted, rows rejected, consecutive failures, down)
-Batch = tuple[str, int, int, int, bool]
+class Batch(NamedTuple):
+    """One contract's part of a source's health: its latest batch and its failures since then.
+    Times are ISO 8601 text in UTC, because health is kept as JSON in the store (a batch
+    recorded before they existed reads with None)."""
+
+    contract: str
+    accepted: int  # rows in the latest batch
+    rejected: int
+    failures: int  # consecutive failed reads since the latest batch
+    down: bool
+    newest: str | None = None  # the newest row's time ever read (contracts with a time field)
+    read_at: str | None = None  # the latest successful read
+
+    @property
+    def newest_at(self) -> datetime | None:
+        return datetime.fromisoformat(self.newest) if self.newest else None
+
+    @property
+    def read_time(self) -> datetime | None:
+        return datetime.fromisoformat(self.read_at) if self.read_at else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,34 +63,44 @@ class SourceHealth:
     def rows_accepted(self) -> int:
         """Rows in the latest batch of each contract (not a running total: re-reading a table
         every 30 s must not grow it)."""
-        return sum(b[1] for b in self.batches)
+        return sum(b.accepted for b in self.batches)
 
     @property
     def rows_rejected(self) -> int:
-        return sum(b[2] for b in self.batches)
+        return sum(b.rejected for b in self.batches)
 
     def batch(self, contract: str) -> Batch | None:
-        return next((b for b in self.batches if b[0] == contract), None)
+        return next((b for b in self.batches if b.contract == contract), None)
 
     def _with(self, entry: Batch, **changes: object) -> SourceHealth:
-        batches = tuple(sorted({b[0]: b for b in (*self.batches, entry)}.values()))
-        down = any(b[4] for b in batches)
-        troubled = any(b[2] or b[3] for b in batches)
+        batches = tuple(
+            sorted({b.contract: b for b in (*self.batches, entry)}.values(), key=lambda b: b.contract)
+        )
+        down = any(b.down for b in batches)
+        troubled = any(b.rejected or b.failures for b in batches)
         status: Status = "down" if down else "degraded" if troubled else "ok"
         return replace(
             self,
             batches=batches,
             status=status,
-            consecutive_failures=max((b[3] for b in batches), default=0),
+            consecutive_failures=max((b.failures for b in batches), default=0),
             **changes,  # type: ignore[arg-type]
         )
 
-    def succeeded(self, at: datetime, contract: str, accepted: int, rejected: int) -> SourceHealth:
-        """A batch of `contract` was read, with `rejected` rows refused."""
+    def succeeded(
+        self, at: datetime, contract: str, accepted: int, rejected: int, newest: datetime | None = None
+    ) -> SourceHealth:
+        """A batch of `contract` was read, with `rejected` rows refused; `newest` is the time of
+        its newest row (None: no time field, or no rows), kept when a later batch (an
+        incremental read that found nothing new) has none newer."""
         error = f"{contract}: {rejected} rows rejected in the latest batch" if rejected else None
-        others = [b for b in self.batches if b[0] != contract and (b[3] or b[2])]
+        others = [b for b in self.batches if b.contract != contract and (b.failures or b.rejected)]
+        previous = self.batch(contract)
+        known = previous.newest_at if previous else None
+        if newest is None or (known is not None and known > newest):
+            newest = known
         return self._with(
-            (contract, accepted, rejected, 0, False),
+            Batch(contract, accepted, rejected, 0, False, _iso(newest), _iso(at)),
             last_attempt=at,
             last_success=at,
             last_error=error or (self.last_error if others else None),
@@ -82,16 +110,20 @@ class SourceHealth:
         self, at: datetime, contract: str, error: str, down_after: int, *, permanent: bool = False
     ) -> SourceHealth:
         """Reading `contract` failed with `error`; its last good batch figures are kept."""
-        previous = self.batch(contract)
-        failures = (previous[3] if previous else 0) + 1
+        known = self.batch(contract)
+        previous = known or Batch(contract, 0, 0, 0, False)
+        failures = previous.failures + 1
         # never read (no batch yet) or already down: nothing good to fall back on
-        down = permanent or previous is None or previous[4] or failures >= down_after
-        accepted, rejected = (previous[1], previous[2]) if previous else (0, 0)
+        down = permanent or known is None or previous.down or failures >= down_after
         return self._with(
-            (contract, accepted, rejected, failures, down),
+            previous._replace(failures=failures, down=down),
             last_attempt=at,
             last_error=f"{contract}: {error}",
         )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
 @dataclass

@@ -32,6 +32,10 @@ Clock = Callable[[], datetime]
 # counts and shows both.
 PARSE_REJECTIONS = "onescreen_rejections"
 
+# The time field whose newest value says how new a contract's data is; the monitor records it
+# per read in the source's health, so freshness is judged without reading the rows again.
+TIME_FIELD = {"cases": "reported_at", "case_events": "at", "readings": "at", "alerts": "raised_at"}
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -104,7 +108,11 @@ class SourceMonitor:
             rejections = unparsed + result.rejections
             before = self.health
             after = before.succeeded(
-                now, contract, accepted=len(result.good), rejected=len({r.row for r in rejections})
+                now,
+                contract,
+                accepted=len(result.good),
+                rejected=len({r.row for r in rejections}),
+                newest=newest_time(result.good, TIME_FIELD.get(contract)),
             )
             self.book.put(after, rejections)
             self._log_change(before, after)
@@ -136,6 +144,14 @@ class SourceMonitor:
             if self._opened:
                 self.source.close()
                 self._opened = False
+
+
+def newest_time(frame: pd.DataFrame, column: str | None) -> datetime | None:
+    """The latest time in `frame[column]` (an aware datetime column), None when there is none."""
+    if column is None or frame.empty or column not in frame:
+        return None
+    value = pd.to_datetime(frame[column], utc=True).max()
+    return None if pd.isna(value) else value.to_pydatetime()
 
 
 def empty_frame(contract: str) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from data_sources.health import RECENT_REJECTIONS, HealthBook, SourceHealth
+from data_sources.health import RECENT_REJECTIONS, Batch, HealthBook, SourceHealth
 from data_sources.monitor import utc_now
 from data_sources.validation import Rejection
 from store.models import SourceHealthRow, SourceRejectionRow
@@ -20,7 +20,7 @@ _REJECTIONS: Table = SourceRejectionRow.__table__  # type: ignore[assignment]
 
 def _health(row) -> SourceHealth:
     values = {k: row[k] for k in _HEALTH_FIELDS}
-    values["batches"] = tuple(tuple(b) for b in values["batches"] or ())
+    values["batches"] = tuple(Batch(*b) for b in values["batches"] or ())
     return SourceHealth(**values)
 
 

@@ -1,8 +1,13 @@
-"""Sources (数据源): every configured source with its health, what each contract's latest
-batch delivered, and the newest rejected rows with their reasons, so a person can see what a
-source sends wrong; a source can be checked now."""
+"""Sources (数据源): every configured source with its health, every contract the sources serve
+with how fresh its newest data is (one rule with the header's indicator: services.freshness),
+and the newest rejected rows with their reasons, so a person can see what a source sends wrong;
+a source can be checked now. Laid out for one 1920×1080 screen (a 4K wall shows it scaled):
+the sources across the top, the contracts and the rejected rows side by side below, each
+scrolling inside its panel."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import dash
 import dash_bootstrap_components as dbc
@@ -14,6 +19,7 @@ from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request, current_principal
 from services.context import get_services
+from services.freshness import ContractFreshness, age_text, served_contracts, source_state
 
 dash.register_page(
     __name__,
@@ -32,52 +38,99 @@ NOTICE = "sources-notice"
 TICK = "sources-tick"
 REFRESH_MS = 30_000
 SHOWN_REJECTIONS = 12  # the newest; the page fits one screen
-STATUS_COLOUR = {"ok": "success", "degraded": "warning", "down": "danger", "unknown": "secondary"}
-NUMERIC = {"accepted", "rejected", "row", "failures"}
-SOURCE_COLUMNS = ("name", "adapter", "status", "last_success", "accepted", "rejected", "last_error", "action")
-BATCH_COLUMNS = ("source", "contract", "accepted", "rejected", "failures", "status")
+STATUS_COLOUR = {
+    "ok": "success",
+    "degraded": "warning",
+    "stale": "warning",
+    "down": "danger",
+    "empty": "secondary",
+    "unread": "secondary",
+    "unknown": "secondary",
+}
+NUMERIC = {"accepted", "rejected", "row", "failures", "contracts"}
+SOURCE_COLUMNS = (
+    "name", "adapter", "status", "contracts", "last_success", "accepted", "rejected", "last_error", "action",
+)  # fmt: skip
+CONTRACT_COLUMNS = (
+    "contract",
+    "source",
+    "status",
+    "accepted",
+    "rejected",
+    "failures",
+    "newest",
+    "read_at",
+    "note",
+)
 REJECTION_COLUMNS = ("source", "contract", "row", "key", "field", "value", "reason")
 
 
-def _table(columns: tuple[str, ...], prefix: str, rows: list[tuple], lang: str) -> dbc.Table:
-    head = html.Tr(
-        [html.Th(t(f"{prefix}.{c}", lang), className="text-end" if c in NUMERIC else None) for c in columns]
-    )
+def _table(columns: tuple[str, ...], prefix: str, rows: list[tuple], lang: str, name: str) -> dbc.Table:
+    def css(column: str) -> str:
+        return f"os-col-{column}" + (" text-end" if column in NUMERIC else "")
+
+    head = html.Tr([html.Th(t(f"{prefix}.{c}", lang), className=css(c)) for c in columns])
     body = [
-        html.Tr(
-            [
-                html.Td(v, className="text-end" if c in NUMERIC else None)
-                for c, v in zip(columns, row, strict=True)
-            ]
-        )
-        for row in rows
+        html.Tr([html.Td(v, className=css(c)) for c, v in zip(columns, row, strict=True)]) for row in rows
     ]
-    return dbc.Table([html.Thead(head), html.Tbody(body)], size="sm", hover=True, className="os-table")
+    return dbc.Table(
+        [html.Thead(head), html.Tbody(body)], size="sm", hover=True, className=f"os-table os-table-{name}"
+    )
 
 
-def _section(title: str, body) -> html.Section:
-    return html.Section([html.Header(html.H2(title), className="os-panel-head"), body], className="os-panel")
+def _section(title: str, body, name: str) -> html.Section:
+    return html.Section(
+        [html.Header(html.H2(title), className="os-panel-head"), html.Div(body, className="os-panel-scroll")],
+        className=f"os-panel os-sources-{name}",
+    )
 
 
 def _badge(status: str, lang: str) -> dbc.Badge:
-    return dbc.Badge(t(f"status.{status}", lang), color=STATUS_COLOUR[status])
+    return dbc.Badge(t(f"status.{status}", lang), color=STATUS_COLOUR[status], className="os-status")
+
+
+def _when(moment, age: timedelta | None, zone, lang: str):
+    """A time in the park's zone with how long ago it was beneath it."""
+    if moment is None:
+        return "—"
+    ago = t("sources.ago", lang, age=age_text(age, lang)) if age is not None else ""
+    return [html.Div(format_time(moment, zone)), html.Small(ago, className="text-body-secondary")]
+
+
+def _note(c: ContractFreshness, warn_s: int, lang: str) -> str:
+    """What a contract's state means, in words."""
+    if c.state == "stale":
+        return t(
+            "sources.note.stale",
+            lang,
+            age=age_text(c.age, lang),
+            warn=age_text(timedelta(seconds=warn_s), lang),
+        )
+    if c.state == "degraded":
+        return t("sources.note.degraded", lang, rejected=c.rejected, failures=c.failures)
+    if c.state in ("down", "empty", "unread"):
+        return t(f"sources.note.{c.state}", lang)
+    return t("sources.note.judged", lang, warn=age_text(timedelta(seconds=warn_s), lang)) if c.judged else ""
 
 
 def make_body(lang: str) -> list:
     services = get_services()
     zone = services.settings.zone
+    warn_s = services.settings.freshness_warn_s
     manager = services.sources
-    sources, batches, rejections = [], [], []
+    healths, contracts = served_contracts()
+    sources, rows, rejections = [], [], []
     may_check = current_principal().can(Permission.MANAGE_SOURCES)  # the server checks again on click
-    for h in manager.health():
+    for h in healths:
         title = manager.title(h.source, lang)
+        own = [c for c in contracts if c.source == h.source]
         name = [
             html.Div(title, className="fw-semibold"),
             html.Small(h.source, className="text-body-secondary"),
         ]
         error = html.Span(h.last_error or "—", className="os-error-cell")
-        row = (name, h.adapter, _badge(h.status, lang), format_time(h.last_success, zone),
-               f"{h.rows_accepted:,}", f"{h.rows_rejected:,}", error)  # fmt: skip
+        row = (name, h.adapter, _badge(source_state(h, own), lang), f"{len(own):,}",
+               format_time(h.last_success, zone), f"{h.rows_accepted:,}", f"{h.rows_rejected:,}", error)  # fmt: skip
         if may_check:
             button = dbc.Button(
                 [html.I(className="bi bi-arrow-repeat me-1"), t("sources.check", lang)],
@@ -88,16 +141,19 @@ def make_body(lang: str) -> list:
             )
             row = (*row, button)
         sources.append(row)
-        for contract, accepted, rejected, failures, down in h.batches:
-            state = "down" if down else "degraded" if failures or rejected else "ok"
-            batches.append(
+        for c in own:
+            read = c.rows is not None
+            rows.append(
                 (
+                    html.Span(t(f"contract.{c.contract}", lang), className="fw-semibold"),
                     title,
-                    t(f"contract.{contract}", lang),
-                    f"{accepted:,}",
-                    f"{rejected:,}",
-                    failures,
-                    _badge(state, lang),
+                    _badge(c.state, lang),
+                    f"{c.rows:,}" if read else "—",
+                    f"{c.rejected:,}" if read else "—",
+                    f"{c.failures:,}" if read else "—",
+                    _when(c.newest, c.age, zone, lang),
+                    format_time(c.read_at, zone),
+                    html.Span(_note(c, warn_s, lang), className="os-note-cell"),
                 )
             )
         # each source's rejections come oldest first; its latest read orders it among the others
@@ -107,23 +163,35 @@ def make_body(lang: str) -> list:
         (title, r)
         for _, _, title, r in sorted(rejections, key=lambda item: item[:2])[-SHOWN_REJECTIONS:][::-1]
     ]
-    rows = [
+    rejected_rows = [
         (title, t(f"contract.{r.contract}", lang), r.row, r.key or "—", r.field, r.value, r.reason)
         for title, r in newest
     ]
     rejected = (
-        _table(REJECTION_COLUMNS, "sources.rej", rows, lang)
-        if rows
+        _table(REJECTION_COLUMNS, "sources.rej", rejected_rows, lang, "rejections")
+        if rejected_rows
         else html.P(t("sources.no_rejections", lang), className="text-body-secondary mb-0")
+    )
+    contract_table = (
+        _table(CONTRACT_COLUMNS, "sources.batch", rows, lang, "contracts")
+        if rows
+        else html.P(t("sources.no_contracts", lang), className="text-body-secondary mb-0")
     )
     return [
         _section(
             t("sources.title", lang),
             # the action column only for those who may act (the server refuses the others anyway)
-            _table(SOURCE_COLUMNS if may_check else SOURCE_COLUMNS[:-1], "sources.col", sources, lang),
+            _table(
+                SOURCE_COLUMNS if may_check else SOURCE_COLUMNS[:-1], "sources.col", sources, lang, "sources"
+            ),
+            "list",
         ),
-        _section(t("sources.batches", lang), _table(BATCH_COLUMNS, "sources.batch", batches, lang)),
-        _section(t("sources.rejections", lang, shown=len(rows), total=len(rejections)), rejected),
+        _section(t("sources.batches", lang, count=len(rows)), contract_table, "contracts"),
+        _section(
+            t("sources.rejections", lang, shown=len(rejected_rows), total=len(rejections)),
+            rejected,
+            "rejections",
+        ),
     ]
 
 
@@ -132,7 +200,7 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     return html.Div(
         [
             html.Div(id=NOTICE, className="os-notice"),
-            html.Div(make_body(lang), id=BODY, className="os-page-body os-scroll"),
+            html.Div(make_body(lang), id=BODY, className="os-page-body os-sources-body"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
         ],
         className="os-page os-sources",
@@ -174,12 +242,9 @@ def on_check(clicks: list, lang: str):
         return no_update, dbc.Alert(
             t("sources.unknown_source", lang, name=name[:64]), color="warning", dismissable=True
         )
+    _healths, contracts = served_contracts()
+    state = source_state(health, [c for c in contracts if c.source == name])  # the page's own rule
     message = t(
-        "sources.checked",
-        lang,
-        name=services.sources.title(name, lang),
-        status=t(f"status.{health.status}", lang),
+        "sources.checked", lang, name=services.sources.title(name, lang), status=t(f"status.{state}", lang)
     )
-    return make_body(lang), dbc.Alert(
-        message, color=STATUS_COLOUR[health.status], dismissable=True, duration=6000
-    )
+    return make_body(lang), dbc.Alert(message, color=STATUS_COLOUR[state], dismissable=True, duration=6000)

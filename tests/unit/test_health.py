@@ -41,3 +41,22 @@ def test_rejected_rows_degrade_until_a_clean_batch():
     assert health.status == "degraded"
     assert health.last_error == "cases: 2 rows rejected in the latest batch"
     assert health.succeeded(T0, "cases", 5, 0).status == "ok"
+
+
+def test_the_newest_row_is_kept_when_a_later_batch_brings_nothing_newer():
+    health = SourceHealth("store", "sql").succeeded(T0, "readings", 5, 0, newest=T0 - timedelta(minutes=1))
+    later = health.succeeded(T0 + timedelta(minutes=5), "readings", 0, 0, newest=None)
+    batch = later.batch("readings")
+    assert batch.newest_at == T0 - timedelta(minutes=1)
+    assert batch.read_time == T0 + timedelta(minutes=5)
+    failed = later.failed(T0 + timedelta(minutes=6), "readings", "timeout", down_after=3)
+    assert failed.batch("readings").newest_at == T0 - timedelta(minutes=1)  # the last good data's age
+
+
+def test_a_batch_recorded_before_freshness_was_kept_still_reads():
+    from data_sources.health import Batch
+
+    legacy = Batch(*["cases", 10, 0, 0, False])  # as the store's JSON held it
+    assert legacy.newest_at is None and legacy.read_time is None
+    health = SourceHealth("store", "sql", batches=(legacy,)).succeeded(T0, "cases", 3, 0, newest=T0)
+    assert health.batch("cases").newest_at == T0
