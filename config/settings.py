@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     )
     cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
     freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
+    case_intake_warn_s: int = Field(
+        3600,
+        ge=1,
+        description="cases are stale when no case was reported for this long (a park reports a few an "
+        "hour at night, so the feeds' freshness_warn_s would cry wolf)",
+    )
     anonymous_role: Literal["viewer", "leader"] | None = Field(
         None,
         description="role of visitors who have not signed in (a wall screen without a login); none: sign-in required",

@@ -19,7 +19,7 @@ from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request, current_principal
 from services.context import get_services
-from services.freshness import ContractFreshness, age_text, served_contracts, source_state
+from services.freshness import ContractFreshness, age_text, served_contracts, source_state, warn_after
 
 dash.register_page(
     __name__,
@@ -97,26 +97,29 @@ def _when(moment, age: timedelta | None, zone, lang: str):
     return [html.Div(format_time(moment, zone)), html.Small(ago, className="text-body-secondary")]
 
 
-def _note(c: ContractFreshness, warn_s: int, lang: str) -> str:
+def _note(c: ContractFreshness, settings, lang: str) -> str:
     """What a contract's state means, in words."""
     if c.state == "stale":
         return t(
             "sources.note.stale",
             lang,
             age=age_text(c.age, lang),
-            warn=age_text(timedelta(seconds=warn_s), lang),
+            warn=age_text(warn_after(settings, c.contract), lang),
         )
     if c.state == "degraded":
         return t("sources.note.degraded", lang, rejected=c.rejected, failures=c.failures)
     if c.state in ("down", "empty", "unread"):
         return t(f"sources.note.{c.state}", lang)
-    return t("sources.note.judged", lang, warn=age_text(timedelta(seconds=warn_s), lang)) if c.judged else ""
+    return (
+        t("sources.note.judged", lang, warn=age_text(warn_after(settings, c.contract), lang))
+        if c.judged
+        else ""
+    )
 
 
 def make_body(lang: str) -> list:
     services = get_services()
     zone = services.settings.zone
-    warn_s = services.settings.freshness_warn_s
     manager = services.sources
     healths, contracts = served_contracts()
     sources, rows, rejections = [], [], []
@@ -153,7 +156,7 @@ def make_body(lang: str) -> list:
                     f"{c.failures:,}" if read else "—",
                     _when(c.newest, c.age, zone, lang),
                     format_time(c.read_at, zone),
-                    html.Span(_note(c, warn_s, lang), className="os-note-cell"),
+                    html.Span(_note(c, services.settings, lang), className="os-note-cell"),
                 )
             )
         # each source's rejections come oldest first; its latest read orders it among the others

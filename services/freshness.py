@@ -2,8 +2,9 @@
 
 Every contract a configured source serves has a state: "down" (its source cannot be read and
 no good data is left), "stale" (a contract that is expected to keep arriving — readings,
-cases — whose newest row is older than `freshness_warn_s`, or that has no rows at all),
-"degraded" (its latest read failed or rejected rows), "empty" (read, and it holds no rows),
+cases — whose newest row is older than `freshness_warn_s`, for cases `case_intake_warn_s`,
+or that has no rows at all), "degraded" (its latest read failed or rejected rows), "empty"
+(read, and it holds no rows),
 "unread" (nothing has asked for it since start-up) or "ok". A source takes the worst state of
 its contracts; the header says "down" while any source is down, else "stale" while any
 contract is. The newest row's time comes from the sources' health (recorded by each read in
@@ -29,6 +30,13 @@ NEWEST_BY = JUDGED  # the name services.kpis prefetches them by
 # Worst first: a source shows the first of these that any of its contracts has.
 SEVERITY = ("down", "stale", "degraded", "unread", "empty", "ok")
 BABEL_LOCALE = {"zh": "zh_Hans_CN", "en": "en"}
+
+
+def warn_after(settings, contract: str) -> timedelta:
+    """How old a judged contract's newest row may be before it is stale: case intake is judged
+    by case_intake_warn_s (cases come a few an hour at night), feeds by freshness_warn_s."""
+    seconds = settings.case_intake_warn_s if contract == "cases" else settings.freshness_warn_s
+    return timedelta(seconds=seconds)
 
 
 def age_text(age: timedelta | None, lang: str) -> str:
@@ -110,12 +118,17 @@ def served_contracts(now: datetime | None = None) -> tuple[list[SourceHealth], l
     the sources' order, then by contract. Reads no rows."""
     services = get_services()
     now = now or datetime.now(UTC)
-    warn = timedelta(seconds=services.settings.freshness_warn_s)
     healths = services.sources.health()
     by_name = {h.source: h for h in healths}
     serving = services.sources.serving
     contracts = [
-        contract_state(by_name[source], contract, now, warn, served=serving.get(contract) == source)
+        contract_state(
+            by_name[source],
+            contract,
+            now,
+            warn_after(services.settings, contract),
+            served=serving.get(contract) == source,
+        )
         for source in by_name
         for contract in sorted(
             {c for c, s in serving.items() if s == source} | {b.contract for b in by_name[source].batches}

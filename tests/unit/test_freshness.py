@@ -61,6 +61,18 @@ def test_a_source_read_fine_is_not_called_unread_for_a_contract_nobody_asked_for
     assert source_state(SourceHealth("store", "sql"), [unread]) == "unread"
 
 
+def test_case_intake_is_judged_on_its_own_quiet_time_and_feeds_on_theirs():
+    from config.settings import Settings
+    from services.freshness import warn_after
+
+    settings = Settings(freshness_warn_s=600, case_intake_warn_s=3600)
+    assert warn_after(settings, "readings") == timedelta(minutes=10)
+    assert warn_after(settings, "cases") == timedelta(hours=1)
+    cases = SourceHealth("store", "sql").succeeded(T0, "cases", 40, 0, newest=T0 - timedelta(minutes=30))
+    assert contract_state(cases, "cases", T0, warn_after(settings, "cases")).state == "ok"
+    assert contract_state(cases, "cases", T0 + timedelta(minutes=31), warn_after(settings, "cases")).state == "stale"
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     return build_app(tmp_path_factory.mktemp("freshness"), demo_cases=300)
