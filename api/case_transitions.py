@@ -13,10 +13,10 @@ from marshmallow import validate
 from api.base import park_time
 from api.v1 import blp, refusals
 from domain.case_lifecycle import Action, RejectReason, StaleVersion, StepRefused
-from locales import best_language, t
+from locales import best_language
 from security.guard import requires
 from security.roles import Permission
-from services.case_commands import CaseNotFound, make_step, take_step
+from services.case_commands import CaseNotFound, make_step, refusal_text, take_step
 from services.case_detail import CaseDetail, case_detail
 
 
@@ -133,9 +133,7 @@ def _timeline(found: CaseDetail) -> dict[str, Any]:
 
 
 def _refusal_message(refusal: StepRefused) -> str:
-    lang = best_language(request.accept_languages, default="en")
-    text = t(f"case_refusal.{refusal.code}", lang, **refusal.values)
-    return str(refusal) if text == f"case_refusal.{refusal.code}" else text
+    return refusal_text(refusal, best_language(request.accept_languages, default="en"))
 
 
 @blp.route("/cases/<case_id>/timeline")

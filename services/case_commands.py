@@ -208,3 +208,11 @@ def _record(connection: Any, actor: str, decision: Decision, step: Step, ip: str
 
 
 __all__ = ["Action", "CaseNotFound", "StaleVersion", "StepRefused", "make_step", "take_step"]
+
+
+def refusal_text(refusal: StepRefused, lang: str) -> str:
+    """Why a step was refused, in `lang` (the domain's own words for a code without a translation)."""
+    from locales import t
+
+    text = t(f"case_refusal.{refusal.code}", lang, **refusal.values)
+    return str(refusal) if text == f"case_refusal.{refusal.code}" else text

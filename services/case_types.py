@@ -26,3 +26,23 @@ def limits_of(case_type: str) -> StageLimits | None:
 
 def type_ids() -> frozenset[str]:
     return frozenset(_limits())
+
+
+@cache
+def _names() -> dict[str, tuple[str, str, str]]:
+    types = load_case_types(load_departments()).types
+    return {row["id"]: (row["name"], row["name_en"], row["domain"]) for row in types.to_dict("records")}
+
+
+def type_name(case_type: str, lang: str) -> str:
+    """The case type's name in `lang`; an unknown type (imported from elsewhere) by its id."""
+    names = _names().get(case_type)
+    return case_type if names is None else names[0] if lang == "zh" else names[1]
+
+
+def types_by_domain() -> dict[str, list[str]]:
+    """The catalogue's type ids per domain, in the catalogue's order."""
+    out: dict[str, list[str]] = {}
+    for type_id, (_zh, _en, domain) in _names().items():
+        out.setdefault(domain, []).append(type_id)
+    return out

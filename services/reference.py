@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from services.cache import cache
 from services.context import get_services
-from store.models import Department
+from store.models import Case, Department
 
 TTL_S = 300
 
@@ -34,3 +34,17 @@ def department_name(department_id: str, lang: str) -> str:
 
 def department_ids() -> set[str]:
     return {row["id"] for row in departments()}
+
+
+def grid_cells() -> list[str]:
+    """The grid cells cases are reported in, sorted (one index scan; a new cell is a new
+    patrol area, which appears within TTL_S)."""
+    cached = cache.get("grid_cells")
+    if cached is None:
+        with get_services().engine.connect() as connection:
+            query = (
+                select(Case.grid_cell).where(Case.grid_cell.is_not(None)).distinct().order_by(Case.grid_cell)
+            )
+            cached = [row[0] for row in connection.execute(query)]
+        cache.set("grid_cells", cached, timeout=TTL_S)
+    return cached

@@ -34,13 +34,23 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 180) 
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_data_dir(tmp_path_factory):
+    """The live server's data directory (its SQLite store: onescreen.sqlite)."""
+    return tmp_path_factory.mktemp("onescreen-data")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_data_dir):
     """Base URL of a real OneScreen server (Flask's threaded server) on a small demo park."""
-    data_dir = tmp_path_factory.mktemp("onescreen-data")
+    data_dir = live_data_dir
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
     env.update(
-        ONESCREEN_DATA_DIR=str(data_dir), ONESCREEN_PORT=str(port), ONESCREEN_DEMO_CASES=str(SMALL_PARK_CASES)
+        ONESCREEN_DATA_DIR=str(data_dir),
+        ONESCREEN_PORT=str(port),
+        ONESCREEN_DEMO_CASES=str(SMALL_PARK_CASES),
+        # pages the tests walk must not move under them (the simulator has its own tests)
+        ONESCREEN_DEMO_LIVE="false",
     )
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(

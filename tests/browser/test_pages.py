@@ -9,15 +9,21 @@ from urllib.parse import urlparse
 
 import pytest
 
-PAGES = ["/", "/sources", "/admin/audit", "/admin/access"]
+PAGES = ["/", "/cases", "/sources", "/admin/audit", "/admin/access"]
 # the demo user each page is opened as in the size-and-language test: one allowed to see it
-OPENED_AS = {"/": "leader", "/sources": "leader", "/admin/audit": "admin", "/admin/access": "admin"}
+OPENED_AS = {
+    "/": "leader",
+    "/cases": "duty",
+    "/sources": "leader",
+    "/admin/audit": "admin",
+    "/admin/access": "admin",
+}
 # what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
 ROLE_PAGES = {
     "viewer": ["/"],
-    "dept-head": ["/"],
-    "duty": ["/", "/sources"],
-    "leader": ["/", "/sources"],
+    "dept-head": ["/", "/cases"],
+    "duty": ["/", "/cases", "/sources"],
+    "leader": ["/", "/cases", "/sources"],
     "admin": ["/", "/sources", "/admin/audit", "/admin/access"],
 }
 SIZES = [(1920, 1080), (3840, 2160)]

@@ -22,6 +22,7 @@ MATRIX = """
 kind      name                               anon viewer dept duty leader admin
 page      /                                  302  200    200  200  200    200
 page      /sources                           302  403    403  200  200    200
+page      /cases                             302  403    200  200  200    403
 page      /admin/audit                       302  403    403  403  403    200
 page      /admin/access                      302  403    403  403  403    200
 page      /no/such/page                      302  200    200  200  200    200
@@ -29,6 +30,7 @@ dash      /_dash-layout                      401  200    200  200  200    200
 dash      /_dash-dependencies                401  200    200  200  200    200
 router    /                                  401  200    200  200  200    200
 router    /sources                           401  403    403  200  200    200
+router    /cases                             401  403    200  200  200    403
 router    /admin/audit                       401  403    403  403  403    200
 router    /admin/access                      401  403    403  403  403    200
 router    /?department=ecology_environment   401  200    403  200  200    200
@@ -42,6 +44,13 @@ callback  overview-body unknown dept         401  400    403  400  400    400
 callback  overview-export                    401  403    200  403  200    403
 callback  sources-body.children              401  403    403  200  200    200
 callback  sources-check                      401  403    403  403  403    200
+callback  cases-filter                       401  403    200  200  200    403
+callback  cases-grid                         401  403    200  200  200    403
+callback  cases-select                       401  403    200  200  200    403
+callback  cases-panel                        401  403    200  200  200    403
+callback  cases-panel other dept             401  403    200  200  200    403
+callback  cases-step open                    401  403    200  200  403    403
+callback  cases-step confirm                 401  403    200  200  403    403
 callback  audit-grid                         401  403    403  403  403    200
 callback  audit-download                     401  403    403  403  403    200
 callback  access-users create                401  403    403  403  403    200
@@ -80,6 +89,14 @@ CALLBACKS = {
             {"id": {"source": "park-store", "type": "sources-check"}, "property": "n_clicks", "value": 1}
         ]},
     ),
+    "cases-filter": ("cases-filter.data", {"shell-lang.value": "zh", "cases-f-status.value": ["reported"]}),
+    "cases-grid": ("cases-grid.getRowsResponse", {"cases-grid.getRowsRequest": {"startRow": 0, "endRow": 100}, "shell-lang.value": "zh"}),
+    "cases-select": ("cases-selected.data", {"cases-grid.cellClicked": {"rowId": "2026120100001"}}),
+    "cases-panel": ("cases-panel.children", {"cases-selected.data": None, "shell-lang.value": "zh"}),
+    # another department's case reads as missing for a department head (audited), not refused
+    "cases-panel other dept": ("cases-panel.children", {"cases-selected.data": "OTHER-DEPT-CASE", "shell-lang.value": "zh"}),
+    "cases-step open": ("cases-step-title.children", {'{"action":["ALL"],"type":"cases-action"}.n_clicks': []}),
+    "cases-step confirm": ("cases-changed.data", {"cases-step-confirm.n_clicks": None}),
     "audit-grid": ("audit-grid.rowData", {"shell-lang.value": "zh"}),
     "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
     "access-users create": ("..access-users.rowData...access-notice.children...", {}),

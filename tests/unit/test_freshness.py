@@ -70,7 +70,10 @@ def test_case_intake_is_judged_on_its_own_quiet_time_and_feeds_on_theirs():
     assert warn_after(settings, "cases") == timedelta(hours=1)
     cases = SourceHealth("store", "sql").succeeded(T0, "cases", 40, 0, newest=T0 - timedelta(minutes=30))
     assert contract_state(cases, "cases", T0, warn_after(settings, "cases")).state == "ok"
-    assert contract_state(cases, "cases", T0 + timedelta(minutes=31), warn_after(settings, "cases")).state == "stale"
+    assert (
+        contract_state(cases, "cases", T0 + timedelta(minutes=31), warn_after(settings, "cases")).state
+        == "stale"
+    )
 
 
 @pytest.fixture(scope="module")

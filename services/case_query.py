@@ -1,0 +1,163 @@
+"""The Cases page's grid as queries that run in the store: a filter (channel, domain, case type,
+grid cell, department, status, overdue, reported between two times) and a sort compile to
+SQLAlchemy Core, and a page of rows and the count are read for the rows the grid shows, never
+the whole table (DESIGN: no serving process holds a whole large contract; 1,000,000 cases
+scroll by blocks of 100). The scope is a required argument and a condition of every query.
+
+The filter's values come from a URL: `CaseFilter.parse` keeps only what is known (a status of
+the loop, a department, a channel, a case type of the catalogue, a bounded text) and says what
+it dropped, so a tampered link reads a narrower view and a message, never an error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.sql import ColumnElement
+
+from domain.case_lifecycle import FINISHED, Status
+from security.scope import Scope
+from store.models import Case
+
+TABLE = Case.__table__
+# What the grid shows of a case (the detail panel reads the rest).
+GRID_COLUMNS = ("id", "status", "channel", "domain", "case_type", "department", "grid_cell", "reported_at",
+                "sla_deadline", "address", "address_en")  # fmt: skip
+SORTABLE = frozenset({"id", "status", "channel", "domain", "case_type", "department", "grid_cell",
+                      "reported_at", "sla_deadline"})  # fmt: skip
+MAX_PAGE = 500  # rows per request: the grid asks for blocks of 100
+LIST_FIELDS = ("channel", "domain", "case_type", "grid_cell", "department", "status")
+OPEN_STATUSES = tuple(s.value for s in Status if s not in FINISHED)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases the grid shows. Empty tuples mean "any"; `since`/`until` are park-local
+    days, until included."""
+
+    channel: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    case_type: tuple[str, ...] = ()
+    grid_cell: tuple[str, ...] = ()
+    department: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    overdue: bool = False
+    since: date | None = None
+    until: date | None = None
+    dropped: tuple[str, ...] = field(default=(), compare=False)  # what parse() refused, for a message
+
+    @classmethod
+    def parse(
+        cls, query: Mapping[str, Any], known: Mapping[str, Callable[[], Collection[str]]]
+    ) -> CaseFilter:
+        """A filter from URL query values (each a string, a comma-separated string or a list).
+        `known` gives, per list field, the values it may hold; others are dropped and named."""
+        dropped: list[str] = []
+        values: dict[str, Any] = {}
+        for name in LIST_FIELDS:
+            raw = query.get(name)
+            items = raw if isinstance(raw, list) else str(raw or "").split(",")
+            allowed = known[name]() if name in known else None
+            kept = []
+            for item in items:
+                text = str(item).strip()[:64]
+                if not text:
+                    continue
+                if allowed is not None and text not in allowed:
+                    dropped.append(f"{name}={text}")
+                elif text not in kept:
+                    kept.append(text)
+            values[name] = tuple(kept)
+        values["overdue"] = str(query.get("overdue", "")).lower() in ("1", "true", "yes")
+        for name in ("since", "until"):
+            raw = str(query.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                values[name] = date.fromisoformat(raw[:10])
+            except ValueError:
+                dropped.append(f"{name}={raw[:20]}")
+        return cls(**values, dropped=tuple(dropped))
+
+    def query(self) -> dict[str, str]:
+        """The filter as URL query values (what parse reads back)."""
+        out = {name: ",".join(getattr(self, name)) for name in LIST_FIELDS if getattr(self, name)}
+        if self.overdue:
+            out["overdue"] = "1"
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.isoformat()
+        return out
+
+    def within(self, scope: Scope) -> CaseFilter:
+        """The filter as `scope` may read it: a department-scoped reader's department filter
+        is their department (naming another one reads nothing of it: the scope condition)."""
+        if scope.whole_park:
+            return self
+        return replace(self, department=tuple(d for d in self.department if d == scope.department))
+
+
+def conditions(
+    f: CaseFilter, scope: Scope, zone: ZoneInfo, now: datetime | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of `f` within `scope`; days are the park's (`zone`)."""
+    c = TABLE.c
+    where: list[ColumnElement[bool]] = []
+    if not scope.whole_park:
+        where.append(c.department == scope.department)
+    for name in LIST_FIELDS:
+        values = getattr(f, name)
+        if values:
+            where.append(c[name].in_(values))
+    if f.overdue:
+        where.append(c.status.in_(OPEN_STATUSES))
+        where.append(c.sla_deadline < (now or datetime.now(UTC)))
+    if f.since is not None:
+        where.append(c.reported_at >= datetime.combine(f.since, time(), zone))
+    if f.until is not None:
+        where.append(c.reported_at < datetime.combine(f.until + timedelta(days=1), time(), zone))
+    return where
+
+
+def _order(sort: list[Mapping[str, Any]] | None) -> list:
+    """ag-grid's sort model ([{colId, sort}]) on known columns; newest report first by default,
+    the id last so that pages never overlap."""
+    order = []
+    for item in (sort or [])[:3]:
+        name = item.get("colId") if isinstance(item, Mapping) else None
+        if name in SORTABLE:
+            column = TABLE.c[name]
+            order.append(column.asc() if item.get("sort") == "asc" else column.desc())
+    if not order:
+        order.append(TABLE.c.reported_at.desc())
+    return [*order, TABLE.c.id.desc()]
+
+
+def case_page(
+    engine: Engine,
+    f: CaseFilter,
+    scope: Scope,
+    zone: ZoneInfo,
+    *,
+    start: int,
+    end: int,
+    sort: list[Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Rows `start` to `end` (excluded, at most MAX_PAGE) of the cases matching `f` within
+    `scope` in the grid's order, and how many match in all."""
+    start = max(int(start), 0)
+    end = min(max(int(end), start), start + MAX_PAGE)
+    where = conditions(f.within(scope), scope, zone, now)
+    columns = [TABLE.c[n] for n in GRID_COLUMNS]
+    with engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(TABLE).where(*where)).scalar_one()
+        rows = connection.execute(
+            select(*columns).where(*where).order_by(*_order(sort)).offset(start).limit(end - start)
+        )
+        return [dict(r._mapping) for r in rows], int(total)
