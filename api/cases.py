@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, abort, request
 from marshmallow import validate
+from webargs.fields import DelimitedList
 from werkzeug.wsgi import ClosingIterator
 
 from api.base import Instant, Query, scope_for, scoped_case, today_in_park
@@ -96,6 +97,21 @@ def list_cases(args):
 
 
 class ExportFilters(CaseFilters):
+    # the Cases page's filters, so its download holds exactly the rows it lists
+    status = DelimitedList(
+        ma.fields.String(validate=validate.OneOf(CASE_STATUSES)),
+        metadata={"description": "one status or several, comma-separated"},
+    )
+    channel = DelimitedList(
+        ma.fields.String(validate=validate.Length(1, 32)), metadata={"description": "comma-separated"}
+    )
+    case_type = DelimitedList(
+        ma.fields.String(validate=validate.Length(1, 64)), metadata={"description": "comma-separated"}
+    )
+    grid_cell = DelimitedList(
+        ma.fields.String(validate=validate.Length(1, 32)), metadata={"description": "comma-separated"}
+    )
+    overdue = ma.fields.Boolean(metadata={"description": "true: open cases past their deadline only"})
     days = ma.fields.Integer(
         validate=validate.Range(1, 3660),
         metadata={"description": "reported in the last N days up to now (the Overview's charts: 30)"},

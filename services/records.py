@@ -9,7 +9,7 @@ neither holds the table nor is cut short."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,7 @@ from data_sources.contracts import CASES as CASES_CONTRACT
 from data_sources.validation import conform
 from security.scope import WHOLE_PARK, Scope
 from services import scoping
+from services.case_query import OPEN_STATUSES
 from services.context import get_services
 from services.data import snapshot
 from store.models import Case
@@ -144,10 +145,15 @@ def export_cases(
     domain: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    channel: Collection[str] | None = None,
+    case_type: Collection[str] | None = None,
+    grid_cell: Collection[str] | None = None,
+    overdue: bool = False,
     chunk_rows: int | None = None,
     engine: Engine | None = None,
 ) -> CaseExport:
-    """Every case within `scope` matching the filters (as `cases` reads them), newest report
+    """Every case within `scope` matching the filters (as `cases` reads them, and the Cases
+    page's channel, case type, grid cell and overdue), newest report
     first, as a CaseExport over the store (`engine`, default the app's) in chunks of
     `chunk_rows` (default EXPORT_CHUNK_ROWS). No cap. Blocks for the count; raises
     SQLAlchemyError when the store cannot be read."""
@@ -165,6 +171,13 @@ def export_cases(
         conditions.append(table.c.reported_at >= since)
     if until is not None:
         conditions.append(table.c.reported_at < until)
+    # the Cases page's filters (services.case_query), so its export holds the rows it shows
+    for column, values in (("channel", channel), ("case_type", case_type), ("grid_cell", grid_cell)):
+        if values:
+            conditions.append(table.c[column].in_(list(values)))
+    if overdue:
+        conditions.append(table.c.status.in_(OPEN_STATUSES))
+        conditions.append(table.c.sla_deadline < datetime.now(UTC))
     connection = engine.connect()
     try:
         _begin_read(connection)

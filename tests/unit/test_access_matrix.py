@@ -47,6 +47,7 @@ callback  sources-check                      401  403    403  403  403    200
 callback  cases-filter                       401  403    200  200  200    403
 callback  cases-grid                         401  403    200  200  200    403
 callback  cases-select                       401  403    200  200  200    403
+callback  cases-export                       401  403    200  403  200    403
 callback  cases-panel                        401  403    200  200  200    403
 callback  cases-panel other dept             401  403    200  200  200    403
 callback  cases-step open                    401  403    200  200  403    403
@@ -92,6 +93,7 @@ CALLBACKS = {
     "cases-filter": ("cases-filter.data", {"shell-lang.value": "zh", "cases-f-status.value": ["reported"]}),
     "cases-grid": ("cases-grid.getRowsResponse", {"cases-grid.getRowsRequest": {"startRow": 0, "endRow": 100}, "shell-lang.value": "zh"}),
     "cases-select": ("cases-selected.data", {"cases-grid.cellClicked": {"rowId": "2026120100001"}}),
+    "cases-export": ("cases-export.href", {"cases-filter.data": {"status": "reported"}}),
     "cases-panel": ("cases-panel.children", {"cases-selected.data": None, "shell-lang.value": "zh"}),
     # another department's case reads as missing for a department head (audited), not refused
     "cases-panel other dept": ("cases-panel.children", {"cases-selected.data": "OTHER-DEPT-CASE", "shell-lang.value": "zh"}),

@@ -195,3 +195,38 @@ def test_the_grid_marks_overdue_rows(app, duty):
     rows = answer["cases-grid"]["getRowsResponse"]["rowData"]
     assert rows and all(r["overdue"] for r in rows)
     assert pd.Series([r["status"] for r in rows]).isin(["Closed", "Rejected"]).sum() == 0
+
+
+def test_the_export_link_downloads_exactly_the_rows_the_grid_lists(app, engine, head):
+    from security.scope import Scope
+    from services.case_query import CaseFilter, case_page
+
+    client, csrf = head
+    query = {
+        "status": "dispatched,in_progress,handled",
+        "overdue": "1",
+        "since": "2020-01-01",
+        "until": "2030-12-31",
+    }
+    answer = _answer(
+        call(client, csrf, app, output_named(app, "cases-export.href"), {"cases-filter.data": query})
+    )
+    href = answer["cases-export"]["href"]
+    assert (
+        "overdue=true" in href
+        and "since=2020-01-01T00%3A00%3A00" in href
+        and "until=2031-01-01T00%3A00%3A00" in href
+    )
+    download = client.get(href)
+    assert download.status_code == 200
+    f = CaseFilter(status=("dispatched", "in_progress", "handled"), overdue=True,
+                   since=pd.Timestamp("2020-01-01").date(), until=pd.Timestamp("2030-12-31").date())  # fmt: skip
+    zone = app.server.extensions["onescreen"].settings.zone
+    listed = case_page(engine, f, Scope(OWN), zone, start=0, end=1)[1]
+    lines = download.get_data(as_text=True).strip().splitlines()
+    assert listed > 0 and int(download.headers["X-Export-Rows"]) == listed == len(lines) - 1
+
+
+def test_an_export_naming_an_unknown_status_is_refused_plainly(head):
+    response = head[0].get("/api/v1/cases/export.csv?status=reported,<script>")
+    assert response.status_code == 422 and "status" in response.get_data(as_text=True)

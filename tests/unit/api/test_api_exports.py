@@ -34,7 +34,7 @@ def test_export_is_a_csv_download_with_every_matching_row_and_is_audited(clients
     assert len(entries) == before + 1
     detail = entries.iloc[0]["detail"]
     assert entries.iloc[0]["target"] == "cases"
-    assert detail["rows"] == len(rows) and detail["status"] == "closed" and detail["department"] is None
+    assert detail["rows"] == len(rows) and detail["status"] == ["closed"] and detail["department"] is None
 
 
 def test_department_head_export_holds_their_department_only(clients, cases):
