@@ -102,6 +102,13 @@ class ExportFilters(CaseFilters):
         ma.fields.String(validate=validate.OneOf(CASE_STATUSES)),
         metadata={"description": "one status or several, comma-separated"},
     )
+    domain = DelimitedList(
+        ma.fields.String(validate=validate.Length(1, 32)), metadata={"description": "comma-separated"}
+    )
+    departments = DelimitedList(
+        ma.fields.String(validate=validate.Length(1, 32)),
+        metadata={"description": "several departments, comma-separated (within what the caller may read)"},
+    )
     channel = DelimitedList(
         ma.fields.String(validate=validate.Length(1, 32)), metadata={"description": "comma-separated"}
     )

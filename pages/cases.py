@@ -155,6 +155,8 @@ def export_href(f: CaseFilter) -> str:
     """The CSV download of exactly the rows the grid lists (api/cases.py: streamed, scoped and
     audited by the server); park-local days become instants without offset (the park's time)."""
     query = {name: ",".join(getattr(f, name)) for name in case_filters.LISTS if getattr(f, name)}
+    if "department" in query:  # `department` names the scope; a filter of several is `departments`
+        query["departments"] = query.pop("department")
     if f.overdue:
         query["overdue"] = "true"
     if f.since:

@@ -142,9 +142,10 @@ def export_cases(
     scope: Scope,
     *,
     status: str | Collection[str] | None = None,
-    domain: str | None = None,
+    domain: str | Collection[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    departments: Collection[str] | None = None,
     channel: Collection[str] | None = None,
     case_type: Collection[str] | None = None,
     grid_cell: Collection[str] | None = None,
@@ -166,11 +167,13 @@ def export_cases(
     if status is not None:
         conditions.append(table.c.status.in_(_many(status)))
     if domain is not None:
-        conditions.append(table.c.domain == domain)
+        conditions.append(table.c.domain.in_(_many(domain)))
     if since is not None:
         conditions.append(table.c.reported_at >= since)
     if until is not None:
         conditions.append(table.c.reported_at < until)
+    if departments:  # within the scope, which stays a condition of its own
+        conditions.append(table.c.department.in_(list(departments)))
     # the Cases page's filters (services.case_query), so its export holds the rows it shows
     for column, values in (("channel", channel), ("case_type", case_type), ("grid_cell", grid_cell)):
         if values:

@@ -5,6 +5,7 @@ and the reporter's text is shown as text."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -219,7 +220,8 @@ def test_the_export_link_downloads_exactly_the_rows_the_grid_lists(app, engine, 
     )
     download = client.get(href)
     assert download.status_code == 200
-    f = CaseFilter(status=("dispatched", "in_progress", "handled"), overdue=True,
+    f = CaseFilter(status=("dispatched", "in_progress", "handled"), overdue=True, department=(OWN,),
+                   domain=("urban_management", "work_safety"),
                    since=pd.Timestamp("2020-01-01").date(), until=pd.Timestamp("2030-12-31").date())  # fmt: skip
     zone = app.server.extensions["onescreen"].settings.zone
     listed = case_page(engine, f, Scope(OWN), zone, start=0, end=1)[1]
@@ -230,3 +232,18 @@ def test_the_export_link_downloads_exactly_the_rows_the_grid_lists(app, engine, 
 def test_an_export_naming_an_unknown_status_is_refused_plainly(head):
     response = head[0].get("/api/v1/cases/export.csv?status=reported,<script>")
     assert response.status_code == 422 and "status" in response.get_data(as_text=True)
+
+
+def test_a_leaders_export_of_several_departments_holds_those_departments(app, engine):
+    from security.scope import WHOLE_PARK
+    from services.case_query import CaseFilter, case_page
+
+    client, csrf = signed_in(app, "leader")
+    two = (OWN, "ecology_environment")
+    answer = _answer(call(client, csrf, app, output_named(app, "cases-export.href"),
+                          {"cases-filter.data": {"department": ",".join(two)}}))  # fmt: skip
+    download = client.get(answer["cases-export"]["href"])
+    zone = app.server.extensions["onescreen"].settings.zone
+    listed = case_page(engine, CaseFilter(department=two), WHOLE_PARK, zone, start=0, end=1)[1]
+    rows = pd.read_csv(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff")))
+    assert len(rows) == listed and set(rows["department"]) == set(two)
