@@ -96,7 +96,8 @@ def test_ticks_report_cases_and_move_open_ones_by_legal_steps(app, engine):
 
 
 def test_only_one_simulator_acts_at_a_time(app, engine):
-    now = datetime.now(UTC) + timedelta(days=1)
+    # days after the other test's ticks, whose lease would still be held at tomorrow's hours
+    now = datetime.now(UTC) + timedelta(days=5)
     first = CaseSimulator(app.server, seed=1, interval_s=60, owner="test-first")
     second = CaseSimulator(app.server, seed=2, interval_s=60, owner="test-second")
     assert first.tick(now)["lease"] == 1
