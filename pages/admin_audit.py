@@ -34,6 +34,7 @@ from security.web_context import audit_request
 from services import audit_log
 from services.context import get_services
 from services.export import export_detail
+from services.reference import department_name
 
 dash.register_page(
     __name__,
@@ -74,14 +75,17 @@ def _columns(lang: str) -> list[dict]:
         return t(f"audit.col.{name}", lang)
 
     outcome_rules = {f"os-outcome-{o}": f"params.data.outcome_code == '{o}'" for o in OUTCOMES}
+    # a text longer than its column wraps and the row grows (assets/40-audit.css), so no cell
+    # hides part of what happened: the detail's fields, a long target or actor, an IPv6 address
+    wraps = {"wrapText": True, "autoHeight": True}
     return [
         column("time", head("time"), width=170, minWidth=160),
-        column("actor", head("actor"), width=150),
-        column("action", head("action"), width=170),
+        column("actor", head("actor"), width=150, **wraps),
+        column("action", head("action"), width=200, **wraps),
         column("outcome", head("outcome"), width=100, cellClass="os-outcome", cellClassRules=outcome_rules),
-        column("target", head("target"), width=220),
-        column("ip", head("ip"), width=130),
-        column("detail", head("detail"), flex=1, minWidth=240),
+        column("target", head("target"), width=220, **wraps),
+        column("ip", head("ip"), width=130, **wraps),
+        column("detail", head("detail"), flex=1, minWidth=240, **wraps),
     ]
 
 
@@ -93,7 +97,8 @@ def _entries(filters: AuditFilter, lang: str) -> tuple[list[dict], str]:
     services = get_services()
     entries = audit.query(services.engine, filters, limit=SHOWN)
     total = audit.count(services.engine, filters)
-    return grid_rows(entries, lang, services.settings.zone), _summary(len(entries), total, lang)
+    rows = grid_rows(entries, lang, services.settings.zone, lambda d: department_name(d, lang))
+    return rows, _summary(len(entries), total, lang)
 
 
 def _filter_bar(lang: str) -> html.Div:
