@@ -10,7 +10,8 @@ import sys
 
 import dash
 from dash import Dash, Input
-from flask import Flask
+from dash.exceptions import DependencyException
+from flask import Flask, Response, redirect, request
 
 from api import init_api
 from components.shell import make_shell
@@ -20,6 +21,7 @@ from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
 from domain.kpis import KpiSpecError
 from live.case_simulator import start_simulator
+from security.guard import page_for
 from security.setup import init_security
 from services.cache import init_cache
 from services.context import KEY, Services
@@ -63,8 +65,24 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     from cli import register_commands
 
     register_commands(server)
+    server.after_request(_missing_page_is_404)
+    # browsers ask for /favicon.ico on their own; Dash serves its icon at /_favicon.ico only
+    server.add_url_rule("/favicon.ico", "favicon", lambda: redirect("/_favicon.ico", code=301))
+    # Dash raises this for a script path naming a library it does not serve: a 500 otherwise
+    server.register_error_handler(DependencyException, lambda _error: ("not found", 404))
     _warm_up(server)
     return app
+
+
+CATCH_ALL = "/<path:path>"  # the endpoint Dash's Flask backend serves every other address on
+
+
+def _missing_page_is_404(response: Response) -> Response:
+    """An address no page answers still gets Dash's index (its router draws the translated "no
+    such page"), but with status 404, so links checkers, proxies and monitors see it missing."""
+    if request.endpoint == CATCH_ALL and response.status_code == 200 and page_for(request.path) is None:
+        response.status_code = 404
+    return response
 
 
 def _warm_up(server: Flask) -> None:

@@ -27,9 +27,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     const el = document.getElementById("shell-clock");
     if (el) {
       const tz = el.getAttribute("data-tz") || "Asia/Shanghai";
-      const lang = document.documentElement.getAttribute("lang") === "en" ? "en-GB" : "zh-CN";
       const now = new Date();
-      const date = new Intl.DateTimeFormat(lang, { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).format(now);
+      // English spells the month ("Sun 6 Dec 2026"): "06/12/2026" reads as 12 June to an en-US
+      // reader. Chinese keeps its own numeric order (2026/12/06周日), which nobody misreads.
+      const english = document.documentElement.getAttribute("lang") === "en";
+      const date = english
+        ? new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "short", day: "numeric", weekday: "short" }).format(now).replace(",", "")
+        : new Intl.DateTimeFormat("zh-CN", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).format(now);
       const time = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(now);
       el.textContent = date + " " + time;
     }

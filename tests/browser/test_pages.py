@@ -3,6 +3,7 @@ origin but the app's own, fits the screen, and speaks both languages."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -106,6 +107,8 @@ def test_page_loads_clean_and_fits(browser, live_server, shots_dir, path, size, 
 def test_language_switch_translates_without_reload(browser, live_server, shots_dir):
     with visit(browser, live_server + "/", shots_dir, "overview-zh") as v:
         assert "运行总览" in v.page.inner_text(".os-nav")
+        v.page.wait_for_function("() => document.querySelector('#shell-clock').innerText.includes('周')")
+        assert re.fullmatch(r"\d{4}/\d{2}/\d{2}周. \d{2}:\d{2}:\d{2}", v.page.inner_text("#shell-clock"))
         assert "在办案件" in v.page.inner_text(".os-kpi-row")
         v.page.click("label:has-text('EN')")
         v.page.wait_for_function(
@@ -113,6 +116,13 @@ def test_language_switch_translates_without_reload(browser, live_server, shots_d
         )
         assert "Overview" in v.page.inner_text(".os-nav")
         assert v.page.evaluate("document.documentElement.lang") == "en"
+        # the clock spells the month in English ("Sun 6 Dec 2026"), never "06/12/2026"
+        v.page.wait_for_function(
+            "() => /[A-Z][a-z]{2}/.test(document.querySelector('#shell-clock').innerText)"
+        )
+        assert re.fullmatch(
+            r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}", v.page.inner_text("#shell-clock")
+        )
         v.page.screenshot(path=str(shots_dir / "overview-en_1920x1080.png"))
         assert v.errors == []
 

@@ -25,7 +25,7 @@ page      /sources                           302  403    403  200  200    200
 page      /cases                             302  403    200  200  200    403
 page      /admin/audit                       302  403    403  403  403    200
 page      /admin/access                      302  403    403  403  403    200
-page      /no/such/page                      302  200    200  200  200    200
+page      /no/such/page                      302  404    404  404  404    404
 dash      /_dash-layout                      401  200    200  200  200    200
 dash      /_dash-dependencies                401  200    200  200  200    200
 router    /                                  401  200    200  200  200    200

@@ -57,9 +57,15 @@ def test_every_page_answers(app, path):
 def test_an_unknown_page_says_so_in_both_languages(app):
     from pages import not_found_404
 
-    # the app answers any address; Dash Pages then draws this module's layout
+    # the app answers any address with 404 and its index; Dash Pages then draws this module's layout
     client, _ = signed_in(app, "viewer")
-    assert client.get("/no/such/page").status_code == 200
+    for missing in ("/no/such/page", "/cases/extra", "/admin/nothing", "/%E4%B8%8D"):
+        response = client.get(missing)
+        assert response.status_code == 404, missing
+        assert b"_dash-config" in response.data  # the shell, with its way back
+    assert client.get("/").status_code == 200
+    assert client.get("/?lang=en").status_code == 200
+    assert client.get("/_dash-component-suites/no/such.js").status_code == 404
     for lang, text in (("zh", "没有这个页面"), ("en", "No such page")):
         layout = not_found_404.layout(lang).to_plotly_json()
         assert text in json.dumps(layout, default=lambda c: c.to_plotly_json(), ensure_ascii=False)
