@@ -1,55 +1,129 @@
 """Open311 GeoReport v2 read endpoints (https://wiki.open311.org/GeoReport_v2): the case types
-as services, and cases as service requests, for city portals and 311 clients. JSON only.
+as services, and cases as service requests, for city portals and 311 clients, in XML (the
+specification's required format: `.xml`, `text/xml; charset=utf-8`) or JSON (`.json`). Any
+other extension answers 400 naming both.
 
 The service list is reference data (view_screens); requests need read_records and are scoped
 like the JSON API (a department head's token reads their department's). The field mapping is
-the importer's (data_sources/adapters/open311.py) the other way round: status closed stays
-closed and every other stage of ours is "open"; expected_datetime is the case's deadline;
-updated_datetime its latest stage. Errors answer GeoReport's error list, [{"code",
-"description"}]. Times are in the park's zone, with offset."""
+the importer's (data_sources/adapters/open311.py) the other way round: a finished case (closed,
+or rejected: the resident's report is done with either way) is "closed", every other stage of
+ours "open" (status_notes says "rejected" for a rejected one); expected_datetime is the case's
+deadline; updated_datetime its latest stage. Times are in the park's zone, with offset. XML
+holds the same elements as JSON, one per field (empty for null, booleans true/false), under
+<services><service> and <service_requests><request>.
+
+Requests are read from the store (as the Cases page and the CSV export are, not from the cached
+snapshot), the scope a condition of the query, newest report first and then by id (a stable
+order: pages never overlap). Without start_date/end_date the window is the last 90 days
+(GeoReport's default); within it `page_size` (1 to 1000, default 1000: GeoReport's "at most
+1000") and `page` (from 1) page through every request, as Chicago's, Boston's and Toronto's
+servers do (the pagination extension on the Open311 wiki). Every list answer says how many
+requests the window holds (X-Total-Count) and links the next and previous pages (Link,
+rel="next"/"prev"). service_request_id overrides every other parameter, paging included.
+
+Errors answer GeoReport's error list in the request's format: JSON [{"code", "description"}],
+XML <errors><error><code/><description/></error></errors>, with the same status codes: 400
+for a parameter refused (naming it: GeoReport's code, where the JSON API says 422), 403, 404.
+The sign-in guard's 401 stays the API's JSON, answered before any view."""
 
 from __future__ import annotations
 
 import functools
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import marshmallow as ma
 import pandas as pd
-from flask import abort, jsonify, request
+from flask import Response, abort, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import validate
+from sqlalchemy import func, select
+from sqlalchemy.sql import ColumnElement
 from webargs.fields import DelimitedList
 from werkzeug.exceptions import HTTPException
 
-from api.base import Instant, Query, audit_outside, documented_errors, error_body, park_time, scoped_case
+from api.base import Instant, Query, audit_outside, documented_errors, error_body, park_time
 from data_sources.adapters.open311 import STATUSES
 from data_sources.contracts import CASE_STATUSES
 from demo.catalogue import load_case_types, load_departments
+from domain.case_lifecycle import FINISHED
 from locales import best_language
 from security.guard import requires
 from security.roles import Permission
-from security.scope import resolve_scope
+from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
 from services import records
+from services.context import get_services
 
 blp = Blueprint(
     "open311",
     __name__,
     url_prefix="/open311/v2",
-    description="Open311 GeoReport v2, read only: service types and service requests (JSON).",
+    description="Open311 GeoReport v2, read only: service types and service requests, in XML "
+    "(.xml) or JSON (.json).",
 )
-# Ours → GeoReport: the importer's table read backwards (it maps GeoReport's closed to ours).
-CLOSED = frozenset(ours for theirs, ours in STATUSES.items() if theirs == "closed")
-MAX_REQUESTS = 1000  # GeoReport: "may return at most 1000 requests"
+# Ours → GeoReport: the importer's table read backwards (its closed is our closed), and our
+# rejected too: a rejected case is finished, closed to the resident who reported it.
+CLOSED = frozenset({*(ours for theirs, ours in STATUSES.items() if theirs == "closed"), *FINISHED})
+MAX_REQUESTS = 1000  # GeoReport: "may return at most 1000 requests"; the largest page
 WINDOW = timedelta(days=90)  # GeoReport: the default span, and the longest one
+MAX_PAGE_NUMBER = 1_000_000  # far past any window's pages; bounds the store's OFFSET
+# A parameter refused answers 400 (GeoReport's code for a bad request; the JSON API says 422).
+ARGUMENTS = {"location": "query", "unknown": ma.EXCLUDE, "error_status_code": 400}
 STAGE_TIMES = ["reported_at", "accepted_at", "dispatched_at", "handled_at", "verified_at", "closed_at"]
+# What a service request is made of, read from the store (never the whole row, never the table).
+REQUEST_COLUMNS = ("id", "status", "case_type", "description", "department", *STAGE_TIMES, "sla_deadline",
+                   "address", "address_en", "lat", "lon")  # fmt: skip
+FORMATS = ("xml", "json")
+XML_TYPE = "text/xml; charset=utf-8"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+# Characters XML 1.0 cannot hold even escaped (controls, lone surrogates): replaced, so a
+# resident's stray control character never makes the document unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+FORMAT_PARAMETER = {
+    "in": "path",
+    "name": "format",
+    "description": "xml (text/xml) or json; any other answers 400",
+    "schema": {"type": "string", "enum": list(FORMATS)},
+}
+
+
+def _wants_xml() -> bool:
+    return (request.view_args or {}).get("format") == "xml"
+
+
+def _xml_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
+def xml_list(root: str, item: str, rows: list[dict[str, Any]]) -> bytes:
+    """GeoReport's XML: <root><item><field>value</field>…</item>…</root>, UTF-8 with its
+    declaration. ElementTree escapes the text (&, <, >), so markup in a description stays text."""
+    document = ET.Element(root)
+    for row in rows:
+        element = ET.SubElement(document, item)
+        for name, value in row.items():
+            ET.SubElement(element, name).text = _xml_text(value)
+    return (XML_DECLARATION + ET.tostring(document, encoding="unicode")).encode("utf-8")
+
+
+def _xml_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, content_type=XML_TYPE)
 
 
 @blp.errorhandler(HTTPException)
 def _georeport_error(error: HTTPException):
     status, body, headers = error_body(error)
-    response = jsonify([{"code": status, "description": body["message"]}])
+    errors = [{"code": status, "description": body["message"]}]
+    response = _xml_response(xml_list("errors", "error", errors), status) if _wants_xml() else jsonify(errors)
     response.status_code = status
     response.headers.update(headers)
     return response
@@ -60,13 +134,38 @@ class GeoReportErrorSchema(ma.Schema):
     description = ma.fields.String(required=True)
 
 
-def refusals(*extra: int):
-    return documented_errors(blp, *extra, schema=GeoReportErrorSchema(many=True))
+_XML_CONTENT = {"text/xml": {"schema": {"type": "string", "description": "the same fields as elements"}}}
 
 
-def _json_only(format: str) -> None:  # noqa: A002 - GeoReport's name for the path's extension
-    if format != "json":
-        abort(400, f"format not supported: {format}; this server answers JSON only (.json)")
+def refusals(*extra: int) -> Callable:
+    """The errors a view answers (GeoReport's error list, in JSON or XML) and the XML variant
+    of its 200 answer, in the OpenAPI document."""
+    errors = documented_errors(blp, *extra, schema=GeoReportErrorSchema(many=True))
+    xml = blp.doc(responses={code: {"content": _XML_CONTENT} for code in (200, 403, *extra)})
+    return lambda fn: xml(errors(fn))
+
+
+def known_format(fn: Callable) -> Callable:
+    """Refuse an extension other than .xml and .json (400, naming both) before the query string
+    is read, so the client is told what to change first."""
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("format")
+        if given not in FORMATS:
+            abort(400, f"format not supported: {str(given)[:16]!r}; ask for .xml or .json")
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+def _answer(items: list[dict[str, Any]], schema: ma.Schema, root: str, item: str, headers=None):
+    """`items` in the request's format: XML built here, JSON dumped by flask-smorest."""
+    if _wants_xml():
+        response = _xml_response(xml_list(root, item, schema.dump(items)))
+        response.headers.update(headers or {})
+        return response
+    return items, headers or {}
 
 
 def _language() -> str:
@@ -91,8 +190,10 @@ class ServiceSchema(ma.Schema):
 
 class ServiceRequestSchema(ma.Schema):
     service_request_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "open or closed"})
-    status_notes = ma.fields.String(allow_none=True)
+    status = ma.fields.String(required=True, metadata={"description": "open, or closed (closed or rejected)"})
+    status_notes = ma.fields.String(
+        allow_none=True, metadata={"description": "rejected, for a rejected case"}
+    )
     service_name = ma.fields.String(allow_none=True)
     service_code = ma.fields.String(allow_none=True)
     description = ma.fields.String(allow_none=True)
@@ -115,12 +216,22 @@ class RequestQuery(Query):
     service_request_id = DelimitedList(
         ma.fields.String(validate=validate.Length(1, 64)),
         validate=validate.Length(max=MAX_REQUESTS),
-        metadata={"description": "comma-separated ids; overrides every other parameter"},
+        metadata={"description": "comma-separated ids; overrides every other parameter, paging included"},
     )
     service_code = DelimitedList(ma.fields.String(validate=validate.Length(1, 64)))
     start_date = Instant(metadata={"description": "requested at or after; default: end_date - 90 days"})
     end_date = Instant(metadata={"description": "requested before; default: start_date + 90 days, or now"})
     status = DelimitedList(ma.fields.String(validate=validate.OneOf(["open", "closed"])))
+    page_size = ma.fields.Integer(
+        load_default=MAX_REQUESTS,
+        validate=validate.Range(1, MAX_REQUESTS),
+        metadata={"description": "requests per page, 1 to 1000; default 1000 (GeoReport's most)"},
+    )
+    page = ma.fields.Integer(
+        load_default=1,
+        validate=validate.Range(1, MAX_PAGE_NUMBER),
+        metadata={"description": "which page of the window, from 1 (newest first); past the last: empty"},
+    )
 
     @ma.validates_schema
     def _span(self, data: dict[str, Any], **_: Any) -> None:
@@ -133,18 +244,19 @@ class FormatQuery(Query):
     jurisdiction_id = ma.fields.String(metadata={"description": "accepted and ignored: one jurisdiction"})
 
 
-@blp.route("/services.<any(json, xml):format>")
+@blp.route("/services.<format>", parameters=[FORMAT_PARAMETER])
 @requires(Permission.VIEW_SCREENS)  # the catalogue of case types, not records: like /api/v1/departments
-@blp.arguments(FormatQuery, location="query", unknown=ma.EXCLUDE)
+@known_format
+@blp.arguments(FormatQuery, **ARGUMENTS)
 @blp.response(200, ServiceSchema(many=True))
 @refusals(400)
-def services(args, format: str):  # noqa: A002
+def services(args, format: str):  # noqa: A002 - GeoReport's name for the path's extension
     """Service list
 
-    The case types (config/case_types.yaml), names in the language of Accept-Language (zh by default)."""
-    _json_only(format)
+    The case types (config/case_types.yaml), names in the language of Accept-Language (zh by
+    default). services.xml: <services><service>…</service></services>; services.json: a list."""
     english = _language() == "en"
-    return [
+    items = [
         {
             "service_code": row["id"],
             "service_name": row["name_en"] if english else row["name"],
@@ -158,6 +270,7 @@ def services(args, format: str):  # noqa: A002
         }
         for row in _case_types().to_dict("records")
     ]
+    return _answer(items, ServiceSchema(many=True), "services", "service")
 
 
 def _service_request(case: dict[str, Any], english: bool) -> dict[str, Any]:
@@ -168,7 +281,7 @@ def _service_request(case: dict[str, Any], english: bool) -> dict[str, Any]:
     return {
         "service_request_id": case["id"],
         "status": "closed" if case["status"] in CLOSED else "open",
-        "status_notes": None,
+        "status_notes": "rejected" if case["status"] == "rejected" else None,
         "service_name": (types.at[code, "name_en" if english else "name"] if known else code),
         "service_code": code,
         "description": case.get("description"),
@@ -186,29 +299,100 @@ def _service_request(case: dict[str, Any], english: bool) -> dict[str, Any]:
     }
 
 
-def _scope():
+def _scope() -> Scope:
     return resolve_scope(current_principal(), None, what=request.path)
 
 
-@blp.route("/requests.<any(json, xml):format>")
+def read_requests(
+    scope: Scope,
+    *,
+    ids: Collection[str] | None = None,
+    statuses: Collection[str] | None = None,
+    codes: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = MAX_REQUESTS,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the cases within `scope` matching the filters (since/until on reported_at,
+    until excluded), newest report first and then by id, and how many match in all: a count
+    and a LIMIT/OFFSET query in the store, the scope a condition of both."""
+    table = records.CASE_TABLE
+    where: list[ColumnElement[bool]] = []
+    if not scope.whole_park:
+        where.append(table.c.department == scope.department)
+    if ids is not None:
+        where.append(table.c.id.in_(list(dict.fromkeys(ids))))
+    if statuses is not None:
+        where.append(table.c.status.in_(list(statuses)))
+    if codes:
+        where.append(table.c.case_type.in_(list(codes)))
+    if since is not None:
+        where.append(table.c.reported_at >= since)
+    if until is not None:
+        where.append(table.c.reported_at < until)
+    query = (
+        select(*(table.c[name] for name in REQUEST_COLUMNS))
+        .where(*where)
+        .order_by(table.c.reported_at.desc(), table.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with get_services().engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+    return rows, int(total)
+
+
+def _paging_headers(total: int, page: int, page_size: int) -> dict[str, str]:
+    """X-Total-Count, and a Link (RFC 8288) to the next page and the previous one when there
+    are (from past the last page, "prev" is the last page)."""
+    last = -(-total // page_size)  # pages in the window; 0 when it is empty
+    pages = {"next": page + 1 if page < last else None, "prev": min(page - 1, last) if page > 1 else None}
+    links = [
+        f'<{request.base_url}?{urlencode({**request.args.to_dict(), "page": str(number)})}>; rel="{rel}"'
+        for rel, number in pages.items()
+        if number
+    ]
+    headers = {"X-Total-Count": str(total)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers
+
+
+@blp.route("/requests.<format>", parameters=[FORMAT_PARAMETER])
 @requires(Permission.READ_RECORDS)
-@blp.arguments(RequestQuery, location="query", unknown=ma.EXCLUDE)
-@blp.response(200, ServiceRequestSchema(many=True))
-@refusals(400, 422)
+@known_format
+@blp.arguments(RequestQuery, **ARGUMENTS)
+@blp.response(
+    200,
+    ServiceRequestSchema(many=True),
+    headers={
+        "X-Total-Count": {"description": "requests in the window (all pages)", "schema": {"type": "integer"}},
+        "Link": {
+            "description": 'the next and previous pages: rel="next", rel="prev"',
+            "schema": {"type": "string"},
+        },
+    },
+)
+@refusals(400)
 def service_requests(args, format: str):  # noqa: A002
     """Service requests
 
-    Newest first, at most 1000. Without dates: the last 90 days. Needs read_records; a
-    department head (or their token) reads their own department's."""
-    _json_only(format)
+    Newest first (then by id), a page at a time: `page_size` requests (1 to 1000, default 1000,
+    GeoReport's most) of page `page` (from 1). Without dates the window is the last 90 days;
+    X-Total-Count says how many it holds and Link points to the next and previous pages.
+    requests.xml: <service_requests><request>…</request></service_requests>; requests.json: a
+    list. Needs read_records; a department head (or their token) reads their own department's."""
     scope = _scope()
     if "service_request_id" in args:
         ids = args["service_request_id"]
         if not ids:  # present but empty: not "no filter", which would answer the last 90 days
             abort(400, "service_request_id is empty: give one id or several, comma-separated")
-        page, _ = records.cases(scope, ids=ids, limit=MAX_REQUESTS)
+        page, total = read_requests(scope, ids=ids)
         if len(page) < len(set(ids)):
             audit_outside(scope, ids)  # a probe of another department's requests
+        headers = {"X-Total-Count": str(total)}
     else:
         start, end = args.get("start_date"), args.get("end_date")
         if end is None:
@@ -220,30 +404,38 @@ def service_requests(args, format: str):  # noqa: A002
         if len(wanted) == 1:
             closed = "closed" in wanted
             statuses = [s for s in CASE_STATUSES if (s in CLOSED) == closed]
-        page, _ = records.cases(
+        size, number = args["page_size"], args["page"]
+        page, total = read_requests(
             scope,
-            status=statuses,
-            case_type=args.get("service_code") or None,
+            statuses=statuses,
+            codes=args.get("service_code") or None,
             since=start,
             until=end,
-            limit=MAX_REQUESTS,
+            limit=size,
+            offset=(number - 1) * size,
         )
+        headers = _paging_headers(total, number, size)
     english = _language() == "en"
-    return [_service_request(case, english) for case in records.records_of(page)]
+    items = [_service_request(case, english) for case in page]
+    return _answer(items, ServiceRequestSchema(many=True), "service_requests", "request", headers)
 
 
-@blp.route("/requests/<service_request_id>.<any(json, xml):format>")
+@blp.route("/requests/<service_request_id>.<format>", parameters=[FORMAT_PARAMETER])
 @requires(Permission.READ_RECORDS)
-@blp.arguments(FormatQuery, location="query", unknown=ma.EXCLUDE)
+@known_format
+@blp.arguments(FormatQuery, **ARGUMENTS)
 @blp.response(200, ServiceRequestSchema(many=True))
 @refusals(400, 404)
 def service_request(args, service_request_id: str, format: str):  # noqa: A002
     """One service request
 
-    GeoReport answers a list of one. A request outside what the caller may read answers 404,
-    like one that does not exist (and the attempt is audited)."""
-    _json_only(format)
-    case = scoped_case(service_request_id, what=request.path)
-    if case is None:
+    GeoReport answers a list of one (in XML a <service_requests> of one <request>). A request
+    outside what the caller may read answers 404, like one that does not exist (and the
+    attempt is audited)."""
+    scope = _scope()
+    found, _ = read_requests(scope, ids=[service_request_id], limit=1)
+    if not found:
+        audit_outside(scope, [service_request_id])
         abort(404, f"no service request {service_request_id[:64]!r}")
-    return [_service_request(case, _language() == "en")]
+    items = [_service_request(found[0], _language() == "en")]
+    return _answer(items, ServiceRequestSchema(many=True), "service_requests", "request")
