@@ -103,6 +103,16 @@ def start_background(server: Flask) -> None:
     start_simulator(server, store_contents(server.extensions[KEY].engine, count=False).park)
 
 
+def serving_banner(server: Flask, addresses: list[str]) -> str:
+    """The line a person starting OneScreen looks for: where it is served and how to sign in."""
+    from security.users import demo_users
+
+    urls = ", ".join(f"http://{a}" for a in addresses)
+    demo = [row["username"] for row in demo_users(server.extensions[KEY].engine)]
+    how = f"sign in with a demo user on the sign-in page ({', '.join(demo)})" if demo else "sign in"
+    return f"OneScreen is serving {urls} — {how}"
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """The WSGI application (the Flask server Dash is mounted on)."""
     return build_dash(settings).server
@@ -118,6 +128,7 @@ def main() -> int:
         print(f"onescreen: {exc}", file=sys.stderr)
         return 2
     start_background(server)
+    print(serving_banner(server, [f"{settings.host}:{settings.port}"]), flush=True)
     server.run(host=settings.host, port=settings.port, threaded=True)
     return 0
 

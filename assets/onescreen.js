@@ -42,3 +42,27 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   const early = setInterval(function () { if (document.getElementById("shell-clock")) { tick(); clearInterval(early); } }, 50);
   setInterval(tick, 1000);
 })();
+
+// A panel whose figure is not replaced in time says so (components/read_at.py): the server
+// drew it with its age then; the age now adds the time since this browser first saw that read
+// (by the read's own key: React may draw the same figure into new elements), so a wrong clock on
+// this computer does not matter.
+(function markLate() {
+  const seen = new Map();
+  function check() {
+    const now = performance.now();  // monotonic: setting the computer's clock does not move it
+    document.querySelectorAll(".os-read-at[data-late-ms]").forEach(function (el) {
+      const key = el.getAttribute("data-read");
+      if (!seen.has(key)) seen.set(key, now);
+      const age = Number(el.getAttribute("data-age-ms")) + (now - seen.get(key));
+      if (age > Number(el.getAttribute("data-late-ms")) && !el.classList.contains("os-late")) {
+        el.textContent = el.getAttribute("data-late-text");
+        el.classList.replace("os-live", "os-late");
+        const meta = el.closest(".os-kpi-meta, .os-panel-source");
+        if (meta) meta.classList.add("os-late");
+      }
+    });
+    if (seen.size > 500) seen.clear();  // a screen left open for days keeps only recent reads
+  }
+  setInterval(check, 5000);
+})();

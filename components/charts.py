@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 
 FONT = "Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 TEXT = "#8b97ab"
+# 18 px: the wall's smallest text at 1920x1080 (assets/15-wall.css), ticks and legends included
+SIZE = 18
 GRID = "rgba(139,151,171,0.18)"
 PALETTE = ["#36a3ff", "#2fd0a7", "#f5b942", "#ef6b73", "#9b7bff", "#5ad1e6", "#c3cf4a"]
 
@@ -16,11 +18,12 @@ def _style(fig: go.Figure) -> go.Figure:
     fig.update_layout(
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "color": TEXT, "size": 13},
+        font={"family": FONT, "color": TEXT, "size": SIZE},
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
         colorway=PALETTE,
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         autosize=True,
+        hoverlabel={"font": {"family": FONT, "size": SIZE}},
     )
     fig.update_xaxes(gridcolor=GRID, zeroline=False, automargin=True)
     fig.update_yaxes(gridcolor=GRID, zeroline=False, automargin=True)
@@ -58,11 +61,14 @@ def trend_figure(trend: pd.DataFrame, names: dict[str, str], partial_name: str) 
     # Numeric dates read the same in both languages (plotly's month names are English only).
     fig.update_layout(hovermode="x unified")
     fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d")
+    fig.update_yaxes(rangemode="tozero")  # counts from zero: an axis from 200 inflates swings
     return _style(fig)
 
 
-def bar_figure(counts: pd.Series, labels: dict[str, str]) -> go.Figure:
-    counts = counts.sort_values()
+def bar_figure(counts: pd.Series, labels: dict[str, str], sort: bool = True) -> go.Figure:
+    """Horizontal bars, the largest on top (plotly draws the first bar at the bottom); with
+    sort=False in the order given, bottom first."""
+    counts = counts.sort_values() if sort else counts
     fig = go.Figure(
         go.Bar(
             x=counts.values,
@@ -71,6 +77,7 @@ def bar_figure(counts: pd.Series, labels: dict[str, str]) -> go.Figure:
             marker_color=PALETTE[0],
         )
     )
+    fig.update_xaxes(rangemode="tozero")
     return _style(fig)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from dash import html
 
-from components.timefmt import format_time
+from components.read_at import read_at, read_state
 from locales import t
-from services.kpis import KpiFigure
+from services.kpis import NONE_IN_SCOPE, PARK_WIDE, KpiFigure
 
 
 def format_value(value: float | None, fmt: str, lang: str) -> str:
@@ -21,23 +23,37 @@ def format_value(value: float | None, fmt: str, lang: str) -> str:
     return f"{value:,.0f}"
 
 
-def make_kpi_card(figure: KpiFigure, lang: str, zone, source_title: str) -> html.Div:
+def make_kpi_card(
+    figure: KpiFigure,
+    lang: str,
+    zone,
+    source_title: str,
+    late_after: timedelta,
+    scope_name: str | None = None,
+) -> html.Div:
+    """The card; `scope_name` is the department a department view shows (None: the park)."""
     spec = figure.spec
-    state = "stale" if figure.stale else "live"
-    return html.Div(
-        [
-            html.Div(t(f"kpi.{spec.id}", lang), className="os-kpi-label"),
-            html.Div(format_value(figure.value, spec.format, lang), className="os-kpi-value"),
-            html.Div(
-                [
-                    html.I(className="bi bi-database me-1"),
-                    source_title,
-                    html.Span(" · "),
-                    t(f"panel.{state}", lang, time=format_time(figure.fetched_at, zone, "%H:%M")),
-                ],
-                className=f"os-kpi-meta os-{state}",
-            ),
-        ],
-        className="os-kpi-card",
-        id={"type": "kpi-card", "kpi": spec.id},
+    label = t(f"kpi.{spec.id}", lang)
+    if figure.note == PARK_WIDE:
+        label = t("kpi.park_wide", lang, label=label)
+    body = [
+        html.Div(label, className="os-kpi-label", title=label),
+        html.Div(format_value(figure.value, spec.format, lang), className="os-kpi-value"),
+    ]
+    if figure.note == NONE_IN_SCOPE:
+        body.append(
+            html.Div(t("kpi.none_in_scope", lang, department=scope_name or ""), className="os-kpi-note")
+        )
+    state = read_state(figure.fetched_at, figure.stale, late_after, datetime.now(UTC))
+    body.append(
+        html.Div(
+            [
+                html.I(className="bi bi-database me-1"),
+                source_title,
+                html.Span(" · ", className="os-sep"),
+                read_at(figure.fetched_at, figure.stale, lang, zone, late_after),
+            ],
+            className=f"os-kpi-meta os-{state}",
+        )
     )
+    return html.Div(body, className="os-kpi-card", id={"type": "kpi-card", "kpi": spec.id})

@@ -17,6 +17,8 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def post_worker_init(worker):
-    from app import start_background
+    from app import serving_banner, start_background
 
     start_background(worker.wsgi)
+    if worker.age == 1:  # the first worker to boot says it once; its app is built and answering
+        print(serving_banner(worker.wsgi, list(worker.cfg.bind)), flush=True)

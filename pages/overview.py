@@ -6,16 +6,20 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
+from components.read_at import read_at
 from locales import normalise, t
 from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
+from services.case_types import type_name
 from services.context import get_services
+from services.freshness import late_after
 from services.kpis import overview_figures
 from services.reference import department_ids, departments
 
@@ -45,7 +49,7 @@ def _graph(figure, has_data: bool, lang: str):
     return dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="os-graph")
 
 
-def _panel(title: str, body, source: str, extra_class: str = "") -> html.Section:
+def _panel(title: str, body, source, extra_class: str = "") -> html.Section:
     return html.Section(
         [
             html.Header(
@@ -57,24 +61,59 @@ def _panel(title: str, body, source: str, extra_class: str = "") -> html.Section
     )
 
 
+def _department_name(scope: Scope, lang: str) -> str | None:
+    if scope.whole_park:
+        return None
+    names = {d["id"]: d["name"] if lang == "zh" else d["name_en"] for d in departments()}
+    return names.get(scope.department, scope.department)
+
+
+OTHER = "__other__"
+TOP_TYPES = 10  # bars a panel labels legibly at 18 px; the rest are summed as one
+
+
+def _top(counts: pd.Series) -> pd.Series:
+    """The largest TOP_TYPES counts, and the others together as one bar below them (in
+    bar_figure's order: bottom first)."""
+    ordered = counts.sort_values()
+    if len(counts) <= TOP_TYPES + 1:
+        return ordered
+    rest = pd.Series({OTHER: int(ordered.iloc[:-TOP_TYPES].sum())})
+    return pd.concat([rest, ordered.iloc[-TOP_TYPES:]])
+
+
 def make_body(lang: str, scope: Scope) -> list:
     services = get_services()
     figures = overview_figures(scope)
     zone = services.settings.zone
     sources = services.sources
+    late = late_after(services.settings, REFRESH_MS / 1000)
+    scope_name = _department_name(scope, lang)
     cards = [
         make_kpi_card(
-            f, lang, zone, sources.title(f.source, lang) if f.source else t("panel.no_source", lang)
+            f,
+            lang,
+            zone,
+            sources.title(f.source, lang) if f.source else t("panel.no_source", lang),
+            late,
+            scope_name,
         )
         for f in figures.kpis
     ]
-    cases_source = sources.title(sources.source_of("cases"), lang) if sources.source_of("cases") else ""
+    cases_from = sources.source_of("cases")
+    cases_source = [sources.title(cases_from, lang), html.Span(" · ")] if cases_from else []
+    if cases_from:
+        cases_source.append(read_at(figures.cases_fetched_at, False, lang, zone, late))
     trend = figures.trend
     names = {"reported": t("overview.reported", lang), "closed": t("overview.closed", lang)}
-    domains = figures.by_domain
     channels = figures.by_channel
-    domain_labels = {d: t(f"domain.{d}", lang) for d in domains.index}
     channel_labels = {c: t(f"channel.{c}", lang) for c in channels.index}
+    if figures.by_type is not None:  # a department working one domain: its case types
+        kinds, kinds_title = _top(figures.by_type), t("overview.by_type", lang, department=scope_name)
+        kind_labels = {k: type_name(k, lang) for k in kinds.index} | {OTHER: t("overview.other_types", lang)}
+    else:
+        kinds, kinds_title = figures.by_domain, t("overview.by_domain", lang)
+        kind_labels = {d: t(f"domain.{d}", lang) for d in kinds.index}
     return [
         html.Div(cards, className="os-kpi-row"),
         html.Div(
@@ -90,8 +129,10 @@ def make_body(lang: str, scope: Scope) -> list:
                     "os-span-2",
                 ),
                 _panel(
-                    t("overview.by_domain", lang),
-                    _graph(bar_figure(domains, domain_labels), not domains.empty, lang),
+                    kinds_title,
+                    _graph(
+                        bar_figure(kinds, kind_labels, sort=figures.by_type is None), not kinds.empty, lang
+                    ),
                     cases_source,
                 ),
                 _panel(

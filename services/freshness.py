@@ -39,6 +39,14 @@ def warn_after(settings, contract: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def late_after(settings, refresh_s: float) -> timedelta:
+    """How old a panel's figure may be before it is said not to be updating: its snapshot lives
+    `cache_timeout_s`, the page notices the new read at its next refresh and shows it at the one
+    after (stale-while-revalidate serves the old read once), so older than that nothing is
+    replacing it (components.read_at)."""
+    return timedelta(seconds=settings.cache_timeout_s + 2 * refresh_s)
+
+
 def age_text(age: timedelta | None, lang: str) -> str:
     if age is None:
         return ""

@@ -49,6 +49,11 @@ def panel_contracts() -> list[str]:
     return sorted({spec.contract for spec in specs()} | set(NEWEST_BY))
 
 
+# What a card says about its scope besides its value (components.kpi_card words them):
+PARK_WIDE = "park_wide"  # a department's view showing a park-wide figure (shared reference data)
+NONE_IN_SCOPE = "none_in_scope"  # the park has rows of this contract, the department none
+
+
 @dataclass(frozen=True)
 class KpiFigure:
     spec: KpiSpec
@@ -56,6 +61,7 @@ class KpiFigure:
     source: str | None
     fetched_at: datetime | None
     stale: bool
+    note: str | None = None  # PARK_WIDE, NONE_IN_SCOPE or None
 
 
 def kpi_figures(scope: Scope, now: datetime | None = None) -> list[KpiFigure]:
@@ -71,8 +77,16 @@ def kpi_figures(scope: Scope, now: datetime | None = None) -> list[KpiFigure]:
             continue
         snap = snapshot(spec.contract)
         frame = scoping.scope_frame(spec.contract, snap.frame, scope)
-        value = evaluate(spec, frame, now, services.settings.zone) if not frame.empty else None
-        figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale))
+        note = None
+        if not scope.whole_park and spec.contract in scoping.PARK_WIDE:
+            note = PARK_WIDE
+        elif not scope.whole_park and frame.empty and not snap.frame.empty:
+            note = NONE_IN_SCOPE  # said in words: "—" alone would read as "not loaded"
+        if snap.frame.empty or note == NONE_IN_SCOPE:
+            value = None  # no rows to judge by (a count of nothing would claim a measured zero)
+        else:
+            value = evaluate(spec, frame, now, services.settings.zone)
+        figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale, note))
     return figures
 
 
@@ -109,6 +123,31 @@ class OverviewFigures:
     trend: pd.DataFrame
     by_domain: pd.Series
     by_channel: pd.Series
+    cases_fetched_at: datetime | None = None  # the cases snapshot the charts were drawn from
+    by_type: pd.Series | None = None  # a department's own case types, when it works one domain
+
+
+@functools.cache
+def _domains_owned() -> dict[str, tuple[str, ...]]:
+    """The case domains each department works (config/departments.yaml)."""
+    from demo.catalogue import load_departments
+
+    frame = load_departments()
+    return {row.id: tuple(d for d in row.domains.split(",") if d) for row in frame.itertuples()}
+
+
+def _by_domain_or_type(scope: Scope) -> tuple[pd.Series, pd.Series | None]:
+    """Cases by domain; for a department that works one domain (config/departments.yaml, or
+    whose cases all fall in one), one big bar and a hairline say nothing, so its own case types
+    instead (issue 8, defect 8)."""
+    by_domain = cases_by(scope, "domain", 30)
+    if scope.whole_park:
+        return by_domain, None
+    owned = _domains_owned().get(scope.department or "")
+    if (len(owned) != 1) if owned else (len(by_domain) > 1):
+        return by_domain, None
+    by_type = cases_by(scope, "case_type", 30)
+    return by_domain, by_type if not by_type.empty else None
 
 
 OVERVIEW_KEY = "overview-figures"
@@ -126,11 +165,15 @@ def overview_figures(scope: Scope) -> OverviewFigures:
     with _overview_lock:  # one computation per process when the entry expires under load
         cached = cache.get(key)
         if cached is None:
+            by_domain, by_type = _by_domain_or_type(scope)
+            fetched = snapshot("cases").fetched_at if get_services().sources.source_of("cases") else None
             cached = OverviewFigures(
                 kpi_figures(scope),
                 case_trend(scope, 30),
-                cases_by(scope, "domain", 30),
+                by_domain,
                 cases_by(scope, "channel", 30),
+                fetched,
+                by_type,
             )
             cache.set(key, cached, timeout=OVERVIEW_TTL_S)
         return cached

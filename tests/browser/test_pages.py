@@ -52,13 +52,24 @@ def sign_in(page, url, user):
 
 @contextmanager
 def visit(
-    browser, url, shots_dir, name, size=(1920, 1080), locale="zh-CN", user="leader", ready=".os-header"
+    browser,
+    url,
+    shots_dir,
+    name,
+    size=(1920, 1080),
+    locale="zh-CN",
+    user="leader",
+    ready=".os-header",
+    clock=False,
 ):
     """Open `url` in a fresh context as the demo user `user` (None: anonymous), recording
-    console errors and off-origin requests, and keep a screenshot of it as first drawn."""
+    console errors and off-origin requests, and keep a screenshot of it as first drawn. With
+    `clock`, the page's timers run on Playwright's clock (page.clock.run_for moves them on)."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale)
     try:
         page = context.new_page()
+        if clock:
+            page.clock.install()
         origin = urlparse(url).netloc
         errors: list[str] = []
         offsite: list[str] = []
