@@ -24,6 +24,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# Desk, Actor, NOTE_MAX and the refusals are shared with the alert lifecycle; they are named
+# here too because callers of the closed loop import them from it.
+from domain.steps import NOTE_MAX as NOTE_MAX
+from domain.steps import Actor as Actor
+from domain.steps import Desk as Desk
+from domain.steps import StaleVersion as StaleVersion
+from domain.steps import StepRefused as StepRefused
+from domain.steps import check_time, check_version, clean_note, parse_choice, refusal_of_who
+
 
 class Status(StrEnum):
     REPORTED = "reported"
@@ -54,11 +63,6 @@ class Action(StrEnum):
     REJECT = "reject"
 
 
-class Desk(StrEnum):
-    CENTRE = "centre"  # the command centre's duty officers
-    DEPARTMENT = "department"  # a handling department, for its own cases only
-
-
 class RejectReason(StrEnum):
     INVALID = "invalid"  # not a case: no problem found, out of the park, a prank
     DUPLICATE = "duplicate"  # the same problem as an earlier case (named by its id)
@@ -66,7 +70,6 @@ class RejectReason(StrEnum):
 
 # Channels whose reporter is called back, so a case cannot close without their score (回访).
 CALLBACK_CHANNELS = frozenset({"hotline_12345"})
-NOTE_MAX = 2000
 SATISFACTION = range(1, 6)
 
 
@@ -126,20 +129,6 @@ RULES: dict[Action, Rule] = {
 REOPEN_CLEARS = ("handled_at", "verified_at", "closed_at", "satisfaction")
 
 
-class StepRefused(ValueError):
-    """A step that may not be taken; nothing changed. `code` names the rule that refused it
-    (the message catalogue has `case_refusal.<code>`), `values` fill its placeholders."""
-
-    def __init__(self, code: str, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.values = values
-
-
-class StaleVersion(StepRefused):
-    """The case changed since the caller read it (another officer acted first)."""
-
-
 @dataclass(frozen=True, slots=True)
 class CaseState:
     """What the loop needs to know of a case (a row of the store's cases table)."""
@@ -151,16 +140,6 @@ class CaseState:
     reported_at: datetime
     version: int = 1
     reopen_count: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who takes a step: a name for the record, the desks they may act from, and for the
-    department desk, their department."""
-
-    name: str
-    desks: frozenset[Desk]
-    department: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +172,7 @@ class Decision:
 
 def parse_action(value: object) -> Action:
     """An Action from untrusted input; StepRefused('unknown_action') for anything else."""
-    try:
-        return Action(str(value))
-    except ValueError:
-        raise StepRefused(
-            "unknown_action", f"unknown action {str(value)[:40]!r}", action=str(value)[:40]
-        ) from None
+    return parse_choice(Action, value, "unknown_action", "action")
 
 
 def allowed_actions(case: CaseState, actor: Actor) -> list[Action]:
@@ -209,25 +183,10 @@ def allowed_actions(case: CaseState, actor: Actor) -> list[Action]:
 
 def _refusal_of_who(case: CaseState, actor: Actor, action: Action) -> StepRefused | None:
     rule = RULES[action]
-    if case.status not in rule.sources:
-        allowed = ", ".join(sorted(s.value for s in rule.sources))
-        return StepRefused(
-            "wrong_status",
-            f"a case that is {case.status.value} cannot be given '{action.value}' (only from: {allowed})",
-            action=action.value,
-            status=case.status.value,
-            allowed=allowed,
-        )
-    desks = rule.desks & actor.desks
-    if not desks:
-        return StepRefused("not_your_step", f"your role may not '{action.value}' a case", action=action.value)
-    if desks == {Desk.DEPARTMENT} and (actor.department is None or case.department != actor.department):
-        return StepRefused(
-            "not_your_department",
-            f"case {case.id} belongs to another department",
-            department=case.department or "",
-        )
-    return None
+    sources = {status.value for status in rule.sources}
+    return refusal_of_who(
+        "case", case.id, case.status.value, case.department, actor, action.value, sources, rule.desks
+    )
 
 
 def decide(
@@ -241,29 +200,13 @@ def decide(
     """Decide `step` on `case` by `actor`. `known_departments` are the ids a case may be
     dispatched to; `case_exists(id) -> bool` checks the earlier case a duplicate names.
     Raises StaleVersion when step.version is not the case's, StepRefused for any other reason."""
-    if step.version != case.version:
-        raise StaleVersion(
-            "stale",
-            f"case {case.id} changed since you read it (version {step.version}, now {case.version}): "
-            "look at its new state and try again",
-            seen=step.version,
-            now=case.version,
-        )
+    check_version("case", case.id, step.version, case.version)
     refusal = _refusal_of_who(case, actor, step.action)
     if refusal is not None:
         raise refusal
-    if step.at.tzinfo is None:
-        raise ValueError("step times are timezone-aware")
-    if step.at < case.reported_at:
-        raise StepRefused("before_report", f"a step cannot precede the report of case {case.id}")
+    check_time("case", case.id, step.at, case.reported_at, "before_report", "report")
     rule = RULES[step.action]
-    note = (step.note or "").strip() or None
-    if rule.needs_note and note is None:
-        raise StepRefused(
-            "note_needed", f"'{step.action.value}' needs a note saying why", action=step.action.value
-        )
-    if note is not None and len(note) > NOTE_MAX:
-        raise StepRefused("note_too_long", f"a note has at most {NOTE_MAX} characters", limit=NOTE_MAX)
+    note = clean_note(step.action.value, step.note, needed=rule.needs_note)
     changes: dict[str, Any] = {"status": rule.target.value, "status_at": step.at, "version": case.version + 1}
     if rule.stamps:
         changes[rule.stamps] = step.at
