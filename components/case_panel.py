@@ -12,12 +12,16 @@ from zoneinfo import ZoneInfo
 import dash_bootstrap_components as dbc
 from dash import html
 
+from components.place_map import place_map
 from components.timefmt import format_time
 from domain.case_clock import Standing
 from locales import t
 from services.case_detail import CaseDetail
 from services.case_types import type_name
 from services.reference import department_name
+from services.surroundings import surroundings
+
+PLACE_MAP = "cases-place-map"
 
 ACTION_BUTTON = "cases-action"  # pattern-matching id: {"type": ACTION_BUTTON, "action": ...}
 STATUS_COLOUR = {"reported": "info", "accepted": "info", "dispatched": "primary", "in_progress": "primary",
@@ -108,7 +112,15 @@ def _event(event: dict[str, Any], zone: ZoneInfo, lang: str) -> html.Li:
 # An event's action (a step of domain.case_lifecycle) as what happened.
 PAST = {"reported": "reported", "accept": "accepted", "dispatch": "dispatched", "start": "in_progress",
         "handle": "handled", "verify": "verified", "close": "closed", "return": "returned",
-        "reopen": "reopened", "reject": "rejected"}  # fmt: skip
+        "reopen": "reopened", "reject": "rejected", "imported": "imported"}  # fmt: skip
+
+
+def _where(case: dict[str, Any], lang: str) -> Any:
+    lon, lat = case.get("lon"), case.get("lat")
+    around = surroundings(lon, lat) if lon is not None and lat is not None else None
+    if around is None:
+        return html.P(t("cases.map.no_place", lang), className="text-body-secondary small")
+    return place_map(PLACE_MAP, float(lon), float(lat), around, lang, case.get("grid_cell"))  # type: ignore[arg-type]
 
 
 def case_panel(detail: CaseDetail, zone: ZoneInfo, lang: str, now: datetime | None = None) -> html.Div:
@@ -149,6 +161,8 @@ def case_panel(detail: CaseDetail, zone: ZoneInfo, lang: str, now: datetime | No
                 buttons or html.P(t("cases.no_actions", lang), className="text-body-secondary small"),
                 className="os-case-actions",
             ),  # fmt: skip
+            html.H4(t("cases.map.title", lang)),
+            _where(case, lang),
             html.H4(t("cases.clock.title", lang)),
             _clock(detail, zone, lang),
             html.H4(t("cases.timeline", lang)),

@@ -127,3 +127,30 @@ def geometry_problem(geometry: Any) -> str | None:
             if problem:
                 return problem
     return None
+
+
+def _positions(coords: Any) -> list[tuple[float, float]]:
+    if _is_position(coords):
+        return [(float(coords[0]), float(coords[1]))]
+    if isinstance(coords, list | tuple):
+        return [p for c in coords for p in _positions(c)]
+    return []
+
+
+def bounds(geometry: Any) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of a GeoJSON geometry, or None when it has no position
+    (an empty or malformed one: a layer's bad feature must not stop the others drawing)."""
+    if not isinstance(geometry, dict):
+        return None
+    if geometry.get("type") == "GeometryCollection":
+        parts = [bounds(g) for g in geometry.get("geometries") or []]
+        found = [p for p in parts if p is not None]
+        if not found:
+            return None
+        return (min(p[0] for p in found), min(p[1] for p in found),
+                max(p[2] for p in found), max(p[3] for p in found))  # fmt: skip
+    points = _positions(geometry.get("coordinates"))
+    if not points:
+        return None
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))
