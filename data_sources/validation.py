@@ -23,6 +23,13 @@ from domain.geojson import geometry_problem
 HAS_OFFSET = re.compile(r"[T ]\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
+def localise(local: pd.Series, zone: str) -> pd.Series:
+    """Naive local times (datetime64) read in `zone`, as UTC; NaT where the time is ambiguous or
+    does not exist there (in a zone with daylight saving an hour a year happens twice and one
+    never does), so the caller can reject those rows with that reason."""
+    return local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why one row was not accepted. `row` is the row's number as its adapter counts it (the

@@ -21,20 +21,49 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from data_sources.adapters import decode, read_bytes, resolve_path
 from data_sources.base import DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.monitor import PARSE_REJECTIONS
-from data_sources.validation import HAS_OFFSET, Rejection, shorten
+from data_sources.validation import HAS_OFFSET, Rejection, localise, shorten
 
 _GLOB_CHARS = frozenset("*?[")
+
+
+def _known_encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r}") from None
+    return value
+
+
+def _one_character(value: str) -> str:
+    if len(value) != 1 or value in '\r\n"':
+        raise ValueError(f"the delimiter must be one character other than a quote or newline, not {value!r}")
+    return value
+
+
+def _known_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+    return value
+
+
+# Option types shared by every reader of CSV files (this source, the case import's mappings).
+Encoding = Annotated[str, AfterValidator(_known_encoding)]
+Delimiter = Annotated[str, AfterValidator(_one_character)]
+ZoneName = Annotated[str | None, AfterValidator(_known_zone)]
 
 
 class CsvFileOptions(BaseModel):
@@ -42,10 +71,10 @@ class CsvFileOptions(BaseModel):
 
     path: str  # a file, a folder (every *.csv in it) or a glob; relative to the config's base_dir
     contract: str
-    encoding: str = "utf-8-sig"  # tolerates a byte-order mark; use gb18030 for GBK exports
-    delimiter: str = ","
+    encoding: Encoding = "utf-8-sig"  # tolerates a byte-order mark; use gb18030 for GBK exports
+    delimiter: Delimiter = ","
     columns: dict[str, str] = {}  # the file's header → contract field, e.g. {"案件编号": "id"}
-    timezone: str | None = None  # the zone of naive times in the file, e.g. Asia/Shanghai
+    timezone: ZoneName = None  # the zone of naive times in the file, e.g. Asia/Shanghai
 
     @field_validator("contract")
     @classmethod
@@ -54,39 +83,9 @@ class CsvFileOptions(BaseModel):
             raise ValueError(f"unknown contract {value!r}; known: {', '.join(CONTRACTS)}")
         return value
 
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r}") from None
-        return value
-
-    @field_validator("delimiter")
-    @classmethod
-    def _one_character(cls, value: str) -> str:
-        if len(value) != 1 or value in '\r\n"':
-            raise ValueError(
-                f"the delimiter must be one character other than a quote or newline, not {value!r}"
-            )
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)"
-                ) from None
-        return value
-
 
 @dataclass
-class _Parsed:
+class ParsedCsv:
     """One file's records: the header, the good records with their first line numbers, and the
     broken ones as (line number, reason, raw text)."""
 
@@ -97,14 +96,14 @@ class _Parsed:
     line_count: int = 0
 
 
-def parse_csv(text: str, delimiter: str) -> _Parsed:
+def parse_csv(text: str, delimiter: str) -> ParsedCsv:
     """Split CSV text into records, keeping every broken line apart with its line number.
 
     A record whose field count differs from the header's is broken. A quoting error breaks the
     record it starts in; a quote left open to the end of the file breaks only the line it opens
     on, and reading starts again on the next line, so one stray quote cannot swallow the rest."""
     physical = list(io.StringIO(text, newline=""))
-    parsed = _Parsed(line_count=len(physical))
+    parsed = ParsedCsv(line_count=len(physical))
     start_at = 0  # lines consumed before the current reader started
     while True:
         reader = csv.reader(islice(physical, start_at, None), delimiter=delimiter, strict=True)
@@ -149,6 +148,28 @@ def parse_csv(text: str, delimiter: str) -> _Parsed:
 class _BrokenHeader(Exception):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"line {line}: {reason}")
+
+
+def read_csv(path: Path, encoding: str, delimiter: str, where: str) -> ParsedCsv:
+    """The records of the CSV file at `path`, its broken lines apart (parse_csv). Blocks on the
+    file system; `where` starts every message. Raises SourceUnavailable when the file is not
+    there or empty (an export job that truncates before writing leaves it so for a moment),
+    SourceMisconfigured when it is not CSV text in `encoding` or its header is broken."""
+    data = read_bytes(path, where)
+    where = f"{where}: {path}"
+    if not data.strip():
+        raise SourceUnavailable(f"{where}: the file is empty")
+    text = decode(
+        data, encoding, f"{where}: encoding", hint="exports from Chinese government systems are often gb18030"
+    )
+    if "\x00" in text:
+        raise SourceMisconfigured(
+            f"{where}: not a CSV file (it holds NUL characters: a spreadsheet or binary?)"
+        )
+    try:
+        return parse_csv(text, delimiter)
+    except _BrokenHeader as exc:
+        raise SourceMisconfigured(f"{where}: not a CSV file: the header is broken at {exc}") from None
 
 
 class CsvFileSource(DataSource):
@@ -217,25 +238,8 @@ class CsvFileSource(DataSource):
 
     def _read(self, path: Path, offset: int, label: str | None) -> tuple[pd.DataFrame, list[Rejection], int]:
         """One file's good rows (indexed by line number + offset), its broken lines, its line count."""
-        data = read_bytes(path, f"source {self.name!r} (csv)")
         where = f"source {self.name!r} (csv): {path}"
-        if not data.strip():
-            # an export job that truncates before writing leaves this for a moment
-            raise SourceUnavailable(f"{where}: the file is empty")
-        text = decode(
-            data,
-            self.options.encoding,
-            f"{where}: encoding",
-            hint="exports from Chinese government systems are often gb18030",
-        )
-        if "\x00" in text:
-            raise SourceMisconfigured(
-                f"{where}: not a CSV file (it holds NUL characters: a spreadsheet or binary?)"
-            )
-        try:
-            parsed = parse_csv(text, self.options.delimiter)
-        except _BrokenHeader as exc:
-            raise SourceMisconfigured(f"{where}: not a CSV file: the header is broken at {exc}") from None
+        parsed = read_csv(path, self.options.encoding, self.options.delimiter, f"source {self.name!r} (csv)")
         names = self._columns(parsed, where)
         index = pd.Index([offset + n for n in parsed.lines], dtype="int64")
         frame = pd.DataFrame(parsed.records, columns=names, index=index, dtype=object)
@@ -254,7 +258,7 @@ class CsvFileSource(DataSource):
         ]
         return frame, rejections, parsed.line_count
 
-    def _columns(self, parsed: _Parsed, where: str) -> list[str]:
+    def _columns(self, parsed: ParsedCsv, where: str) -> list[str]:
         """The contract field each header column holds; refuse a header that does not fit."""
         header = [h.strip() for h in parsed.header or []]
         missing = [h for h in self.options.columns if h not in header]
@@ -301,7 +305,7 @@ class CsvFileSource(DataSource):
             if not naive.any():
                 continue
             local = pd.to_datetime(text.where(naive), format="ISO8601", errors="coerce")
-            utc = local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+            utc = localise(local, zone)
             converted = utc.notna()
             frame.loc[converted, f.name] = utc[converted].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
             # in a zone with daylight saving, an hour a year happens twice and one never does
