@@ -9,19 +9,28 @@ Capabilities are flags, not more methods (STYLE.md: Superset's warning). An adap
 - converts its driver's exceptions into data_sources.errors at its boundary.
 
 Adapters are not required to be thread-safe; the monitor serialises calls to one source.
+
+A PUSH source also delivers rows as they arrive. It has one more method, `listen(sink, on_state,
+**context)` (the `PushSource` protocol below), called before `open()`: from then on it calls
+`sink(PushBatch)` from its own thread for each message, and `on_state(up, reason)` when its
+connection comes up or goes down. A sink that raises has not taken the batch: the source keeps it
+unacknowledged so that it is delivered again. The monitor's `listen` wraps both to keep health.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from data_sources.contracts import CONTRACTS
 from data_sources.errors import SourceMisconfigured
+from data_sources.validation import Rejection, conform
 
 # Capability flags an adapter may declare.
 INCREMENTAL = "incremental"  # fetch(since=...) returns only rows newer than `since`
@@ -70,3 +79,32 @@ class DataSource(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+@dataclass(frozen=True, slots=True)
+class PushBatch:
+    """What a PUSH source received in one message: rows of `contract` that passed its intake
+    checks (named tuples whose fields are the contract's columns), the records it refused, and
+    how many it refused for each reason (the reason without its detail, for counting)."""
+
+    source: str
+    contract: str
+    rows: Sequence[tuple[Any, ...]]
+    rejections: Sequence[Rejection]
+    received_at: datetime
+    origin: str  # where in the source it came from (an MQTT topic)
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a contract frame (columns in order, their kinds' dtypes)."""
+        rows = pd.DataFrame(list(self.rows), columns=CONTRACTS[self.contract].columns)
+        return conform(rows, CONTRACTS[self.contract])
+
+
+Sink = Callable[[PushBatch], None]
+StateSink = Callable[[bool, str | None], None]  # (connected, why not)
+
+
+class PushSource(Protocol):
+    def listen(self, sink: Sink, on_state: StateSink, **context: Any) -> None:
+        """Deliver batches to `sink` and connection changes to `on_state` once opened."""

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pandas as pd
 
-from data_sources.base import INCREMENTAL, VALIDATED, DataSource
+from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource, PushBatch, PushSource, Sink
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceError, SourceMisconfigured, SourceUnavailable
 from data_sources.health import HealthBook, SourceHealth
@@ -64,6 +66,9 @@ class SourceMonitor:
         self._opened = False
         # the last good frame of each contract, whole (True) and windowed (False)
         self._last_good: dict[tuple[str, bool], tuple[pd.DataFrame, datetime]] = {}
+        # a PUSH source's running totals since listen(): records refused by reason
+        self.rejected_by_reason: Counter[str] = Counter()
+        self._push_lock = threading.Lock()
         if book.get(source.name) is None:
             book.put(SourceHealth(source=source.name, adapter=source.kind))
 
@@ -118,6 +123,58 @@ class SourceMonitor:
             self._log_change(before, after)
             self._last_good[(contract, since is None)] = (result.good, now)
             return Snapshot(result.good, now, stale=False, health=after)
+
+    def listen(self, sink: Sink, **context: Any) -> None:
+        """Subscribe `sink` to a PUSH source's batches, keep its health from them and from its
+        connection (degraded when the connection drops, down after `down_after` failed attempts
+        in a row, one log line per change as read() does), then open it. `context` goes to the
+        source's listen (a readings feed takes `catalog`). A batch counts in health only once
+        `sink` took it; a sink that raises leaves it with the source to be delivered again.
+
+        A PUSH source is either listened to or read, not both (read() closes a source whose
+        fetch fails). Raises ContractError for a source without PUSH, and what open() raises."""
+        if PUSH not in self.source.capabilities:
+            raise ContractError(f"source {self.source.name!r} does not push rows")
+        contract = min(self.source.contracts)
+
+        def on_batch(batch: PushBatch) -> None:
+            sink(batch)
+            self._pushed(batch)
+
+        def on_state(up: bool, reason: str | None) -> None:
+            with self._push_lock:
+                before, now = self.health, self.clock()
+                if up:
+                    known = before.batch(contract)
+                    after = before.succeeded(now, contract, known.accepted if known else 0, 0)
+                else:
+                    after = before.failed(now, contract, reason or "disconnected", self.down_after)
+                self.book.put(after)
+                self._log_change(before, after)
+
+        cast(PushSource, self.source).listen(on_batch, on_state, **context)
+        with self._lock:
+            if not self._opened:
+                self.source.open()
+                self._opened = True
+
+    def _pushed(self, batch: PushBatch) -> None:
+        time_field = TIME_FIELD.get(batch.contract)
+        columns = CONTRACTS[batch.contract].columns
+        at = columns.index(time_field) if time_field in columns else None
+        newest = max((row[at] for row in batch.rows), default=None) if at is not None else None
+        with self._push_lock:
+            self.rejected_by_reason.update(batch.counts)
+            after = self.health.succeeded(
+                batch.received_at,
+                batch.contract,
+                accepted=len(batch.rows),
+                rejected=len({r.row for r in batch.rejections}),
+                newest=newest,
+            )
+            # not logged: a feed that mixes in a bad message every few seconds would log every
+            # few seconds; its rejections are counted and shown on the Sources page instead
+            self.book.put(after, list(batch.rejections))
 
     def _failed(
         self, key: tuple[str, bool], now: datetime, error: str, *, permanent: bool = False

@@ -75,9 +75,9 @@ class IntakeLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_payload_bytes: int = Field(256 * 1024, gt=0)
-    max_future_s: float = Field(300.0, ge=0)
-    max_age_days: float = Field(7305.0, gt=0)
+    max_payload_bytes: int = Field(default=256 * 1024, gt=0)
+    max_future_s: float = Field(default=300.0, ge=0)
+    max_age_days: float = Field(default=7305.0, gt=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,7 @@ def _parse_constant(word: str) -> float:
 
 
 def decode_payload(
-    payload: bytes,
+    payload: bytes | bytearray,
     payload_format: SenmlFormat | plain_json.JsonFormat,
     now: datetime,
     limits: IntakeLimits,
