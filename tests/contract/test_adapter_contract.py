@@ -14,6 +14,7 @@ import pathlib
 import shutil
 import socket
 import sqlite3
+import time
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Setup:
     contract: str
     make_unavailable: Callable[[], None]
     make_available: Callable[[], None]
+    cleanup: Callable[[], None] = lambda: None  # stops what the factory started (a broker)
 
 
 Factory = Callable[[Path], Setup]
@@ -128,7 +130,53 @@ def sql_setup(tmp_path: Path) -> Setup:
     return Setup({"url": f"sqlite:///{path}", "contracts": ["cases"]}, tmp_path, "cases", away, back)
 
 
-LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup}
+def mqtt_setup(tmp_path: Path) -> Setup:
+    import json
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    from tests.brokers import PrivateMosquitto
+
+    broker = PrivateMosquitto(tmp_path)  # stopped and started by the suite: never the shared one
+    broker.start()
+    topic = f"contract/{uuid.uuid4().hex}"
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    publisher.connect("127.0.0.1", broker.port)
+    publisher.loop_start()
+    pack = [
+        {"bn": "urn:dev:aq-001:", "bt": 1709280000, "n": "pm25", "u": "ug/m3", "v": 41.0},
+        {"n": "pm10", "v": 80},
+    ]
+    # retained, so a subscriber that arrives later gets it at once
+    publisher.publish(topic, json.dumps(pack), qos=1, retain=True).wait_for_publish(timeout=10)
+    publisher.disconnect()
+    publisher.loop_stop()
+
+    def away() -> None:
+        broker.stop()
+        time.sleep(0.5)  # a connected client sees the connection drop a moment later
+
+    options = {"port": broker.port, "topics": [topic], "client_id": f"contract-{uuid.uuid4().hex[:12]}",
+               "session_expiry_s": 60, "connect_timeout_s": 2, "reconnect_max_delay_s": 2}  # fmt: skip
+    return Setup(options, tmp_path, "readings", away, broker.start, cleanup=broker.stop)
+
+
+def arrived(source: DataSource, read: Callable[[], Any], timeout_s: float = 5) -> Any:
+    """`read()`, again until it has rows when the source is PUSH: its rows arrive after open()."""
+    deadline = time.monotonic() + timeout_s
+    result = read()
+    while (
+        PUSH in source.capabilities
+        and len(getattr(result, "frame", result)) == 0
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+        result = read()
+    return result
+
+
+LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup, "mqtt": mqtt_setup}
 
 ALL_FACTORIES = {**FACTORIES, **LEAD_FACTORIES}
 REGISTRY = discover()
@@ -152,10 +200,12 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def setup(kind: str, tmp_path: Path) -> Setup:
+def setup(kind: str, tmp_path: Path) -> Iterator[Setup]:
     if kind not in ALL_FACTORIES:
         pytest.skip(f"no factory for {kind!r}: see test_every_adapter_kind_has_a_factory")
-    return ALL_FACTORIES[kind](tmp_path)
+    made = ALL_FACTORIES[kind](tmp_path)
+    yield made
+    made.cleanup()
 
 
 def make(kind: str, setup: Setup, name: str = "under-test", **extra: Any) -> DataSource:
@@ -285,11 +335,11 @@ def test_open_and_close_are_idempotent(kind, setup):
     source.close()
     source.open()
     source.open()
-    assert len(source.fetch(setup.contract)) > 0
+    assert len(arrived(source, lambda: source.fetch(setup.contract))) > 0
     source.close()
     source.close()
     source.open()
-    assert len(source.fetch(setup.contract)) > 0
+    assert len(arrived(source, lambda: source.fetch(setup.contract))) > 0
     source.close()
 
 
@@ -312,7 +362,7 @@ def test_fetch_returns_a_frame_the_validator_accepts_whole(kind, setup):
     source = make(kind, setup)
     source.open()
     try:
-        frame = source.fetch(setup.contract)
+        frame = arrived(source, lambda: source.fetch(setup.contract))
     finally:
         source.close()
     assert isinstance(frame, pd.DataFrame)
@@ -350,7 +400,7 @@ def test_monitor_serves_stale_data_when_down_and_recovers(kind, setup, caplog):
         caplog.clear()
         return found
 
-    first = monitor.read(setup.contract)
+    first = arrived(monitor.source, lambda: monitor.read(setup.contract))
     assert (first.stale, first.health.status, first.fetched_at) == (False, "ok", clock.now)
     assert len(first.frame) > 0
     good_at = clock.now
