@@ -10,10 +10,13 @@ complaints"."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, Result, and_, case, func, literal, or_, select
@@ -21,6 +24,7 @@ from sqlalchemy import Connection, Result, and_, case, func, literal, or_, selec
 from domain.hotspots import Finding, HotspotRules, Span, Windows, find_hotspots, windows
 from security.scope import Scope
 from services.cache import cache
+from services.case_types import type_name
 from services.context import get_services
 from store.models import Case, GridCell
 
@@ -176,3 +180,47 @@ def cell_names() -> dict[str, tuple[str, str]]:
         cached = {str(i): (str(r.name), str(r.name_en)) for i, r in cells.iterrows()}
         cache.set("hotspots:cells", cached, timeout=TTL_S)
     return cached
+
+
+def feature(finding: Finding, zone: ZoneInfo) -> dict[str, Any]:
+    """One finding as a GeoJSON Feature (RFC 7946): a Point at its cell's centre (a count) or
+    its cases' centroid (a repeat; `radius_m` says how far they lie), null geometry when the
+    place is unknown, and the evidence as properties. Windows are in the park's zone."""
+    names = cell_names().get(finding.grid_cell, (finding.grid_cell, finding.grid_cell))
+    located = finding.lon is not None and finding.lat is not None
+    return {
+        "type": "Feature",
+        "id": f"{finding.kind}:{finding.grid_cell}:{finding.case_type}:{finding.case_ids[0] if finding.case_ids else ''}",
+        "geometry": {"type": "Point", "coordinates": [finding.lon, finding.lat]} if located else None,
+        "properties": {
+            "kind": finding.kind,
+            "grid_cell": finding.grid_cell,
+            "grid_cell_name": names[0],
+            "grid_cell_name_en": names[1],
+            "case_type": finding.case_type,
+            "case_type_name": type_name(finding.case_type, "zh"),
+            "case_type_name_en": type_name(finding.case_type, "en"),
+            "observed": finding.observed,
+            "expected": round(finding.expected, 3),
+            "ratio": None if math.isinf(finding.ratio) else round(finding.ratio, 2),
+            "p": finding.p,
+            "q": finding.q,
+            "window_start": finding.window_start.astimezone(zone).isoformat(),
+            "window_end": finding.window_end.astimezone(zone).isoformat(),
+            "radius_m": finding.radius_m,
+            "case_ids": list(finding.case_ids),
+        },
+    }
+
+
+def feature_collection(result: Hotspots) -> dict[str, Any]:
+    """The findings, ranked, as a GeoJSON FeatureCollection (with when they were computed)."""
+    zone = get_services().settings.zone
+    return {
+        "type": "FeatureCollection",
+        "features": [feature(f, zone) for f in result.findings],
+        "computed_at": result.computed_at.isoformat(),
+        "window_start": result.windows.window.start.astimezone(zone).isoformat(),
+        "window_end": result.windows.window.end.astimezone(zone).isoformat(),
+        "tested": result.tested,
+    }

@@ -65,6 +65,8 @@ api       /api/v1/kpis other dept            401  200    403  200  200    200
 api       /api/v1/departments                401  200    200  200  200    200
 api       /api/v1/cases                      401  403    200  200  200    403
 api       /api/v1/cases other dept           401  403    403  200  200    403
+api       /api/v1/cases/hotspots             401  403    200  200  200    403
+api       /api/v1/cases/hotspots other dept  401  403    403  200  200    403
 api       /api/v1/cases/export.csv           401  403    200  403  200    403
 api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403
 api       /api/v1/audit                      401  403    403  403  403    200
