@@ -420,3 +420,40 @@ def test_random_walks_keep_the_lifecycles_invariants(seed):
             break
     assert state.state in set(State)
     assert (state.state in OPEN) is (state.state not in {State.RESOLVED, State.CLOSED})
+
+
+def test_every_refusal_state_severity_and_action_is_in_both_catalogues():
+    import re
+    import string
+    from pathlib import Path
+
+    from locales import catalogue
+
+    root = Path(__file__).resolve().parents[2] / "domain"
+    source = (root / "alert_lifecycle.py").read_text(encoding="utf-8") + (root / "steps.py").read_text(
+        encoding="utf-8"
+    )
+    codes = set(re.findall(r"(?:StepRefused|StaleVersion)\(\s*\"([a-z_]+)\"", source)) | {"unknown_action"}
+    keys = {f"alert_refusal.{code}" for code in codes}
+    keys |= {f"alert_state.{s.value}" for s in State} | {f"alert_severity.{s.value}" for s in Severity}
+    keys |= {f"alert_action.{a.value}" for a in Action}
+    zh, en = catalogue("zh"), catalogue("en")
+    assert keys <= set(en) and keys <= set(zh), keys - (set(en) & set(zh))
+    # a refusal's values fill its message's placeholders
+    refused = [
+        (alert(State.CLOSED), CENTRE, step(Action.ACKNOWLEDGE)),
+        (alert(), WATER, step(Action.ACKNOWLEDGE)),
+        (alert(), VIEWER, step(Action.ACKNOWLEDGE)),
+        (alert(case_id="C7"), CENTRE, step(Action.OPEN_CASE, case_id="C8")),
+        (alert(), CENTRE, step(Action.ASSIGN, assignee="nobody")),
+        (alert(), FIRE, step(Action.ASSIGN, department="water")),
+        (alert(), CENTRE, step(Action.RESOLVE, note="x" * 2001)),
+        (alert(version=2), CENTRE, step(Action.ACKNOWLEDGE)),
+    ]
+    for subject, actor, the_step in refused:
+        with pytest.raises(StepRefused) as refusal:
+            take(subject, actor, the_step)
+        for lang in (zh, en):
+            text = lang[f"alert_refusal.{refusal.value.code}"]
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            assert names == set(refusal.value.values), refusal.value.code
