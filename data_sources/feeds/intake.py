@@ -44,7 +44,8 @@ from data_sources.validation import Rejection, shorten
 # datetime's own range; a time outside it is refused before it is converted
 _LATEST = datetime.max.replace(tzinfo=UTC).timestamp()
 _EARLIEST = datetime.min.replace(tzinfo=UTC).timestamp()
-_LIMITS = {name: READINGS.field(name).max_length for name in ("sensor_id", "quantity", "unit")}
+_LIMITS = {name: READINGS.field(name).max_length or 0 for name in ("sensor_id", "quantity", "unit")}
+_LONGEST = min(_LIMITS.values())  # a reading whose parts are all this short needs no closer look
 
 
 class Reading(NamedTuple):
@@ -237,10 +238,9 @@ def check(
     out = Intake()
     for position, name, reading in candidates:
         problem = None
-        too_long = next(
-            (key for key, limit in _LIMITS.items() if limit and len(getattr(reading, key) or "") > limit),
-            None,
-        )
+        too_long = None
+        if max(len(reading.sensor_id), len(reading.quantity), len(reading.unit or "")) > _LONGEST:
+            too_long = next((k for k, n in _LIMITS.items() if len(getattr(reading, k) or "") > n), None)
         units = catalog.units.get(reading.sensor_id) if catalog is not None else None
         if too_long is not None:
             value = getattr(reading, too_long)

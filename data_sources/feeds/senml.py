@@ -91,27 +91,20 @@ class PackError(ValueError):
         self.problem = problem
 
 
-def _kind_of(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return _BOOLEAN
-    if isinstance(value, int):
-        return _INTEGER
-    if isinstance(value, float):
-        return _NUMBER
-    if isinstance(value, str):
-        return _TEXT
-    return None
-
-
-def _fits(value: Any, kind: str) -> bool:
-    found = _kind_of(value)
-    return found == kind or (kind == _NUMBER and found == _INTEGER)
+# type(), not isinstance: JSON's true and false are Python bools, which isinstance counts as ints
+_TYPES: dict[str, tuple[type, ...]] = {
+    _TEXT: (str,),
+    _NUMBER: (int, float),
+    _BOOLEAN: (bool,),
+    _INTEGER: (int,),
+}
+_BASE_KEYS = frozenset(_BASE_FIELDS)
 
 
 def _field_problem(position: int, key: str, value: Any, kind: str) -> Problem | None:
-    if not _fits(value, kind):
+    if type(value) not in _TYPES[kind]:
         return Problem(position, key, shorten(value), BAD_RECORD, f"field {key!r} must be a {kind}")
-    if kind == _NUMBER and not math.isfinite(value):
+    if type(value) is float and not math.isfinite(value):
         return Problem(position, key, shorten(value), NOT_FINITE, f"field {key!r}")
     return None
 
@@ -137,18 +130,20 @@ def resolve(pack: Any, now: float) -> tuple[list[Record], list[Problem]]:
                 Problem(position, "record", shorten(entry), BAD_RECORD, "a record must be an object")
             )
             continue
-        for key, kind in _BASE_FIELDS.items():
-            if key in entry and (problem := _field_problem(position, key, entry[key], kind)):
-                broken = problem._replace(detail=f"base {problem.detail or f'field {key!r}'}")
-                break
-        if broken is None and entry.get("bver", VERSION) > VERSION:
-            broken = Problem(
-                position, "bver", shorten(entry["bver"]), UNSUPPORTED, f"version above {VERSION}"
-            )
-        if broken is not None:
-            problems.append(broken)
-            continue
-        base.update((key, entry[key]) for key in _BASE_FIELDS if key in entry)
+        bases = entry.keys() & _BASE_KEYS
+        if bases:
+            for key in sorted(bases):
+                if problem := _field_problem(position, key, entry[key], _BASE_FIELDS[key]):
+                    broken = problem._replace(detail=f"base {problem.detail}")
+                    break
+            if broken is None and entry.get("bver", VERSION) > VERSION:
+                broken = Problem(
+                    position, "bver", shorten(entry["bver"]), UNSUPPORTED, f"version above {VERSION}"
+                )
+            if broken is not None:
+                problems.append(broken)
+                continue
+            base.update((key, entry[key]) for key in bases)
         outcome = _resolve_one(position, entry, base, now)
         if isinstance(outcome, Problem):
             problems.append(outcome)
@@ -161,49 +156,60 @@ def _resolve_one(
     position: int, entry: dict[str, Any], base: dict[str, Any], now: float
 ) -> Record | Problem | None:
     """One record against the bases in force; None for a record that only sets bases."""
-    for key, kind in _FIELDS.items():
-        if key in entry and (problem := _field_problem(position, key, entry[key], kind)):
-            return problem
-    must_understand = sorted(key for key in entry if key.endswith("_"))
-    if must_understand:
-        key = must_understand[0]
-        return Problem(position, key, shorten(entry[key]), UNSUPPORTED, f"field {key!r} must be understood")
-    values = [key for key in _VALUE_FIELDS if key in entry]
+    extra: list[tuple[str, Any]] = []
+    values: list[str] = []
+    regular = False
+    must_understand: str | None = None
+    for key, item in entry.items():
+        kind = _FIELDS.get(key)
+        if kind is not None:
+            if problem := _field_problem(position, key, item, kind):
+                return problem
+            regular = True
+            if key in _VALUE_FIELDS:
+                values.append(key)
+        elif key.endswith("_"):
+            must_understand = min(key, must_understand or key)
+        elif key not in _BASE_KEYS:
+            extra.append((key, item))
+    if must_understand is not None:
+        return Problem(
+            position, must_understand, shorten(entry[must_understand]), UNSUPPORTED,
+            f"field {must_understand!r} must be understood",
+        )  # fmt: skip
     if len(values) > 1:
-        return Problem(position, values[1], shorten(entry[values[1]]), BAD_RECORD, "more than one value")
+        second = sorted(values, key=_VALUE_FIELDS.index)[1]
+        return Problem(position, second, shorten(entry[second]), BAD_RECORD, "more than one value")
     if not values and "s" not in entry:
-        if not any(key in entry for key in _FIELDS):
+        if not regular:
             return None  # base fields only (RFC 8428 example 9)
         return Problem(position, "v", "<missing>", BAD_RECORD, "a record needs a value or a sum")
-    name = str(base.get("bn", "")) + str(entry.get("n", ""))
+    name = base.get("bn", "") + entry.get("n", "")
     if not _NAME.match(name):
         why = (
             "no name (neither bn nor n)" if not name else f"name {name!r} has characters SenML does not allow"
         )
         return Problem(position, "n", shorten(name), BAD_RECORD, why)
-    time = float(base.get("bt", 0)) + float(entry.get("t", 0))
+    time = base.get("bt", 0) + entry.get("t", 0)
     if time < RELATIVE_LIMIT:
         time += now
-    extra = tuple(
-        (key, value) for key, value in entry.items() if key not in _FIELDS and key not in _BASE_FIELDS
-    )
-    value = float(entry["v"]) + float(base.get("bv", 0)) if "v" in entry else None
-    total = float(entry["s"]) + float(base.get("bs", 0)) if "s" in entry else None
+    value = entry["v"] + base.get("bv", 0) if "v" in entry else None
+    total = entry["s"] + base.get("bs", 0) if "s" in entry else None
     for key, number in (("v", value), ("s", total)):
         if number is not None and not math.isfinite(number):  # a finite v plus a huge bv
             return Problem(position, key, shorten(number), NOT_FINITE, f"field {key!r} plus its base", name)
     return Record(
         position=position,
         name=name,
-        time=time,
+        time=float(time),
         unit=entry.get("u", base.get("bu")),
-        value=value,
+        value=None if value is None else float(value),
         string_value=entry.get("vs"),
         bool_value=entry.get("vb"),
         data_value=entry.get("vd"),
-        sum=total,
+        sum=None if total is None else float(total),
         update_time=entry.get("ut"),
-        extra=extra,
+        extra=tuple(extra),
     )
 
 
