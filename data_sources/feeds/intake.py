@@ -58,11 +58,10 @@ class Reading(NamedTuple):
     at: datetime
 
 
-class SenmlFormat(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SenmlFormat(NameMapping):
+    """SenML JSON, its names split by the mapping's `separator` unless listed in `names`."""
 
     kind: Literal["senml"] = "senml"
-    names: NameMapping = NameMapping()
 
 
 PayloadFormat = Annotated[SenmlFormat | plain_json.JsonFormat, Field(discriminator="kind")]
@@ -177,7 +176,7 @@ def decode_payload(
             records, problems = senml.resolve(document, stamp)
         except senml.PackError as exc:
             return Intake(problems=[exc.problem])
-        made = [_from_record(record, payload_format.names) for record in records]
+        made = [_from_record(record, payload_format) for record in records]
     candidates = [item for item in made if isinstance(item, _Candidate)]
     problems.extend(item for item in made if isinstance(item, Problem))
     checked = check(candidates, now, limits, catalog)
