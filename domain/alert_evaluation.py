@@ -147,27 +147,34 @@ def _signal(rule: LevelRule, series: list[Reading]) -> list[Reading]:
     sign = rule.signal_sign
     if not isinstance(rule, RateRule):
         return [Reading(r.at, sign * r.value) for r in series]
+    if not series:
+        return []
+    # least-squares slopes over a sliding window from running sums: one pass, however many
+    # readings the window holds (seconds from the first reading keep the sums well scaled)
+    t0 = series[0].at
+    xs = [(r.at - t0).total_seconds() for r in series]
+    ys = [r.value for r in series]
+    sx, sy, sxx, sxy = [0.0], [0.0], [0.0], [0.0]
+    for x, y in zip(xs, ys, strict=True):
+        sx.append(sx[-1] + x)
+        sy.append(sy[-1] + y)
+        sxx.append(sxx[-1] + x * x)
+        sxy.append(sxy[-1] + x * y)
+    window_s = rule.window.total_seconds()
+    per_s = _PER_S[rule.per] * sign
     out = []
     start = 0
-    for i, point in enumerate(series):
-        while series[start].at < point.at - rule.window:
+    for i, x in enumerate(xs):
+        while xs[start] < x - window_s:
             start += 1
-        window = series[start : i + 1]
-        if len(window) >= rule.min_readings and point.at - window[0].at >= rule.window / 2:
-            out.append(Reading(point.at, sign * _slope(window) * _PER_S[rule.per]))
+        n = i + 1 - start
+        if n < rule.min_readings or x - xs[start] < window_s / 2:
+            continue
+        wx, wy = sx[i + 1] - sx[start], sy[i + 1] - sy[start]
+        spread = n * (sxx[i + 1] - sxx[start]) - wx * wx
+        slope = (n * (sxy[i + 1] - sxy[start]) - wx * wy) / spread if spread > 0 else 0.0
+        out.append(Reading(series[i].at, slope * per_s))
     return out
-
-
-def _slope(points: Sequence[Reading]) -> float:
-    """Least-squares slope in value per second."""
-    t0 = points[0].at
-    xs = [(p.at - t0).total_seconds() for p in points]
-    mean_x = sum(xs) / len(xs)
-    mean_y = sum(p.value for p in points) / len(points)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    if spread == 0:
-        return 0.0
-    return sum((x - mean_x) * (p.value - mean_y) for x, p in zip(xs, points, strict=True)) / spread
 
 
 def _levels(rule: LevelRule, sensor: Sensor) -> dict[Severity, float]:
