@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from domain.alert_lifecycle import Severity, State
 from domain.case_lifecycle import Status
 
 Kind = Literal["text", "int", "float", "datetime", "date", "geometry", "json"]
 
 # the closed loop's statuses, in the order a case passes them (domain/case_lifecycle.py)
 CASE_STATUSES = tuple(status.value for status in Status)
-ALERT_STATES = ("raised", "acknowledged", "assigned", "escalated", "resolved", "closed")
-ALERT_SEVERITIES = ("info", "warning", "critical")
+# the alert lifecycle's states and severities (domain/alert_lifecycle.py)
+ALERT_STATES = tuple(state.value for state in State)
+ALERT_SEVERITIES = tuple(severity.value for severity in Severity)
 CHAIN_STAGES = ("upstream", "midstream", "downstream")
 
 
