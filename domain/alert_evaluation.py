@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.alert_lifecycle import Severity
+from domain.alert_lifecycle import Severity, raised_row
 from domain.alert_rules import AnyRule, LevelRule, OfflineRule, RateRule
 
 WORST_FIRST = (Severity.CRITICAL, Severity.WARNING)
@@ -77,6 +77,13 @@ class Raise:
     title: Message  # alert_rule.<rule id>
     message: Message
 
+    def row(self, alert_id: str, department: str | None) -> dict[str, Any]:
+        """The new alert's row (the alerts contract's fields the system sets when raising):
+        `department` is the sensor's owner, who answers for it."""
+        row = raised_row(alert_id, severity=self.severity, at=self.at, department=department)
+        fields = {"value": self.value, "threshold": self.threshold}
+        return {**row, "rule": self.rule, "sensor_id": self.sensor_id, "quantity": self.quantity, **fields}
+
 
 @dataclass(frozen=True, slots=True)
 class Update:
@@ -85,9 +92,17 @@ class Update:
     threshold: float
     message: Message
 
+    @property
+    def changes(self) -> dict[str, Any]:
+        """The open alert's fields to write (a condition's change: no version step)."""
+        return {"severity": self.severity.value, "value": self.value, "threshold": self.threshold}
+
 
 @dataclass(frozen=True, slots=True)
 class Clear:
+    """The condition is back to normal: the system's `clear` step (domain/alert_lifecycle.py)
+    at `at`, with the newest value (None for an offline rule)."""
+
     at: datetime
     value: float | None
 

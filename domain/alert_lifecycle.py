@@ -3,23 +3,29 @@ what each step needs. Plain Python, read like the closed loop of a case (domain/
 sharing domain/steps.py): services apply a decided step to the store in one transaction with
 its audit record (`alert.change`).
 
-    raised ─acknowledge─▶ acknowledged ─assign─▶ assigned ─resolve─▶ resolved ─close─▶ closed
-      │  ▲                     │                    │                  ▲
-      │  └─acknowledge─ escalated ◀──escalate───────┴──────────────────┘ (resolve from escalated)
-      └─escalate (by hand with a note, or by the system when nobody acknowledged in time)
+    raised → acknowledged → assigned → escalated → resolved → closed, step by step:
 
-Assigning, resolving, escalating by hand and opening a case acknowledge an alert nobody has
-acknowledged yet (its acknowledged time and owner are stamped too): a person who acts on it has
-seen it. `open_case` links the case the service opens with the case commands (the alert keeps
-its state); `clear` is the system's: the rule's condition is back to normal, the alert stays in
-its state for people to finish, and closes only once cleared.
+    step         from                                       to            by
+    acknowledge  raised, escalated                          acknowledged  centre, department
+    assign       raised, acknowledged, assigned, escalated  assigned      centre, department (within it)
+    escalate     raised, acknowledged, assigned             escalated     centre, department (with a
+                                                                          note); system (unacknowledged)
+    resolve      raised, acknowledged, assigned, escalated  resolved      centre, department (with a note)
+    close        resolved, once cleared                     closed        centre
+    open_case    every state but closed                     (kept)        centre
+    clear        every state but closed                     (kept)        system
 
-Who: the command centre's duty officers take every person's step; a department head takes
-acknowledge, assign (within the department), escalate and resolve on the department's alerts;
-closing and opening a case stay with the centre. The system (the worker) raises, clears and
-escalates automatically (`due_escalations`). The version counts people's and the system's
-steps; a condition's change (a new peak, its severity, clearing) does not count, so an officer
-is not sent back by a reading.
+A department acts only on its own alerts (`department`: the sensor's owner when raised, the
+assignee's after an assignment); closing and opening a case stay with the centre, so no
+department signs off its own alert. Assigning, resolving, escalating by hand and opening a case
+acknowledge an alert nobody has acknowledged yet (its acknowledged time and owner are stamped,
+and a raised alert given a case becomes acknowledged): whoever acts on it has seen it.
+`open_case` records the case the service opened with the case commands, once. `clear` is the
+system's: the rule's condition is back to normal; the alert stays for people to finish and
+closes only once cleared (closing it while the condition holds would only raise a new one).
+The system raises alerts (`raised_row`) and escalates those nobody acknowledged in time
+(`due_escalations`). The version counts people's and the system's steps; a condition's change
+(a new peak, its severity, clearing) does not, so no officer is sent back by a reading.
 
 `decide` raises StepRefused (a code, `alert_refusal.<code>` in the catalogues) or returns the
 Decision: the fields to write and the event to record."""

@@ -569,3 +569,22 @@ def test_rule_files_outside_config_load_the_same(tmp_path):
     copy = tmp_path / "rules.yaml"
     copy.write_text(Path(RULES_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     assert load_alert_rules(copy) == BOOK
+
+
+def test_a_raise_gives_the_new_alerts_row_and_an_update_its_changes():
+    events = watch(RULES["gas_leak"], GAS, readings([1, 30, 62]))
+    (_, raised), (_, update) = events
+    assert raised.row("AL-20261206-0001", "emergency_management") == {
+        "id": "AL-20261206-0001",
+        "state": "raised",
+        "severity": "warning",
+        "raised_at": T0 + STEP,
+        "department": "emergency_management",
+        "version": 1,
+        "rule": "gas_leak",
+        "sensor_id": GAS.id,
+        "quantity": "ch4",
+        "value": 30.0,
+        "threshold": 20.0,
+    }
+    assert update.changes == {"severity": "critical", "value": 62.0, "threshold": 50.0}
