@@ -13,8 +13,12 @@ readings take their place in the series:
 - the offline rule clears only on a reading whose own time is within `silent_min` of now.
 
 The caller reads the readings of the rule's quantity (any quantity for an offline rule) back
-to `lookback(rule)` before now; older ones change nothing. An alert is "open" to its rule from
-its raising until its condition clears (its cleared time is set), whatever people do with it."""
+to `lookback(rule)` before now; older ones change nothing, except that an offline rule also
+needs the sensor's newest reading however old (a sensor silent since before the window is
+still silent). An alert is "open" to its rule from its raising until its condition clears (its
+cleared time is set), whatever people do with it. Its raising time is the condition's, in the
+readings' own time: an offline alert raised after a worker outage says since when the sensor
+is silent (and, unacknowledged that long, is due to escalate at once)."""
 
 from __future__ import annotations
 
@@ -111,7 +115,8 @@ Outcome = Raise | Update | Clear | None
 
 
 def lookback(rule: AnyRule) -> timedelta:
-    """How far before now the caller must read readings for `rule`."""
+    """How far before now the caller must read readings for `rule` (for an offline rule,
+    plus the sensor's newest reading when none is that recent)."""
     if isinstance(rule, OfflineRule):
         return 2 * rule.silent + timedelta(minutes=rule.clear_after_min)
     held = max(rule.hold, timedelta(minutes=rule.clear_after_min))

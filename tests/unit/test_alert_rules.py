@@ -565,7 +565,7 @@ def test_lookback_covers_what_each_rule_needs():
     assert isinstance(RULES["sensor_offline"], OfflineRule) and isinstance(RULES["pm25_high"], SustainedRule)
 
 
-def test_rule_files_outside_config_load_the_same(tmp_path):
+def test_the_rule_book_loads_the_same_from_any_path(tmp_path):
     copy = tmp_path / "rules.yaml"
     copy.write_text(Path(RULES_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     assert load_alert_rules(copy) == BOOK
@@ -588,3 +588,12 @@ def test_a_raise_gives_the_new_alerts_row_and_an_update_its_changes():
         "threshold": 20.0,
     }
     assert update.changes == {"severity": "critical", "value": 62.0, "threshold": 50.0}
+
+
+def test_a_sensor_silent_since_before_the_window_is_raised_from_its_newest_reading():
+    rule = RULES["sensor_offline"]
+    newest = Reading(T0, 0.05)  # three hours before now: long before lookback(rule)
+    now = T0 + timedelta(hours=3)
+    assert lookback(rule) < now - newest.at
+    raised = evaluate(rule, SMOKE, [newest], None, now)
+    assert isinstance(raised, Raise) and raised.at == T0 + 15 * MIN and raised.value == 180.0
