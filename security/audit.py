@@ -37,6 +37,7 @@ ACTIONS = (
     "token.refused",
     "source.check",
     "case.change",
+    "case.import",
     "alert.change",
     "embed.issue",
 )

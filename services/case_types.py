@@ -46,3 +46,9 @@ def types_by_domain() -> dict[str, list[str]]:
     for type_id, (_zh, _en, domain) in _names().items():
         out.setdefault(domain, []).append(type_id)
     return out
+
+
+def domain_of(case_type: str) -> str | None:
+    """The domain a case type belongs to, or None for a type the catalogue does not know."""
+    names = _names().get(case_type)
+    return None if names is None else names[2]

@@ -249,6 +249,18 @@ class SourceRejectionRow(Base):
     at: Mapped[datetime]
 
 
+class ImportCheckpoint(Base):
+    """How far an import source has read (services/case_import.py): its cursor (an update time,
+    a page, a file's line; the source's own words) and when it was written, so an import resumes
+    after a restart and a poll asks only for what changed."""
+
+    __tablename__ = "import_checkpoints"
+    pk: Mapped[int] = _pk()
+    source: Mapped[str] = mapped_column(Text, unique=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class Meta(Base):
     """Facts about the store itself (e.g. which demo park it holds)."""
 

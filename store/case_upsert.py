@@ -1,0 +1,69 @@
+"""SQL of case imports: which of a batch's ids the store holds, and the batch's upsert (new ids
+inserted, known ones updated in place), through the driver's executemany (store/bulk.py).
+
+The upsert is one INSERT … ON CONFLICT (id) DO UPDATE in the engine's own dialect (SQLite and
+PostgreSQL both have it), so a re-import never duplicates a case whichever process runs it. An
+update writes only the columns the batch carries and only when one of them differs, and then
+raises the case's version (an officer looking at the old state is told it changed) and, when
+the status changes, its status time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, case, literal_column, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from store.bulk import bare_table, driver_rows, driver_sql, execute_rows
+from store.models import Case
+
+CASES = Case.__table__
+KEY = "id"
+# written on insert only: an update leaves the loop's bookkeeping to the update's own rules
+INSERT_ONLY = ("version",)
+# how many ids one IN (…) lists; SQLite allows 32,766 parameters per statement
+LOOKUP_IDS = 10_000
+
+
+def existing_statuses(connection: Connection, ids: list[str]) -> dict[str, str]:
+    """{id: status} of the `ids` the store holds."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), LOOKUP_IDS):
+        part = ids[start : start + LOOKUP_IDS]
+        rows = connection.execute(select(CASES.c.id, CASES.c.status).where(CASES.c.id.in_(part)))
+        found.update((row[0], row[1]) for row in rows)
+    return found
+
+
+def _upsert_statement(connection: Connection, columns: list[str]) -> Any:
+    dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+    name = connection.dialect.name
+    if name not in dialects:
+        raise NotImplementedError(f"case imports need SQLite or PostgreSQL, not {name}")
+    target = bare_table(CASES, columns)
+    statement = dialects[name](target)
+    new = statement.excluded
+    updated = [c for c in columns if c not in (KEY, *INSERT_ONLY, "status_at")]
+    values: dict[str, Any] = {c: new[c] for c in updated}
+    # a literal, not a bound 1: the statement binds exactly the batch's columns (driver_sql)
+    values["version"] = target.c.version + literal_column("1")
+    if "status_at" in columns:
+        values["status_at"] = case(
+            (target.c.status.is_distinct_from(new.status), new.status_at), else_=target.c.status_at
+        )
+    changed = tuple_(*(target.c[c] for c in updated)).is_distinct_from(tuple_(*(new[c] for c in updated)))
+    return statement.on_conflict_do_update(index_elements=[KEY], set_=values, where=changed)
+
+
+def upsert_cases(connection: Connection, frame: pd.DataFrame) -> int:
+    """Insert or update every row of `frame` (columns named as the cases table's, `id` and
+    `version` among them) in the caller's transaction; the count of rows sent. Raises
+    ValueError for a naive time column."""
+    columns = [c for c in frame.columns if c in CASES.c and c != "pk"]
+    if frame.empty:
+        return 0
+    if KEY not in columns or "version" not in columns:
+        raise ValueError("an upsert of cases needs the id and version columns")
+    sql, order = driver_sql(connection.dialect, _upsert_statement(connection, columns), columns)
+    return execute_rows(connection, sql, order, columns, driver_rows(connection, CASES, frame, columns))
