@@ -74,6 +74,7 @@ class Case(Base):
         Index("ix_cases_domain_channel_reported_at", "domain", "channel", "reported_at"),
         Index("ix_cases_channel_reported_at", "channel", "reported_at"),
         Index("ix_cases_sla_deadline", "sla_deadline"),
+        Index("ix_cases_alert_id", "alert_id"),
     )
     pk: Mapped[int] = _pk()
     id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -104,6 +105,8 @@ class Case(Base):
     in_progress_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # the alert this case was opened from (the alert names the case too: linked both ways)
+    alert_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseEvent(Base):
@@ -138,7 +141,8 @@ class Sensor(Base):
 
 class Reading(Base):
     __tablename__ = "readings"
-    __table_args__ = (Index("ix_readings_sensor_quantity_at", "sensor_id", "quantity", "at"),)
+    # one reading per sensor, quantity and time: a duplicate is dropped by the store itself
+    __table_args__ = (Index("ix_readings_sensor_quantity_at", "sensor_id", "quantity", "at", unique=True),)
     pk: Mapped[int] = _pk()
     sensor_id: Mapped[str] = mapped_column(String(128))
     quantity: Mapped[str] = mapped_column(String(32))
@@ -149,6 +153,10 @@ class Reading(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_department_state", "department", "state"),
+        Index("ix_alerts_raised_at", "raised_at"),
+    )
     pk: Mapped[int] = _pk()
     id: Mapped[str] = mapped_column(String(64), unique=True)
     rule: Mapped[str] = mapped_column(String(64))
@@ -166,6 +174,48 @@ class Alert(Base):
     closed_at: Mapped[datetime | None]
     owner: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[str | None] = mapped_column(String(64))
+    # the lifecycle (domain/alert_lifecycle.py): version for optimistic locking, the department
+    # that answers it (the sensor's owner, then the assignee's), when its condition cleared, and
+    # its message's catalogue key and values
+    version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    department: Mapped[str | None] = mapped_column(String(32))
+    cleared_at: Mapped[datetime | None]
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class AlertEvent(Base):
+    """One step of an alert's history. Its pk orders every alert change of the store, so it is
+    the live stream's sequence number: a client that reconnects catches up from the last it saw."""
+
+    __tablename__ = "alert_events"
+    pk: Mapped[int] = _pk()
+    alert_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class ReadingHourly(Base):
+    """Readings older than the raw retention window, kept as hourly aggregates so the store stays
+    bounded while history and trends remain."""
+
+    __tablename__ = "readings_hourly"
+    __table_args__ = (
+        Index("ix_readings_hourly_sensor_quantity_hour", "sensor_id", "quantity", "hour", unique=True),
+    )
+    pk: Mapped[int] = _pk()
+    sensor_id: Mapped[str] = mapped_column(String(128))
+    quantity: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    hour: Mapped[datetime]
+    n: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float] = mapped_column(Float)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
 
 
 class Feature(Base):
