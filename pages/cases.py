@@ -19,6 +19,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from components import case_filters
 from components.admin_common import DATE_PICKER_CODE, DROPDOWN_CODE, GRID_CODE, load_with_the_app
+from components.case_hotspots import hotspot_panel
 from components.case_panel import STATUS_COLOUR, case_panel
 from components.case_step_form import step_dialog
 from components.timefmt import format_time
@@ -138,9 +139,17 @@ def layout(lang: str = "zh", **query) -> html.Div:
                         ],
                         className="os-panel os-cases-list",
                     ),
-                    html.Section(
-                        html.Div(html.P(t("cases.pick", lang), className="text-body-secondary"), id=PANEL),
-                        className="os-panel os-cases-detail",
+                    html.Div(
+                        [
+                            hotspot_panel(Scope(_own()), f, lang),  # 未诉先办: its links filter this grid
+                            html.Section(
+                                html.Div(
+                                    html.P(t("cases.pick", lang), className="text-body-secondary"), id=PANEL
+                                ),
+                                className="os-panel os-cases-detail",
+                            ),
+                        ],
+                        className="os-cases-side",
                     ),
                 ],
                 className="os-cases-main",

@@ -177,7 +177,10 @@ def cell_names() -> dict[str, tuple[str, str]]:
     if cached is None:
         with get_services().engine.connect() as connection:
             cells = grid_cells(connection)
-        cached = {str(i): (str(r.name), str(r.name_en)) for i, r in cells.iterrows()}
+        cached = {
+            str(i): (str(zh), str(en))
+            for i, zh, en in zip(cells.index, cells["name"], cells["name_en"], strict=True)
+        }
         cache.set("hotspots:cells", cached, timeout=TTL_S)
     return cached
 

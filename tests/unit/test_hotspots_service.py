@@ -94,7 +94,8 @@ def test_the_api_serves_the_findings_as_geojson_at_the_cells_centre(app) -> None
         cell = hotspots.grid_cells(app.server.extensions["onescreen"].engine.connect()).loc[CELL]
     assert count["geometry"] == {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]}
     props = count["properties"]
-    assert props["case_type_name_en"] == "Damaged manhole cover" and props["grid_cell_name"]
+    assert props["case_type_name_en"] == "Damaged manhole cover"
+    assert (props["grid_cell_name"], props["grid_cell_name_en"]) == (cell["name"], cell["name_en"])
     assert props["observed"] >= 8 and props["expected"] < 1 and props["q"] <= 0.05
     assert props["window_end"].endswith("+08:00") and set(BURST) <= set(props["case_ids"])
     repeat = next(f for f in features if f["properties"]["kind"] == REPEAT)
