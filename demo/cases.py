@@ -71,6 +71,19 @@ _SATISFACTION = {"on_time": [0.02, 0.03, 0.07, 0.20, 0.68], "overdue": [0.15, 0.
 # A camera sees about 80 m around it; an eagle eye on a tall building about 800 m.
 _VIEW_RADIUS_M = {"camera": 80.0, "eagle_eye": 800.0}
 _REPEAT_DELAY_DAYS = (5.0, 0.9)  # lognormal median and sigma of the gap before a repeat
+# Recent bursts for 未诉先办 (domain/hotspots.py) to find: one fault that many people report in
+# the last days, from one spot — (case type, cases, over the last days, spread in metres). A
+# burst main draws a dozen calls in two days; a factory running at night, complaints all week;
+# a row of dark street lights, a few each evening. Only parks of _BURST_MIN_CASES or more have
+# them (a small test park's few recent cases would be all burst); their cases come out of the
+# requested count, so a park still has exactly `n` cases.
+_BURSTS = (
+    ("um.water_main_burst", 12, 2.0, 25.0),
+    ("ep.industrial_noise", 9, 6.0, 40.0),
+    ("um.street_light_out", 8, 5.0, 60.0),
+)
+_BURST_MIN_CASES = 20_000
+_BURST_CHANNELS = (("hotline_12345", 0.55), ("wechat", 0.25), ("snap_report", 0.2))
 _US_PER_HOUR = 3_600_000_000
 TIME_COLUMNS = ("reported_at", "accepted_at", "dispatched_at", "handled_at", "verified_at", "closed_at")
 
@@ -93,9 +106,13 @@ def build_cases(
     grid worker, camera or channel) and worker (the cell's grid worker)."""
     types = catalogue.types
     n_repeat = int(round(spec.repeat_share * n))
-    base = _draw_base(spec, n - n_repeat, types, catalogue, grid, blocks, sensors, now, rng)
+    n_burst = sum(b[1] for b in _BURSTS) if n >= _BURST_MIN_CASES else 0
+    base = _draw_base(spec, n - n_repeat - n_burst, types, catalogue, grid, blocks, sensors, now, rng)
     repeats = _draw_repeats(base, n_repeat, grid, now, rng)
-    c = pd.concat([base, repeats], ignore_index=True)
+    parts = [base, repeats]
+    if n_burst:
+        parts.append(_draw_bursts(types, grid, blocks, now, len(base) + len(repeats), rng))
+    c = pd.concat(parts, ignore_index=True)
     c = c.sort_values(["reported_at", "type_idx"], kind="stable", ignore_index=True)
     order = np.argsort(c["row"].to_numpy())  # original row → sorted position, for repeat_of
     # A little way inside its cell, so rounding to GeoJSON precision never crosses an edge.
@@ -237,6 +254,41 @@ def _draw_repeats(base: pd.DataFrame, n: int, grid: Grid, now: datetime, rng) ->
     c["parent_row"] = parents["row"].to_numpy()
     c["row"] = len(base) + np.arange(n)
     return c
+
+
+def _draw_bursts(types, grid: Grid, blocks: Blocks, now: datetime, first_row: int, rng) -> pd.DataFrame:
+    """The _BURSTS: each in one cell drawn as its type's cases are (land use), its cases spread
+    around one spot (normal, `spread` metres) and reported at random over its last days."""
+    columns = ["row", "type_idx", "channel_idx", "reported_at", "cell", "u", "v", "device", "parent_row"]
+    now64 = np.datetime64(pd.Timestamp(now).tz_convert("UTC").tz_localize(None), "us")
+    channel_ids = list(CHANNELS["id"])
+    names, shares = zip(*_BURST_CHANNELS, strict=True)
+    parts = []
+    for case_type, count, days, spread in _BURSTS:
+        t = int(np.flatnonzero(types["id"].to_numpy() == case_type)[0])
+        cell = int(_draw_cells(types, np.array([t]), grid, blocks, rng)[0])
+        cu, cv = grid.cells.sample(rng, np.array([cell]))
+        k = np.full(count, cell)
+        u = np.clip(cu[0] + rng.normal(0, spread, count), grid.cells.u0[k], grid.cells.u1[k] - 1e-6)
+        v = np.clip(cv[0] + rng.normal(0, spread, count), grid.cells.v0[k], grid.cells.v1[k] - 1e-6)
+        ago_us = (rng.random(count) * days * 24 * _US_PER_HOUR).astype("int64")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "type_idx": t,
+                    "channel_idx": [channel_ids.index(c) for c in rng.choice(names, size=count, p=shares)],
+                    "reported_at": now64 - ago_us.astype("timedelta64[us]"),
+                    "cell": k,
+                    "u": u,
+                    "v": v,
+                    "device": None,
+                    "parent_row": -1,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = first_row + np.arange(len(out))
+    return out[columns]
 
 
 def _lifecycle(c: pd.DataFrame, t: pd.DataFrame, n_types: int, now: datetime, rng) -> None:

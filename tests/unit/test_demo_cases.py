@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from demo import DemoPark, generate_park
 from demo.cases import TIME_COLUMNS, _case_ids
 from demo.catalogue import STAGES
+from domain.hotspots import COUNT, REPEAT, HotspotRules, find_hotspots, windows
 
 NOW = datetime(2026, 11, 24, 3, 7, tzinfo=UTC)
 
@@ -174,3 +176,38 @@ def test_case_ids_stay_unique_past_99999_cases_a_day() -> None:
     assert len(set(ids)) == len(ids)
     assert ids[0] == "20250315000001" and ids[-1] == "20250315100001"
     assert _case_ids(np.array([day]), utc_offset_h=8)[0] == "2025031500001"
+
+
+def _blocks(cases: pd.DataFrame, spans) -> pd.Series:
+    """Which span (block) of `spans` each case was reported in, -1 for none."""
+    block = pd.Series(-1, index=cases.index)
+    for k, span in enumerate(spans):
+        block[(cases["reported_at"] >= span.start) & (cases["reported_at"] < span.end)] = k
+    return block
+
+
+def test_recent_bursts_are_there_for_act_before_complaints_to_find(
+    park: DemoPark, cases: pd.DataFrame
+) -> None:
+    """The park holds three recent bursts (demo/cases.py _BURSTS) and domain.hotspots finds each
+    of them, as an anomalous count and as repeated complaints from one place, among 20,000
+    cases with their own seasons, hot spots and repeats."""
+    rules = HotspotRules()
+    w = windows(NOW, ZoneInfo("Asia/Shanghai"), rules)
+    block = _blocks(cases, w.years[0])
+    recent = cases[block >= 0].assign(block=block).groupby(["grid_cell", "case_type", "block"]).size()
+    history = []
+    for year in range(1, len(w.years)):
+        b = _blocks(cases, w.years[year])
+        counts = cases[b >= 0].assign(block=b).groupby(["case_type", "block"]).size().rename("count")
+        history.append(counts.reset_index().assign(year=year))
+    window = cases.loc[block == 0, ["id", "case_type", "grid_cell", "lon", "lat", "address"]]
+    cells = park.grid_cells[park.grid_cells["level"] == "unit"].set_index("id")
+    found = find_hotspots(recent.rename("count").reset_index(), pd.concat(history), window, cells, rules, w)
+    bursts = {"um.water_main_burst", "ep.industrial_noise", "um.street_light_out"}
+    assert {f.case_type for f in found if f.kind == COUNT} >= bursts
+    assert {f.case_type for f in found if f.kind == REPEAT} >= bursts
+    burst = next(f for f in found if f.kind == COUNT and f.case_type == "um.water_main_burst")
+    assert burst.observed >= 12 and burst.expected < 1 and len(burst.case_ids) == burst.observed
+    # the rest of the park is ordinary: a handful of findings besides the bursts, not dozens
+    assert len([f for f in found if f.case_type not in bursts]) <= 5
