@@ -16,14 +16,15 @@ from flask.cli import AppGroup
 
 from security import tokens as api_tokens
 from security import users
-from security.roles import Role
+from security.roles import TOKEN_ONLY_ROLES, Role
 from services.context import get_services
 
 users_cli = AppGroup("users", help="Users: create, reset passwords, roles, disable, unlock.")
 tokens_cli = AppGroup("tokens", help="API tokens for other portals: issue, list, revoke.")
-ROLE_CHOICE = click.Choice([r.value for r in Role])
-# Least privilege: a token is for a portal reading data, never for administering (security.tokens
-# refuses an admin token too; the command line does not offer one).
+ROLE_CHOICE = click.Choice([r.value for r in Role if r not in TOKEN_ONLY_ROLES])
+# Least privilege: a token is for a portal reading data (or a citizen app reporting: reporter),
+# never for administering (security.tokens refuses an admin token too; the command line does
+# not offer one).
 TOKEN_ROLE_CHOICE = click.Choice([r.value for r in Role if r is not Role.ADMIN])
 
 
@@ -133,7 +134,10 @@ def users_list() -> None:
 
 @tokens_cli.command("issue")
 @click.argument("client")
-@click.option("--role", required=True, type=TOKEN_ROLE_CHOICE)
+@click.option(
+    "--role", required=True, type=TOKEN_ROLE_CHOICE,
+    help="what the token may do; reporter: a citizen app that reports to POST /open311/v2/requests, nothing else",
+)  # fmt: skip
 @click.option("--department")
 @click.option("--expires-days", type=click.IntRange(1, 3650))
 def tokens_issue(client: str, role: str, department: str | None, expires_days: int | None) -> None:

@@ -3,7 +3,8 @@ as services, and cases as service requests, for city portals and 311 clients, in
 specification's required format: `.xml`, `text/xml; charset=utf-8`) or JSON (`.json`). Any
 other extension answers 400 naming both.
 
-The service list is reference data (view_screens); requests need read_records and are scoped
+The service list is reference data (view_screens, or report: a citizen app's token reads the
+codes it reports with); requests need read_records and are scoped
 like the JSON API (a department head's token reads their department's). The field mapping is
 the importer's (data_sources/adapters/open311.py) the other way round: a finished case (closed,
 or rejected: the resident's report is done with either way) is "closed", every other stage of
@@ -63,8 +64,8 @@ blp = Blueprint(
     "open311",
     __name__,
     url_prefix="/open311/v2",
-    description="Open311 GeoReport v2, read only: service types and service requests, in XML "
-    "(.xml) or JSON (.json).",
+    description="Open311 GeoReport v2: service types and service requests, in XML (.xml) or JSON "
+    "(.json); citizen apps report new requests (POST requests, api/open311_report.py).",
 )
 # Ours → GeoReport: the importer's table read backwards (its closed is our closed), and our
 # rejected too: a rejected case is finished, closed to the resident who reported it.
@@ -122,7 +123,9 @@ def _xml_response(body: bytes, status: int = 200) -> Response:
 @blp.errorhandler(HTTPException)
 def _georeport_error(error: HTTPException):
     status, body, headers = error_body(error)
-    errors = [{"code": status, "description": body["message"]}]
+    # a view refusing several fields at once lists each (GeoReport's list); else the one message
+    listed = (getattr(error, "data", None) or {}).get("georeport")
+    errors = listed or [{"code": status, "description": body["message"]}]
     response = _xml_response(xml_list("errors", "error", errors), status) if _wants_xml() else jsonify(errors)
     response.status_code = status
     response.headers.update(headers)
@@ -245,7 +248,8 @@ class FormatQuery(Query):
 
 
 @blp.route("/services.<format>", parameters=[FORMAT_PARAMETER])
-@requires(Permission.VIEW_SCREENS)  # the catalogue of case types, not records: like /api/v1/departments
+# the catalogue of case types, not records (like /api/v1/departments); citizen apps report with its codes
+@requires((Permission.VIEW_SCREENS, Permission.REPORT))
 @known_format
 @blp.arguments(FormatQuery, **ARGUMENTS)
 @blp.response(200, ServiceSchema(many=True))

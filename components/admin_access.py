@@ -12,13 +12,13 @@ from components.admin_common import yes_no
 from components.timefmt import format_time
 from locales import t
 from security import tokens, users
-from security.roles import Role
+from security.roles import TOKEN_ONLY_ROLES, Role
 from services.reference import department_name, departments
 
-ROLE_VALUES = tuple(r.value for r in Role)
-# Least privilege: a token is for a portal reading data, never for administering (security.tokens
-# refuses an admin token too; the page does not offer one).
-TOKEN_ROLE_VALUES = tuple(r for r in ROLE_VALUES if r != Role.ADMIN.value)
+ROLE_VALUES = tuple(r.value for r in Role if r not in TOKEN_ONLY_ROLES)  # a user's roles
+# Least privilege: a token is for a portal reading data (or a citizen app reporting), never for
+# administering (security.tokens refuses an admin token too; the page does not offer one).
+TOKEN_ROLE_VALUES = tuple(r.value for r in Role if r is not Role.ADMIN)
 MAX_DAYS = 3650
 TIME = "%Y-%m-%d %H:%M"
 
@@ -83,18 +83,13 @@ def roles(value: object) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def role(value: object) -> str:
-    if not isinstance(value, str) or value not in ROLE_VALUES:
-        raise InputError("access.need_role")
-    return value
-
-
 def token_role(value: object) -> str:
     """A token's role: one the form offers (admin is not; a tampered request is told to choose)."""
-    chosen = role(value)
-    if chosen not in TOKEN_ROLE_VALUES:
+    if not isinstance(value, str) or not value:
+        raise InputError("access.need_role")
+    if value not in TOKEN_ROLE_VALUES:
         raise InputError("access.bad_roles")
-    return chosen
+    return value
 
 
 def department(value: object, chosen_roles: list[str]) -> str | None:
@@ -143,7 +138,7 @@ def selected_token(rows: object) -> int:
 
 def _roles_text(value: str, lang: str) -> str:
     names = [r for r in value.split(",") if r]
-    return "、".join(t(f"role.{r}", lang) if r in ROLE_VALUES else r for r in names)
+    return "、".join(t(f"role.{r}", lang) if r in {*ROLE_VALUES, *TOKEN_ROLE_VALUES} else r for r in names)
 
 
 def _department(value: str | None, lang: str) -> str:

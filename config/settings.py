@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         ge=1,
         description="failed sign-ins from one address within login_lockout_minutes before it is refused",
     )
+    open311_reports_per_minute: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description="service requests one API token may POST to /open311/v2 per minute (429 beyond)",
+    )
     frame_ancestors: list[str] = Field(
         default_factory=list,
         description="origins allowed to embed the app in a frame (https://portal.example); none: no framing",

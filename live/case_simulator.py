@@ -174,7 +174,7 @@ class CaseSimulator:
         if row["lon"] is not None and row["lat"] is not None:  # a few metres away: another report
             row["lon"] += float(self.rng.normal(0, 0.00015))
             row["lat"] += float(self.rng.normal(0, 0.00012))
-        case_id = _next_id(connection, at, zone)
+        case_id = case_rows.next_case_id(connection, at, zone)
         connection.execute(
             insert(table).values(
                 **row,
@@ -240,17 +240,6 @@ class CaseSimulator:
                 log.debug("simulated %s on %s refused: %s", planned.action, case_id, refusal)
                 return False
         return True
-
-
-def _next_id(connection: Connection, at: datetime, zone: Any) -> str:
-    """The next case number of `at`'s local day, as the demo park numbers them (demo/cases.py):
-    the date and a daily serial of five digits."""
-    day = at.astimezone(zone).strftime("%Y%m%d")
-    table = Case.__table__
-    highest = connection.execute(
-        select(func.max(table.c.id)).where(table.c.id.like(f"{day}%"), func.length(table.c.id) == 13)
-    ).scalar_one_or_none()
-    return f"{day}{(int(highest[8:]) + 1) if highest else 1:05d}"
 
 
 def start_simulator(server: Flask, park: str | None) -> CaseSimulator | None:

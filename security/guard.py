@@ -45,8 +45,9 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROUTER_OUTPUT = "_pages_content.children"
 
 
-def requires(permission: Permission | str) -> Callable:
-    """Declare (and check) what a callback or API view needs. Put it directly above the
+def requires(permission: Permission | str | tuple[Permission, ...]) -> Callable:
+    """Declare (and check) what a callback or API view needs (a tuple: any one of those
+    permissions). Put it directly above the
     function, under @callback / @blueprint.route, so that the function Dash or Flask keeps
     carries the declaration: a callback without one is refused for everybody."""
 
@@ -63,9 +64,12 @@ def requires(permission: Permission | str) -> Callable:
     return decorate
 
 
-def permitted(principal: Principal, permission: Permission | str | None) -> bool:
+def permitted(principal: Principal, permission: Permission | str | tuple[Permission, ...] | None) -> bool:
+    """Whether `principal` holds `permission` (a tuple: any one of them)."""
     if permission is None or not principal.may_enter:
         return False
+    if isinstance(permission, tuple):
+        return any(principal.can(p) for p in permission)
     return permission == ANYONE or principal.can(Permission(permission))
 
 

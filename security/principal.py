@@ -16,6 +16,7 @@ class Principal:
     roles: tuple[Role, ...]
     department: str | None = None
     user_pk: int | None = None
+    token_pk: int | None = None  # the API token's id, for a token's principal
     session_epoch: int = 0
     permissions: frozenset[Permission] = field(init=False)
 

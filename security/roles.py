@@ -13,6 +13,7 @@ class Role(StrEnum):
     DUTY_OFFICER = "duty_officer"  # alerts and cases: acknowledge, assign, escalate, dispatch, close
     VIEWER = "viewer"  # screens only, no records
     ADMIN = "admin"  # users, roles, sources, screen layouts, the audit log
+    REPORTER = "reporter"  # a citizen app's API token: reports service requests, reads nothing
 
 
 class Permission(StrEnum):
@@ -25,6 +26,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles and API tokens
     READ_AUDIT = "read_audit"  # the audit log and its export
     MANAGE_LAYOUTS = "manage_layouts"  # screen layouts
+    REPORT = "report"  # file a new case (POST /open311/v2/requests): citizen apps
 
 
 P = Permission
@@ -37,7 +39,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {P.VIEW_SCREENS, P.VIEW_SOURCES, P.MANAGE_SOURCES, P.MANAGE_USERS, P.READ_AUDIT, P.MANAGE_LAYOUTS}
     ),
+    # A citizen app reports and reads nothing back: no records, no screens' figures. It may read
+    # the Open311 service list (the codes it reports with), which that view grants to REPORT too.
+    Role.REPORTER: frozenset({P.REPORT}),
 }
+# Roles only an API token holds (a citizen app's integration, never a person signing in).
+TOKEN_ONLY_ROLES = frozenset({Role.REPORTER})
 
 # Roles whose reading is limited to the user's department. A user who also holds a role that
 # reads the whole park (leader, duty officer) reads the whole park.

@@ -22,6 +22,8 @@ SESSION_COOKIE = "onescreen_session"
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads and returns as X-CSRFToken
 CSRF_HEADER = "X-CSRFToken"
 TOKEN_PATHS = ("/api/", "/open311/")  # where a bearer token is accepted (not on screens)
+API_KEY_PATHS = ("/open311/v2/requests.",)  # where GeoReport's api_key form field is read too
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -60,9 +62,16 @@ def init_sessions(server: Flask, settings: Settings) -> LoginManager:
 
 
 def bearer_token(req: Request) -> str | None:
+    """The API token a request carries: `Authorization: Bearer …`, or, for a service request
+    posted to Open311, GeoReport's `api_key` form field (the specification's way; a citizen app
+    cannot always set headers). Never a query parameter: URLs end up in logs."""
     header = req.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    return (value.strip() or None) if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if req.method == "POST" and req.path.startswith(API_KEY_PATHS) and req.mimetype in FORM_TYPES:
+        return req.form.get("api_key", "").strip() or None
+    return None
 
 
 def start_session(principal: Principal) -> None:

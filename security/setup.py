@@ -17,7 +17,7 @@ from security.guard import ensure_csrf_cookie, guard
 from security.headers import add_headers
 from security.secret import session_secret
 from security.session import TOKEN_PATHS, init_sessions
-from security.throttle import FailedSignIns
+from security.throttle import FailedSignIns, ReportLimit
 from security.views import blueprint, plain_page
 from security.web_context import KEY, SecurityState, current_principal, state
 
@@ -54,7 +54,11 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
         n = settings.proxy_count
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     server.extensions[KEY] = SecurityState(
-        settings=settings, engine=engine, dash_app=dash_app, failed_sign_ins=FailedSignIns(settings)
+        settings=settings,
+        engine=engine,
+        dash_app=dash_app,
+        failed_sign_ins=FailedSignIns(settings),
+        report_limit=ReportLimit(settings),
     )
     init_sessions(server, settings)
     server.register_blueprint(blueprint)

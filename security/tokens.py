@@ -137,4 +137,5 @@ def resolve(engine: Engine, token: str, *, now: datetime, ip: str | None = None)
         display_name=row["client"],
         roles=(Role(row["role"]),),
         department=row["department"],
+        token_pk=row["pk"],
     )

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from security import audit
 from security.passwords import hash_password, needs_rehash, policy_problem, verify_password
 from security.principal import Principal
-from security.roles import Role, department_scoped, format_roles, parse_roles
+from security.roles import TOKEN_ONLY_ROLES, Role, department_scoped, format_roles, parse_roles
 from store.engine import begin_write
 from store.models import Department, User
 
@@ -85,9 +85,13 @@ def _check_username(username: str) -> None:
 
 def _roles(value: str | list[str] | tuple[Role, ...]) -> tuple[Role, ...]:
     try:
-        return parse_roles(value)
+        roles = parse_roles(value)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    token_only = [r.value for r in roles if r in TOKEN_ONLY_ROLES]
+    if token_only:
+        raise UserError(f"{', '.join(token_only)}: a role for a citizen app's API token, not for a user")
+    return roles
 
 
 def create_user(

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from security import audit
 from security.principal import Principal, anonymous
-from security.throttle import FailedSignIns
+from security.throttle import FailedSignIns, ReportLimit
 
 KEY = "onescreen.security"
 
@@ -24,6 +24,7 @@ class SecurityState:
     engine: Engine
     dash_app: Any  # the Dash app: its callback map says which callback a request calls
     failed_sign_ins: FailedSignIns
+    report_limit: ReportLimit | None = None  # per-token reports to Open311 (security.throttle)
     csp: str | None = field(default=None)  # computed once Dash has registered its inline scripts
 
 

@@ -52,3 +52,14 @@ def domain_of(case_type: str) -> str | None:
     """The domain a case type belongs to, or None for a type the catalogue does not know."""
     names = _names().get(case_type)
     return None if names is None else names[2]
+
+
+@cache
+def _homes() -> dict[str, tuple[str, str]]:
+    types = load_case_types(load_departments()).types
+    return {row["id"]: (row["domain"], row["department"]) for row in types.to_dict("records")}
+
+
+def home_of(case_type: str) -> tuple[str, str] | None:
+    """(domain, handling department) of `case_type` in the catalogue, or None for an unknown type."""
+    return _homes().get(case_type)

@@ -1,19 +1,42 @@
-"""SQL for the closed loop: read one case, write a step with a version check, append and read
-its events. Called inside the caller's transaction (services/case_commands.py), so a step's
-new state, its event and its audit row are committed together or not at all."""
+"""SQL for the closed loop: number and insert a new case, read one case, write a step with a
+version check, append and read its events. Called inside the caller's transaction
+(services/case_commands.py, services/case_reports.py), so a step's new state, its event and its
+audit row are committed together or not at all."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from store.models import Case, CaseEvent
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
 EVENT_COLUMNS = ("case_id", "action", "actor", "at", "note", "from_status", "to_status", "detail")
+
+
+def lock_new_cases(connection: Connection) -> None:
+    """Hold, until the transaction ends, the right to number new cases: a second writer numbering
+    at once waits instead of taking the same number. PostgreSQL: a transaction-level advisory
+    lock; SQLite: nothing to do, begin_write's transaction holds the whole file already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('onescreen.new_cases'))"))
+
+
+def next_case_id(connection: Connection, at: datetime, zone: tzinfo) -> str:
+    """The next case number of `at`'s local day, as the demo park numbers them (demo/cases.py):
+    the date and a daily serial of five digits. Call under lock_new_cases."""
+    day = at.astimezone(zone).strftime("%Y%m%d")
+    highest = connection.execute(
+        select(func.max(CASES.c.id)).where(CASES.c.id.like(f"{day}%"), func.length(CASES.c.id) == 13)
+    ).scalar_one_or_none()
+    return f"{day}{(int(highest[8:]) + 1) if highest else 1:05d}"
+
+
+def insert_case(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(insert(CASES).values(**row))
 
 
 def read_case(connection: Connection, case_id: str) -> dict[str, Any] | None:

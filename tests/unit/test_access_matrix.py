@@ -3,7 +3,10 @@ as each role's demo user, answers as this one table says. A new page, callback o
 that is not in the table fails test_the_matrix_covers_every_route, so the table stays whole.
 
 302 = sent to the sign-in page, 401 = refused for want of a sign-in, 403 = refused for the
-role (audited), 400 = a department id that is none (a list, an unknown id), 200 = answered. "dept" is a department head of urban_management; a row whose
+role (audited), 400 = a department id that is none (a list, an unknown id), 200 = answered,
+201 = a service request filed. "reporter" is a citizen app's API token (the role exists for tokens
+only): it reads the Open311 service list and reports, nothing else; on screens it is nobody.
+"dept" is a department head of urban_management; a row whose
 name ends in "other dept" asks for ecology_environment's data (a tampered URL or callback)."""
 
 from __future__ import annotations
@@ -13,66 +16,67 @@ from apps import build_app
 from dash_calls import call, output_named
 from signin import DEMO, sign_in
 
-from security import audit
+from security import audit, tokens
 from security.audit import AuditFilter
 
-ROLES = ["anonymous", "viewer", "department_head", "duty_officer", "leader", "admin"]
+ROLES = ["anonymous", "viewer", "department_head", "duty_officer", "leader", "admin", "reporter"]
 
 MATRIX = """
-kind      name                               anon viewer dept duty leader admin
-page      /                                  302  200    200  200  200    200
-page      /sources                           302  403    403  200  200    200
-page      /cases                             302  403    200  200  200    403
-page      /admin/audit                       302  403    403  403  403    200
-page      /admin/access                      302  403    403  403  403    200
-page      /no/such/page                      302  404    404  404  404    404
-dash      /_dash-layout                      401  200    200  200  200    200
-dash      /_dash-dependencies                401  200    200  200  200    200
-router    /                                  401  200    200  200  200    200
-router    /sources                           401  403    403  200  200    200
-router    /cases                             401  403    200  200  200    403
-router    /admin/audit                       401  403    403  403  403    200
-router    /admin/access                      401  403    403  403  403    200
-router    /?department=ecology_environment   401  200    403  200  200    200
-router    /?department=a&department=b        401  400    403  400  400    400
-callback  shell-nav                          401  200    200  200  200    200
-callback  shell-freshness                    401  200    200  200  200    200
-callback  overview-body                      401  200    200  200  200    200
-callback  overview-body other dept           401  200    403  200  200    200
-callback  overview-body list dept            401  400    403  400  400    400
-callback  overview-body unknown dept         401  400    403  400  400    400
-callback  overview-export                    401  403    200  403  200    403
-callback  sources-body.children              401  403    403  200  200    200
-callback  sources-check                      401  403    403  403  403    200
-callback  cases-filter                       401  403    200  200  200    403
-callback  cases-grid                         401  403    200  200  200    403
-callback  cases-select                       401  403    200  200  200    403
-callback  cases-export                       401  403    200  403  200    403
-callback  cases-panel                        401  403    200  200  200    403
-callback  cases-panel other dept             401  403    200  200  200    403
-callback  cases-step open                    401  403    200  200  403    403
-callback  cases-step confirm                 401  403    200  200  403    403
-callback  audit-grid                         401  403    403  403  403    200
-callback  audit-download                     401  403    403  403  403    200
-callback  access-users create                401  403    403  403  403    200
-callback  access-users select                401  403    403  403  403    200
-callback  access-users action                401  403    403  403  403    200
-callback  access-tokens issue                401  403    403  403  403    200
-callback  access-tokens revoke               401  403    403  403  403    200
-api       /api/v1/me                         401  200    200  200  200    200
-api       /api/v1/kpis                       401  200    200  200  200    200
-api       /api/v1/kpis other dept            401  200    403  200  200    200
-api       /api/v1/departments                401  200    200  200  200    200
-api       /api/v1/cases                      401  403    200  200  200    403
-api       /api/v1/cases other dept           401  403    403  200  200    403
-api       /api/v1/cases/hotspots             401  403    200  200  200    403
-api       /api/v1/cases/hotspots other dept  401  403    403  200  200    403
-api       /api/v1/cases/export.csv           401  403    200  403  200    403
-api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403
-api       /api/v1/audit                      401  403    403  403  403    200
-api       /api/v1/audit/export.csv           401  403    403  403  403    200
-api       /open311/v2/services.json          401  200    200  200  200    200
-api       /open311/v2/requests.json          401  403    200  200  200    403
+kind      name                               anon viewer dept duty leader admin  reporter
+page      /                                  302  200    200  200  200    200    302
+page      /sources                           302  403    403  200  200    200    302
+page      /cases                             302  403    200  200  200    403    302
+page      /admin/audit                       302  403    403  403  403    200    302
+page      /admin/access                      302  403    403  403  403    200    302
+page      /no/such/page                      302  404    404  404  404    404    302
+dash      /_dash-layout                      401  200    200  200  200    200    401
+dash      /_dash-dependencies                401  200    200  200  200    200    401
+router    /                                  401  200    200  200  200    200    401
+router    /sources                           401  403    403  200  200    200    401
+router    /cases                             401  403    200  200  200    403    401
+router    /admin/audit                       401  403    403  403  403    200    401
+router    /admin/access                      401  403    403  403  403    200    401
+router    /?department=ecology_environment   401  200    403  200  200    200    401
+router    /?department=a&department=b        401  400    403  400  400    400    401
+callback  shell-nav                          401  200    200  200  200    200    401
+callback  shell-freshness                    401  200    200  200  200    200    401
+callback  overview-body                      401  200    200  200  200    200    401
+callback  overview-body other dept           401  200    403  200  200    200    401
+callback  overview-body list dept            401  400    403  400  400    400    401
+callback  overview-body unknown dept         401  400    403  400  400    400    401
+callback  overview-export                    401  403    200  403  200    403    401
+callback  sources-body.children              401  403    403  200  200    200    401
+callback  sources-check                      401  403    403  403  403    200    401
+callback  cases-filter                       401  403    200  200  200    403    401
+callback  cases-grid                         401  403    200  200  200    403    401
+callback  cases-select                       401  403    200  200  200    403    401
+callback  cases-export                       401  403    200  403  200    403    401
+callback  cases-panel                        401  403    200  200  200    403    401
+callback  cases-panel other dept             401  403    200  200  200    403    401
+callback  cases-step open                    401  403    200  200  403    403    401
+callback  cases-step confirm                 401  403    200  200  403    403    401
+callback  audit-grid                         401  403    403  403  403    200    401
+callback  audit-download                     401  403    403  403  403    200    401
+callback  access-users create                401  403    403  403  403    200    401
+callback  access-users select                401  403    403  403  403    200    401
+callback  access-users action                401  403    403  403  403    200    401
+callback  access-tokens issue                401  403    403  403  403    200    401
+callback  access-tokens revoke               401  403    403  403  403    200    401
+api       /api/v1/me                         401  200    200  200  200    200    200
+api       /api/v1/kpis                       401  200    200  200  200    200    403
+api       /api/v1/kpis other dept            401  200    403  200  200    200    403
+api       /api/v1/departments                401  200    200  200  200    200    403
+api       /api/v1/cases                      401  403    200  200  200    403    403
+api       /api/v1/cases other dept           401  403    403  200  200    403    403
+api       /api/v1/cases/hotspots             401  403    200  200  200    403    403
+api       /api/v1/cases/hotspots other dept  401  403    403  200  200    403    403
+api       /api/v1/cases/export.csv           401  403    200  403  200    403    403
+api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403    403
+api       /api/v1/audit                      401  403    403  403  403    200    403
+api       /api/v1/audit/export.csv           401  403    403  403  403    200    403
+api       /open311/v2/services.json          401  200    200  200  200    200    200
+api       /open311/v2/requests.json          401  403    200  200  200    403    403
+post      /open311/v2/requests.json          401  403    403  403  403    403    201
 """
 
 OTHER = "ecology_environment"
@@ -116,8 +120,8 @@ def rows() -> list[tuple[str, str, dict[str, int]]]:
     table = []
     for line in lines:
         parts = line.split()
-        kind, codes = parts[0], [int(c) for c in parts[-6:]]
-        name = " ".join(parts[1:-6])
+        kind, codes = parts[0], [int(c) for c in parts[-len(ROLES) :]]
+        name = " ".join(parts[1 : -len(ROLES)])
         table.append((kind, name, dict(zip(ROLES, codes, strict=True))))
     return table
 
@@ -131,9 +135,14 @@ def app(tmp_path_factory):
 def clients(app):
     """One test client per role, signed in once (anonymous: no session)."""
     made = {"anonymous": (app.server.test_client(), None)}
-    for role in ROLES[1:]:
+    for role in ROLES[1:-1]:
         client = app.server.test_client()
         made[role] = (client, sign_in(client, DEMO[role]))
+    engine = app.server.extensions["onescreen"].engine
+    token, _ = tokens.issue(engine, "citizen-app", "reporter", actor="admin")
+    reporter = app.server.test_client()
+    reporter.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    made["reporter"] = (reporter, None)
     return made
 
 
@@ -150,6 +159,9 @@ def request(app, client, csrf, kind: str, name: str):
     if kind == "callback":
         output, values = CALLBACKS[name]
         return call(client, csrf, app, output_named(app, output), values)
+    if kind == "post":  # a citizen app's report (services/case_reports.py): an address is a place
+        report = {"service_code": "um.manhole_cover_damaged", "address_string": "matrix row"}
+        return client.post(name, data=report, headers={"X-CSRFToken": csrf} if csrf else {})
     if kind == "api":
         path = name.removesuffix(" other dept")
         if name.endswith("other dept"):
@@ -189,7 +201,7 @@ def test_the_matrix_covers_every_route(app):
     ]
     missing = [key for key in server_callbacks if not any(output in key for output in named)]
     assert missing == []
-    api_rows = {name.removesuffix(" other dept") for kind, name, _ in table if kind == "api"}
+    api_rows = {name.removesuffix(" other dept") for kind, name, _ in table if kind in ("api", "post")}
     rules = {
         rule.rule
         for rule in app.server.url_map.iter_rules()
