@@ -13,13 +13,13 @@ MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 class PrivateMosquitto:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, anonymous: bool = True) -> None:
         self.folder = folder
         self.port = free_port()
         self.config = folder / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"allow_anonymous {'true' if anonymous else 'false'}\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
             "log_dest none\n",

@@ -18,7 +18,7 @@ import pytest
 
 from data_sources.adapters.mqtt import MqttReadingSource
 from data_sources.base import PushBatch
-from data_sources.errors import SourceUnavailable
+from data_sources.errors import SourceMisconfigured, SourceUnavailable
 from data_sources.feeds import problems as why
 from data_sources.feeds.intake import SensorCatalog
 from data_sources.health import HealthBook
@@ -260,3 +260,15 @@ def test_a_broker_that_is_not_there_is_unavailable_at_open(topic):
     with pytest.raises(SourceUnavailable, match="cannot connect"):
         source.open()
     source.close()
+
+
+def test_a_broker_that_refuses_us_is_a_configuration_error(tmp_path, topic):
+    broker = PrivateMosquitto(tmp_path, anonymous=False)
+    broker.start()
+    try:
+        source = make_source(topic, port=broker.port, connect_timeout_s=5)
+        with pytest.raises(SourceMisconfigured, match="Not authorized"):
+            source.open()
+        source.close()
+    finally:
+        broker.stop()
