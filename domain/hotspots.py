@@ -295,29 +295,13 @@ def seasonal_factors(history: pd.DataFrame, rules: HotspotRules) -> pd.Series:
     return (window + 2.0) / (base / k + 2.0)
 
 
-def count_findings(expect: Expectation, rules: HotspotRules, w: Windows) -> tuple[list[Finding], np.ndarray]:
-    """Every tested pair's finding (unflagged too) and its p-values, in the same order."""
+def count_pvalues(expect: Expectation) -> np.ndarray:
+    """Every tested pair's p-value, in the order of `expect.frame`."""
     frame = expect.frame
-    findings = []
-    pvalues = []
     columns = (frame["observed"].to_numpy(), frame["expected"].to_numpy(), frame["size"].to_numpy())
-    for (cell, case_type), observed, expected, size in zip(frame.index, *columns, strict=True):
-        p = nb_upper_tail(int(observed), float(expected), float(size))
-        pvalues.append(p)
-        findings.append(
-            Finding(
-                COUNT,
-                str(cell),
-                str(case_type),
-                int(observed),
-                float(expected),
-                p,
-                1.0,
-                w.window.start,
-                w.window.end,
-            )  # fmt: skip
-        )
-    return findings, np.asarray(pvalues, dtype="float64")
+    return np.asarray(
+        [nb_upper_tail(int(o), float(e), float(r)) for o, e, r in zip(*columns, strict=True)], dtype="float64"
+    )
 
 
 def metres(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -342,6 +326,8 @@ def clusters(cases: pd.DataFrame, rules: HotspotRules) -> list[pd.DataFrame]:
         same = (address[:, None] == address[None, :]) & (address[:, None] != "")
         linked = near | same
         free = np.ones(len(group), dtype=bool)
+        if linked.sum(axis=1).max() < rules.cluster_min:
+            continue  # most types: no case has enough neighbours, no need to peel groups off
         while True:
             degree = (linked & free[None, :] & free[:, None]).sum(axis=1)
             centre = int(np.argmax(degree))
@@ -368,68 +354,67 @@ def find_hotspots(
     case_type, grid_cell, lon, lat, address), for the ids behind each finding and the clusters.
     `cells`: grid cells (index id; columns lon, lat, area_m2), for centres and disc shares."""
     expect = expectations(recent, history, rules, len(cells), baseline_blocks)
-    tested, p_count = count_findings(expect, rules, w)
-    groups = clusters(window_cases, rules)
-    repeats, p_repeat = [], []
-    for group in groups:
-        cell = str(group["grid_cell"].mode().iat[0])
-        case_type = str(group["case_type"].iat[0])
-        key = (cell, case_type)
-        cell_expected = float(expect.frame["expected"].get(key, 0.0)) if key in expect.frame.index else 0.0
-        size = (
-            float(expect.frame["size"].get(key, rules.prior_cases))
-            if key in expect.frame.index
-            else rules.prior_cases
-        )
-        area = float(cells["area_m2"].get(cell, math.nan)) if "area_m2" in cells else math.nan
-        share = min(1.0, math.pi * rules.cluster_radius_m**2 / area) if area > 0 else 1.0
-        expected = cell_expected * share
-        p = nb_upper_tail(len(group), expected, size)
-        repeats.append(
+    frame = expect.frame
+    p_count = count_pvalues(expect)
+    repeats = [_repeat(group, frame, cells, rules, w) for group in clusters(window_cases, rules)]
+    # one family: every pair tested and every candidate cluster
+    q = benjamini_hochberg(np.concatenate([p_count, np.asarray([f.p for f in repeats], dtype="float64")]))
+    q_count, q_repeat = q[: len(p_count)], q[len(p_count) :]
+    out = [
+        replace(f, q=float(q_value))
+        for f, q_value in zip(repeats, q_repeat, strict=True)
+        if q_value <= rules.fdr
+    ]
+    observed = frame["observed"].to_numpy()
+    for i in np.flatnonzero((q_count <= rules.fdr) & (observed >= rules.min_count)):
+        cell, case_type = (str(x) for x in frame.index[i])
+        known = cell in cells.index
+        out.append(
             Finding(
-                REPEAT,
+                COUNT,
                 cell,
                 case_type,
-                len(group),
-                expected,
-                p,
-                1.0,
+                int(observed[i]),
+                float(frame["expected"].iat[i]),
+                float(p_count[i]),
+                float(q_count[i]),
                 w.window.start,
                 w.window.end,
-                tuple(sorted(map(str, group["id"]))),
-                float(group["lon"].mean()),
-                float(group["lat"].mean()),
-                rules.cluster_radius_m,
+                _ids_of(window_cases, cell, case_type),
+                _number(cells.at[cell, "lon"]) if known else None,
+                _number(cells.at[cell, "lat"]) if known else None,
             )  # fmt: skip
         )
-        p_repeat.append(p)
-    # one family: every pair tested and every candidate cluster
-    q = benjamini_hochberg(np.concatenate([p_count, np.asarray(p_repeat, dtype="float64")]))
-    every = tested + repeats
-    ids = _ids_by_pair(window_cases)
-    out = []
-    for finding, q_value in zip(every, q, strict=True):
-        least = rules.min_count if finding.kind == COUNT else rules.cluster_min
-        if q_value > rules.fdr or finding.observed < least:
-            continue
-        extra: dict = {"q": float(q_value)}
-        if finding.kind == COUNT:
-            extra["case_ids"] = ids.get((finding.grid_cell, finding.case_type), ())
-            if finding.grid_cell in cells.index:
-                extra["lon"] = _number(cells.at[finding.grid_cell, "lon"])
-                extra["lat"] = _number(cells.at[finding.grid_cell, "lat"])
-        out.append(replace(finding, **extra))
     out.sort(key=lambda f: (f.p, -f.observed, f.kind, f.grid_cell, f.case_type))
     return out
 
 
-def _ids_by_pair(cases: pd.DataFrame) -> dict[tuple[str, str], tuple[str, ...]]:
+def _repeat(
+    group: pd.DataFrame, frame: pd.DataFrame, cells: pd.DataFrame, rules: HotspotRules, w: Windows
+) -> Finding:
+    """A cluster as a finding: its expectation is its cell's for the type times the share of
+    the cell a disc of the radius covers; its place the cases' centroid (else the cell's centre)."""
+    cell = str(group["grid_cell"].mode().iat[0])
+    case_type = str(group["case_type"].iat[0])
+    known = (cell, case_type) in frame.index
+    cell_expected = float(frame.at[(cell, case_type), "expected"]) if known else 0.0
+    size = float(frame.at[(cell, case_type), "size"]) if known else rules.prior_cases
+    area = float(cells.at[cell, "area_m2"]) if cell in cells.index and "area_m2" in cells else math.nan
+    share = min(1.0, math.pi * rules.cluster_radius_m**2 / area) if area > 0 else 1.0
+    expected = cell_expected * share
+    lon, lat = _number(group["lon"].mean()), _number(group["lat"].mean())
+    if (lon is None or lat is None) and cell in cells.index:
+        lon, lat = _number(cells.at[cell, "lon"]), _number(cells.at[cell, "lat"])
+    return Finding(REPEAT, cell, case_type, len(group), expected, nb_upper_tail(len(group), expected, size), 1.0,
+                   w.window.start, w.window.end, tuple(sorted(map(str, group["id"]))), lon, lat,
+                   rules.cluster_radius_m)  # fmt: skip
+
+
+def _ids_of(cases: pd.DataFrame, cell: str, case_type: str) -> tuple[str, ...]:
     if cases.empty:
-        return {}
-    return {
-        (str(cell), str(case_type)): tuple(sorted(map(str, ids)))
-        for (cell, case_type), ids in cases.groupby(["grid_cell", "case_type"])["id"]
-    }
+        return ()
+    ids = cases.loc[(cases["grid_cell"] == cell) & (cases["case_type"] == case_type), "id"]
+    return tuple(sorted(map(str, ids)))
 
 
 def _number(value) -> float | None:
