@@ -102,12 +102,15 @@ def import_cases(
     source: str,
     positions: Sequence[str] | None = None,
     actor: str | None = None,
+    unread: Sequence[RowRejection] = (),
 ) -> ImportReport:
     """Check `frame` (columns of the cases contract) and upsert its good rows; the report.
 
     `positions[i]` names row i in messages (default "row i+1"); `source` names the import in the
     events, the audit row and the rejections; `actor` is who ran it (default "import:<source>").
-    Never raises for bad rows. Raises ValueError when `positions` does not match the frame, and
+    `unread` are rows the caller could not even read into the frame (a malformed request): they
+    are counted and reported (first) with the others, and so in the audit row. Never raises for
+    bad rows. Raises ValueError when `positions` does not match the frame, and
     the store's error when a write fails (chunks written before it stay; the audit row says
     failed, with the counts so far)."""
     frame = frame.reset_index(drop=True)
@@ -144,8 +147,8 @@ def import_cases(
     for i, reason in _reference_problems(good).items():
         reasons.setdefault(i, []).append(reason)
     good = good[~good.index.isin(reasons.keys())]
-    report = ImportReport(rejected=len(reasons))
-    report.rejections = [
+    report = ImportReport(rejected=len(unread) + len(reasons))
+    report.rejections = [*unread] + [
         RowRejection(names[i], None if pd.isna(ids.iat[i]) else str(ids.iat[i]), "; ".join(reasons[i]))
         for i in sorted(reasons)
     ]

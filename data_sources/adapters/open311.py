@@ -8,7 +8,15 @@ sla_deadline; updated_datetime → closed_at for a closed request (its last chan
 closing; for an open one it says nothing about the loop, so it is not used); lat / long; address;
 description; service_code → case_type through `service_types`. With `strict`, a request whose
 service code is not mapped is rejected naming the code; without it, it gets
-`default_case_type`. Times keep the offsets the server sent; the validator converts them.
+`default_case_type`. The same parser serves the importer (services/open311_import.py).
+
+Real servers are not conformant; what can be read unambiguously is, the rest is rejected with
+a reason: a status in any letter case ("Closed", "OPEN") or one `statuses` maps, and no other;
+times with a space for the T, a basic offset (-0500) or Z, kept with their offset (the validator
+converts them); a time without an offset only when `timezone` says in which zone to read it (else
+rejected); a date without a time of day, or any other form, rejected; no coordinates, or 0/0 (a
+server's placeholder), is a request without a place; one of lat and long without the other is
+rejected; a description longer than the contract's limit is cut, not lost.
 
 Over HTTP a connection error, a timeout or a 5xx (and 408, 429) is SourceUnavailable, any other
 4xx SourceMisconfigured. A response or file larger than `max_bytes` is refused unread
@@ -18,9 +26,11 @@ entities and external references forbidden, whatever the document's encoding."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import defusedxml.ElementTree as SafeET
 import pandas as pd
@@ -29,6 +39,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_sources.adapters import read_bytes, resolve_path
+from data_sources.adapters.csv_file import ZoneName
 from data_sources.base import DataSource
 from data_sources.contracts import CASES
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
@@ -36,6 +47,9 @@ from data_sources.monitor import PARSE_REJECTIONS
 from data_sources.validation import Rejection, shorten
 
 STATUSES = {"open": "accepted", "closed": "closed"}
+# frame.attrs key: how many times had no offset and were read in `timezone`
+ZONELESS_TIMES = "open311_zoneless_times"
+_TIME_OF_DAY = re.compile(r"\d[T ]\d{2}")
 _TRANSIENT_STATUS = frozenset({408, 429})
 # The contract keeps descriptions to this length; a longer one is cut rather than losing the case.
 _DESCRIPTION_MAX = CASES.field("description").max_length or 2000
@@ -56,7 +70,15 @@ class Open311Options(BaseModel):
     default_case_type: str | None = None  # for unmapped codes; required unless strict
     strict: bool = False
     channel: str = "portal"
-    domain: str = "urban_management"
+    # None leaves the domain to the case type (the importer takes it from the catalogue)
+    domain: str | None = "urban_management"
+    # a server's own statuses (any letter case) → ours, besides GeoReport's open and closed
+    statuses: dict[str, str] = {}
+    # the IANA zone of times sent without an offset; None rejects such times
+    timezone: ZoneName = None
+    # the query parameter asking for requests changed since a time (an extension to GeoReport
+    # v2 several servers have, e.g. updated_after); fetch(since=…) sends it, ISO 8601
+    since_parameter: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -86,6 +108,9 @@ class Open311Source(DataSource):
         super().__init__(name, options, base_dir=base_dir)
         self._where = f"source {name!r} (open311)"
         self._session: requests.Session | None = None
+        self._zone = ZoneInfo(self.options.timezone) if self.options.timezone else None
+        self._statuses = {**STATUSES, **{k.lower(): v for k, v in self.options.statuses.items()}}
+        self._zoneless = 0
 
     def open(self) -> None:
         if self.options.url is not None and self._session is None:
@@ -102,8 +127,13 @@ class Open311Source(DataSource):
         Raises SourceUnavailable or SourceMisconfigured as above."""
         if contract not in self.contracts:
             raise ContractError(f"{self._where} provides 'cases', not {contract!r}")
-        body = self._download() if self.options.url is not None else self._read_file()
-        requests_ = self._parse(body)
+        body = self._download(since) if self.options.url is not None else self._read_file()
+        return self.frame_of(self._parse(body))
+
+    def frame_of(self, requests_: list[Any]) -> pd.DataFrame:
+        """The parsed requests as case rows indexed by their position; the rejected ones in
+        `frame.attrs[PARSE_REJECTIONS]`, the count of times read in `timezone` in ZONELESS_TIMES."""
+        self._zoneless = 0
         rows: list[dict[str, Any]] = []
         index: list[int] = []
         rejections: list[Rejection] = []
@@ -119,6 +149,7 @@ class Open311Source(DataSource):
                 index.append(position)
         frame = pd.DataFrame(rows, columns=_COLUMNS, index=pd.Index(index, dtype="int64"))
         frame.attrs[PARSE_REJECTIONS] = rejections
+        frame.attrs[ZONELESS_TIMES] = self._zoneless
         return frame
 
     @property
@@ -129,10 +160,12 @@ class Open311Source(DataSource):
         path = resolve_path(self.options.path or "", self.base_dir)
         return read_bytes(path, self._where, max_bytes=self.options.max_bytes)
 
-    def _download(self) -> bytes:
+    def _download(self, since: datetime | None = None) -> bytes:
         self.open()
         assert self._session is not None and self.options.url is not None
         url = self.options.url
+        asked = self.options.since_parameter
+        query = {asked: since.isoformat()} if asked and since is not None else None
         try:
             # streamed, so that no more than max_bytes is ever read (also after gzip decoding)
             with self._session.get(
@@ -140,6 +173,7 @@ class Open311Source(DataSource):
                 timeout=self.options.timeout_s,
                 headers={"Accept": "application/json, application/xml;q=0.9, text/xml;q=0.8"},
                 stream=True,
+                params=query,
             ) as response:
                 return self._body(response)
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -240,7 +274,27 @@ class Open311Source(DataSource):
         else:
             case_type = self.options.default_case_type
         raw_status = _text(request.get("status"))
-        status = STATUSES.get(raw_status.lower(), raw_status) if raw_status else None
+        status = self._statuses.get(raw_status.lower()) if raw_status else None
+        if raw_status and status is None:
+            known = ", ".join(sorted(self._statuses))
+            return _Problem(ident, "status", raw_status, f"status is not one of {known} (any letter case)")
+        times: dict[str, str | None] = {}
+        # an open request's last update says nothing about the loop, so it is not read
+        fields = {"reported_at": "requested_datetime", "sla_deadline": "expected_datetime"}
+        fields["closed_at"] = "updated_datetime" if status == "closed" else ""
+        for name, field in fields.items():
+            when = self._when(request.get(field)) if field else None
+            if isinstance(when, _Problem):
+                return when._replace(key=ident, field=field)
+            times[name] = when
+        lon, lat = _number(request.get("long")), _number(request.get("lat"))
+        if (lon is None) != (lat is None):
+            given = "lat" if lon is None else "long"
+            return _Problem(
+                ident, given, lat if lon is None else lon, f"{given} without the other coordinate"
+            )
+        if _is_zero(lon) and _is_zero(lat):  # servers' placeholder for "no place"
+            lon = lat = None
         description = _text(request.get("description"))
         if description is not None and len(description) > _DESCRIPTION_MAX:
             description = description[: _DESCRIPTION_MAX - 1] + "…"
@@ -250,14 +304,30 @@ class Open311Source(DataSource):
             "domain": self.options.domain,
             "case_type": case_type,
             "status": status,
-            "reported_at": _text(request.get("requested_datetime")),
-            "closed_at": _text(request.get("updated_datetime")) if status == "closed" else None,
-            "sla_deadline": _text(request.get("expected_datetime")),
-            "lon": _number(request.get("long")),
-            "lat": _number(request.get("lat")),
+            **times,
+            "lon": lon,
+            "lat": lat,
             "address": _text(request.get("address")),
             "description": description,
         }
+
+    def _when(self, value: Any) -> str | None | _Problem:
+        """A GeoReport time as ISO 8601 text with its offset, None when missing, or the problem."""
+        text = _text(value)
+        if text is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return _Problem(None, "", text, "not an ISO 8601 time")
+        if not _TIME_OF_DAY.search(text):
+            return _Problem(None, "", text, "a date without a time of day")
+        if parsed.tzinfo is None:
+            if self._zone is None:
+                return _Problem(None, "", text, "time without a time zone")
+            self._zoneless += 1
+            parsed = parsed.replace(tzinfo=self._zone)
+        return parsed.isoformat()
 
 
 class _Problem(NamedTuple):
@@ -307,6 +377,13 @@ def _text(value: Any) -> str | None:
 def _number(value: Any) -> Any:
     """Coordinates as they came (the validator converts and range-checks them); empty is missing."""
     return _text(value) if isinstance(value, str) else value
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return float(value) == 0.0
+    except (TypeError, ValueError):
+        return False
 
 
 def _error_text(body: bytes) -> str:
