@@ -102,6 +102,8 @@ class MqttReadingSource(DataSource):
         self._down: str | None = "not opened"
         self._restarting = False
         self._closed = False
+        self._closing = threading.Event()  # wakes a resume waiting out its back-off
+        self._sink_failures = 0  # in a row
 
     def listen(self, sink: Sink, on_state: StateSink, *, catalog: Catalog = None, **context: Any) -> None:
         """Deliver each message's batch to `sink` (from paho's thread; acknowledged only once it
@@ -119,6 +121,7 @@ class MqttReadingSource(DataSource):
             if self._client is not None:
                 return
             self._closed = False
+            self._closing.clear()
             client = self._make_client()
             self._connack.clear()
             self._subscribed.clear()
@@ -152,6 +155,7 @@ class MqttReadingSource(DataSource):
         with self._lock:
             client, self._client = self._client, None
             self._closed = True
+            self._closing.set()
         if client is not None:
             client.disconnect()
             client.loop_stop()
@@ -252,20 +256,24 @@ class MqttReadingSource(DataSource):
             except Exception as exc:  # the sink (the worker's store) did not take it
                 self._sink_failed(exc)
                 return
+            if self._sink_failures:
+                log.info("%s: the sink takes batches again", self._where)
+                self._sink_failures = 0
         with self._lock:
             self._recent.extend(intake.readings)
         client.ack(message.mid, message.qos)
 
     def _sink_failed(self, exc: Exception) -> None:
         """Leave the message unacknowledged and resume the session, so the broker delivers it
-        (and what came after it) again; MQTT 5 redelivers only on a new connection."""
+        (and what came after it) again; MQTT 5 redelivers only on a new connection. While the
+        sink keeps failing the resumes back off as reconnects do; one log line per streak."""
         with self._lock:
             if self._restarting or self._client is None:
                 return
             self._restarting = True
-        log.warning(
-            "%s: the sink refused a batch (%s); resuming the session to have it again", self._where, exc
-        )
+            self._sink_failures += 1
+        if self._sink_failures == 1:
+            log.warning("%s: the sink refused a batch (%s); it will be delivered again", self._where, exc)
         self._state(False, f"the sink refused a batch: {exc}")
         threading.Thread(target=self._resume, name=f"mqtt-resume-{self.name}", daemon=True).start()
 
@@ -279,6 +287,12 @@ class MqttReadingSource(DataSource):
                 return  # closed meanwhile
             old.disconnect()  # the session stays: its expiry interval is not changed
             old.loop_stop()
+            delay = min(
+                self.options.reconnect_min_delay_s * 2 ** (self._sink_failures - 1),
+                self.options.reconnect_max_delay_s,
+            )
+            if self._closing.wait(delay):
+                return
             client = self._make_client()
             client.connect_async(
                 self.options.host,

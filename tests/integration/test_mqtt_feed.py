@@ -7,6 +7,7 @@ come back (sent = received)."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -209,7 +210,8 @@ def test_messages_sent_while_the_adapter_was_away_arrive_when_it_comes_back(topi
     assert sorted(r.value for r in again.readings()) == list(range(sent))  # sent = received
 
 
-def test_a_batch_the_sink_refuses_is_delivered_again(topic, publisher):
+def test_a_batch_the_sink_refuses_is_delivered_again(topic, publisher, caplog):
+    caplog.set_level(logging.INFO, logger="data_sources.adapters.mqtt")
     sink = Collected(fail_first=2)
     source = make_source(topic)
     source.listen(sink, lambda *_: None, catalog=CATALOG)
@@ -217,12 +219,20 @@ def test_a_batch_the_sink_refuses_is_delivered_again(topic, publisher):
     try:
         client = publisher()
         now = datetime.now(UTC).replace(microsecond=0)
-        for i in range(5):
+        started = time.monotonic()
+        publish(client, topic, pack(0, now))  # refused twice: two resumes, the second waits longer
+        sink.wait_for(lambda: len(sink.readings()) == 1)
+        waited = time.monotonic() - started
+        for i in range(1, 5):
             publish(client, topic, pack(i, now - timedelta(seconds=i)))
         sink.wait_for(lambda: {r.value for r in sink.readings()} == set(range(5)))
     finally:
         source.close()
     assert sink.refused == 2
+    assert waited >= 1 + 2 - 0.2, "the second resume waits twice as long as the first"
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "data_sources.adapters.mqtt"]
+    assert [level for level, _ in logged] == [logging.WARNING, logging.INFO], "one line per streak"
+    assert "store is down" in logged[0][1]
 
 
 def test_the_broker_going_down_and_back_loses_nothing_sent_with_qos_1(tmp_path, topic, publisher):
