@@ -1,10 +1,11 @@
-"""Case records in the JSON API: a page of them, one, and a CSV download (every matching row,
-streamed from the store). Reads go through services.records with the scope resolved here, so a
-department head reads their department's cases only, and naming another department is refused
-(403) and audited."""
+"""Case records in the JSON API: a page of them, one, and a CSV or XLSX download (every matching
+row, read from the store in chunks). Reads go through services.records with the scope resolved
+here, so a department head reads their department's cases only, and naming another department is
+refused (403) and audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from data_sources.contracts import CASE_STATUSES, CASES
 from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request, current_principal
-from services import records
+from services import export_xlsx, records
 from services.context import get_services
 from services.export import csv_chunks, export_detail
 
@@ -30,6 +31,7 @@ FIELD_KINDS = {
     "float": ma.fields.Float,
     "datetime": ma.fields.DateTime,
 }
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The record's fields are the contract's (data_sources/contracts.py), so the two cannot drift apart.
 CaseSchema = ma.Schema.from_dict(
     {f.name: FIELD_KINDS[f.kind](required=f.required, allow_none=not f.required) for f in CASES.fields},
@@ -146,13 +148,70 @@ def export_cases(args):
     Every matching case as a spreadsheet (columns as in Case; times in the park's zone), with
     no cap: the rows are read from the store in chunks and sent as they are read. Needs
     export; scoped like /cases; every download is audited before it is sent."""
+    export, name = _audited_export(args)
+    chunks = csv_chunks(CASES.columns, export, get_services().settings.zone)
+    response = Response(ClosingIterator(chunks, [export.close]), mimetype="text/csv")
+    return _download(response, f"{name}.csv", export.rows)
+
+
+@blp.route("/cases/export.xlsx")
+@requires(Permission.EXPORT)
+@blp.arguments(ExportFilters, location="query", unknown=ma.RAISE)
+@blp.response(
+    200,
+    content_type=XLSX_MIMETYPE,
+    description="An Excel workbook of one sheet: every matching case, newest report first "
+    "(X-Export-Rows says how many); at most 1,048,575 cases, Excel's limit (more: 422)",
+)
+@refusals(400, 422)
+def export_cases_xlsx(args):
+    """Download cases as XLSX
+
+    The CSV download's rows and cells as an Excel workbook: text always as text (never a
+    formula), times as Excel date-times in the park's zone whose format shows the offset. The
+    rows are read from the store in chunks into a temporary file on the server (memory stays one
+    chunk), which is then sent and deleted. More cases than a sheet holds are refused before
+    anything is written, with a message saying how many match. Needs export; scoped like /cases;
+    audited like the CSV."""
+    export, name = _audited_export(
+        args, fits=export_xlsx.fits, limit=export_xlsx.MAX_ROWS, chunk_rows=export_xlsx.CHUNK_ROWS
+    )
+    try:
+        workbook = export_xlsx.xlsx_file(CASES.columns, export, get_services().settings.zone, sheet="cases")
+    finally:
+        export.close()
+    size = workbook.seek(0, 2)
+    workbook.seek(0)
+    response = Response(export_xlsx.FileChunks(workbook), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
+    response.headers["Content-Length"] = str(size)
+    return _download(response, f"{name}.xlsx", export.rows)
+
+
+def _audited_export(
+    args: dict[str, Any],
+    *,
+    fits: Callable[[int], bool] | None = None,
+    limit: int = 0,
+    chunk_rows: int | None = None,
+) -> tuple[records.CaseExport, str]:
+    """The export `args` ask for, within the caller's scope, audited (refused when `fits` says
+    its rows do not: 422 naming the count and the limit, audited as failed), and its file name
+    without suffix. The caller closes the export."""
     scope = scope_for(current_principal(), args.pop("department", None), what=request.path)
     days = args.pop("days", None)
     if days is not None:
         args["since"] = datetime.now(UTC) - timedelta(days=days)
-    export = records.export_cases(scope, **args)
+    export = records.export_cases(scope, chunk_rows=chunk_rows, **args)
     try:
         filters = {"department": scope.department, **({"days": days} if days else {}), **args}
+        if fits is not None and not fits(export.rows):
+            refused = export_detail(0, export.rows, filters)
+            audit_request("export", outcome="failed", target="cases", detail=refused)
+            abort(
+                422,
+                f"{export.rows} cases match and one XLSX sheet holds at most {limit}: "
+                "narrow the filter, or download CSV, which has no limit",
+            )
         audit_request("export", target="cases", detail=export_detail(export.rows, export.rows, filters))
     except BaseException:
         export.close()
@@ -165,10 +224,12 @@ def export_cases(args):
             today_in_park(),
         ]
     )
-    chunks = csv_chunks(CASES.columns, export, get_services().settings.zone)
-    response = Response(ClosingIterator(chunks, [export.close]), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response.headers["X-Export-Rows"] = str(export.rows)
+    return export, name
+
+
+def _download(response: Response, filename: str, rows: int) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Export-Rows"] = str(rows)
     return response
 
 

@@ -56,6 +56,7 @@ SELECTED = "cases-selected"  # the open case's id
 PANEL = "cases-panel"
 CHANGED = "cases-changed"  # raised after a step: the grid reloads its blocks
 EXPORT = "cases-export"
+EXPORT_XLSX = "cases-export-xlsx"
 PENDING = "cases-pending"  # the step the dialog asks to confirm: case, action, version
 BLOCK = 100
 COLUMNS = ("id", "status", "reported_at", "case_type", "channel", "department", "grid_cell", "sla_deadline",
@@ -160,9 +161,10 @@ def layout(lang: str = "zh", **query) -> html.Div:
     )
 
 
-def export_href(f: CaseFilter) -> str:
-    """The CSV download of exactly the rows the grid lists (api/cases.py: streamed, scoped and
-    audited by the server); park-local days become instants without offset (the park's time)."""
+def export_href(f: CaseFilter, kind: str = "csv") -> str:
+    """The download (`kind`: csv or xlsx) of exactly the rows the grid lists (api/cases.py:
+    scoped and audited by the server); park-local days become instants without offset (the
+    park's time)."""
     query = {name: ",".join(getattr(f, name)) for name in case_filters.LISTS if getattr(f, name)}
     if "department" in query:  # `department` names the scope; a filter of several is `departments`
         query["departments"] = query.pop("department")
@@ -172,7 +174,7 @@ def export_href(f: CaseFilter) -> str:
         query["since"] = f"{f.since.isoformat()}T00:00:00"
     if f.until:
         query["until"] = f"{(f.until + timedelta(days=1)).isoformat()}T00:00:00"
-    return "/api/v1/cases/export.csv" + ("?" + urlencode(query) if query else "")
+    return f"/api/v1/cases/export.{kind}" + ("?" + urlencode(query) if query else "")
 
 
 def _export_link(f: CaseFilter, lang: str) -> list:
@@ -186,14 +188,25 @@ def _export_link(f: CaseFilter, lang: str) -> list:
             title=t("cases.export_title", lang),
             className="btn btn-sm btn-outline-secondary",
             download="",
-        )
+        ),
+        html.A(
+            t("cases.export_xlsx", lang),
+            id=EXPORT_XLSX,
+            href=export_href(f, "xlsx"),
+            title=t("cases.export_xlsx_title", lang),
+            className="btn btn-sm btn-outline-secondary ms-1",
+            download="",
+        ),
     ]
 
 
-@callback(Output(EXPORT, "href"), Input(FILTER, "data"), prevent_initial_call=True)
+@callback(
+    Output(EXPORT, "href"), Output(EXPORT_XLSX, "href"), Input(FILTER, "data"), prevent_initial_call=True
+)
 @requires(Permission.EXPORT)
 def on_case_export(query: dict | None):
-    return export_href(_filter(query if isinstance(query, dict) else {}))
+    f = _filter(query if isinstance(query, dict) else {})
+    return export_href(f), export_href(f, "xlsx")
 
 
 def _dropped(f: CaseFilter, lang: str):

@@ -120,6 +120,9 @@ class MqttReadingSource(DataSource):
         with self._lock:
             if self._client is not None:
                 return
+            variable = self.options.password_env
+            if variable is not None and variable not in os.environ:
+                raise SourceMisconfigured(f"{self._where}: password_env: {variable} is not set")
             self._closed = False
             self._closing.clear()
             client = self._make_client()

@@ -72,6 +72,8 @@ api       /api/v1/cases/hotspots             401  403    200  200  200    403   
 api       /api/v1/cases/hotspots other dept  401  403    403  200  200    403    403
 api       /api/v1/cases/export.csv           401  403    200  403  200    403    403
 api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403    403
+api       /api/v1/cases/export.xlsx          401  403    200  403  200    403    403
+api       /api/v1/cases/export.xlsx other dept 401 403   403  403  200    403    403
 api       /api/v1/audit                      401  403    403  403  403    200    403
 api       /api/v1/audit/export.csv           401  403    403  403  403    200    403
 api       /open311/v2/services.json          401  200    200  200  200    200    200

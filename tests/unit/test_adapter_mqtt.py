@@ -83,3 +83,11 @@ def test_a_senml_name_mapping_is_read_from_the_options():
     assert isinstance(fmt, SenmlFormat)
     assert fmt.split("urn:dev:ow:10e2073a01080063") == ("urn:dev:ow-1", "humidity")
     assert fmt.split("2001:db8::2/temperature") == ("2001:db8::2", "temperature")
+
+
+def test_a_password_variable_that_is_not_set_is_named_at_open(monkeypatch):
+    monkeypatch.delenv("ONESCREEN_TEST_MQTT_PASSWORD", raising=False)
+    options = {"topics": ["t"], "username": "onescreen", "password_env": "ONESCREEN_TEST_MQTT_PASSWORD"}
+    source = MqttReadingSource("s", options)
+    with pytest.raises(SourceMisconfigured, match="ONESCREEN_TEST_MQTT_PASSWORD is not set"):
+        source.open()
