@@ -3,7 +3,10 @@ tests/integration/test_mqtt_feed.py, the contract suite runs it against a privat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from data_sources.adapters.mqtt import MqttReadingSource
 from data_sources.base import INCREMENTAL, PUSH
@@ -91,3 +94,15 @@ def test_a_password_variable_that_is_not_set_is_named_at_open(monkeypatch):
     source = MqttReadingSource("s", options)
     with pytest.raises(SourceMisconfigured, match="ONESCREEN_TEST_MQTT_PASSWORD is not set"):
         source.open()
+
+
+def test_the_readmes_examples_are_options_the_adapter_takes():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Sensor feeds (MQTT)", 1)[1].split("\n## ", 1)[0]
+    blocks = [yaml.safe_load(block.split("```", 1)[0]) for block in section.split("```yaml\n")[1:]]
+    assert len(blocks) == 3
+    options = blocks[0]["park-sensors"]["options"]
+    assert blocks[0]["park-sensors"]["adapter"] == "mqtt"
+    assert MqttReadingSource("park-sensors", options).options.client_id == "onescreen-park"
+    for block in blocks[1:]:
+        MqttReadingSource("park-sensors", {**options, **block})
