@@ -20,7 +20,7 @@ from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource, PushBatc
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceError, SourceMisconfigured, SourceUnavailable
 from data_sources.health import HealthBook, SourceHealth
-from data_sources.validation import ValidationResult, conform, validate
+from data_sources.validation import Rejection, ValidationResult, conform, validate
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +91,10 @@ class SourceMonitor:
             raise ContractError(f"source {self.source.name!r} does not provide {contract!r}")
         with self._lock:
             now = self.clock()
-            try:
-                if not self._opened:
-                    self.source.open()
-                    self._opened = True
-                incremental = since is not None and INCREMENTAL in self.source.capabilities
-                raw = self.source.fetch(contract, since) if incremental else self.source.fetch(contract)
-            except SourceMisconfigured as exc:
-                return self._failed((contract, since is None), now, str(exc), permanent=True)
-            except SourceUnavailable as exc:
-                self._opened = False  # reconnect next time
-                self.source.close()
-                return self._failed((contract, since is None), now, str(exc))
-            except SourceError as exc:
-                return self._failed((contract, since is None), now, str(exc))
+            incremental = since is not None and INCREMENTAL in self.source.capabilities
+            raw = self._fetch((contract, since is None), since if incremental else None, now)
+            if isinstance(raw, Snapshot):
+                return raw
             unparsed = list(raw.attrs.pop(PARSE_REJECTIONS, ()))
             if VALIDATED in self.source.capabilities:
                 result = ValidationResult(conform(raw, CONTRACTS[contract]), [])
@@ -123,6 +113,28 @@ class SourceMonitor:
             self._log_change(before, after)
             self._last_good[(contract, since is None)] = (result.good, now)
             return Snapshot(result.good, now, stale=False, health=after)
+
+    def fetch_unchecked(self, contract: str, since: datetime | None = None) -> pd.DataFrame | None:
+        """Fetch `contract` for a caller that checks and imports the rows itself (an Open311
+        source polled into the store), passing `since` to the source (which decides whether it
+        can ask for less). A failure counts in the health as read()'s do, with one log line per
+        change of state, and gives None. Tell the health what the import made of the rows with
+        `record_import`."""
+        with self._lock:
+            raw = self._fetch((contract, True), since, self.clock())
+            return None if isinstance(raw, Snapshot) else raw
+
+    def record_import(
+        self, contract: str, accepted: int, rejections: list[Rejection], newest: datetime | None
+    ) -> None:
+        """A batch fetched by fetch_unchecked was imported: `accepted` rows taken, `rejections`
+        refused (one or more per row), `newest` the newest row's time."""
+        with self._lock:
+            before = self.health
+            rejected = len({r.row for r in rejections})
+            after = before.succeeded(self.clock(), contract, accepted, rejected, newest=newest)
+            self.book.put(after, rejections)
+            self._log_change(before, after)
 
     def listen(self, sink: Sink, **context: Any) -> None:
         """Subscribe `sink` to a PUSH source's batches, keep its health from them and from its
@@ -175,6 +187,23 @@ class SourceMonitor:
             # not logged: a feed that mixes in a bad message every few seconds would log every
             # few seconds; its rejections are counted and shown on the Sources page instead
             self.book.put(after, list(batch.rejections))
+
+    def _fetch(self, key: tuple[str, bool], since: datetime | None, now: datetime) -> pd.DataFrame | Snapshot:
+        """The source's rows of contract key[0], or (it failed) the stale snapshot of `key`.
+        Called holding the lock."""
+        try:
+            if not self._opened:
+                self.source.open()
+                self._opened = True
+            return self.source.fetch(key[0], since) if since is not None else self.source.fetch(key[0])
+        except SourceMisconfigured as exc:
+            return self._failed(key, now, str(exc), permanent=True)
+        except SourceUnavailable as exc:
+            self._opened = False  # reconnect next time
+            self.source.close()
+            return self._failed(key, now, str(exc))
+        except SourceError as exc:
+            return self._failed(key, now, str(exc))
 
     def _failed(
         self, key: tuple[str, bool], now: datetime, error: str, *, permanent: bool = False

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from data_sources.adapters.csv_file import ZoneName
-from data_sources.adapters.open311 import ZONELESS_TIMES, Open311Source
+from data_sources.adapters.open311 import NEWEST_CHANGE, ZONELESS_TIMES, Open311Source
 from data_sources.case_mapping import load_mapping
+from data_sources.errors import SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS
-from services.case_import import ImportReport, RowRejection, import_cases
+from data_sources.validation import Rejection
+from services.case_import import ImportReport, RowRejection, import_cases, load_checkpoint, save_checkpoint
 from services.context import get_services
 
 
@@ -87,13 +90,48 @@ def open311_source(name: str, origin: str, mapping: Open311Mapping, **options: A
     )
 
 
-def import_requests(
-    source: Open311Source, *, since: datetime | None = None, actor: str | None = None
-) -> Open311ImportResult:
-    """Read `source` (requests changed since `since` when it can ask for them) and import them.
-    Runs in an app context; blocks while it reads. Raises SourceUnavailable / SourceMisconfigured
-    when nothing could be read, before importing anything."""
-    frame = source.fetch("cases", since)
+def import_requests(source: Open311Source, *, actor: str | None = None) -> Open311ImportResult:
+    """Read `source` and import its requests. Runs in an app context; blocks while it reads.
+    Raises SourceUnavailable / SourceMisconfigured when nothing could be read, before importing
+    anything."""
+    return _import_frame(source, source.fetch("cases"), actor)
+
+
+def poll_open311(name: str, *, actor: str | None = None) -> Open311ImportResult | None:
+    """Import what changed at source `name` (an open311 source of config/sources.yaml, read
+    through its own options) since the last poll: it asks the server for requests changed since
+    the newest change the last poll saw (the checkpoint `open311:NAME`, when the source has a
+    since_parameter; else for all of them, and what did not change is left as it is), imports
+    them and keeps the source's health (Sources page). None when the server could not be read:
+    the health says why and the checkpoint stays. Runs in an app context; blocks while it reads.
+    Raises SourceMisconfigured when `name` is not an open311 source."""
+    monitor = get_services().sources.monitors.get(name)
+    if monitor is None or not isinstance(monitor.source, Open311Source):
+        raise SourceMisconfigured(f"{name!r} is not an open311 source of the configuration")
+    key = checkpoint_key(name)
+    saved = load_checkpoint(key)
+    since = datetime.fromisoformat(saved) if saved else None
+    frame = monitor.fetch_unchecked("cases", since)
+    if frame is None:
+        return None
+    result = _import_frame(monitor.source, frame, actor)
+    report = result.report
+    rejections = [_as_rejection(name, r) for r in report.rejections]
+    newest = pd.to_datetime(frame.get("reported_at"), utc=True, errors="coerce", format="ISO8601").max()
+    monitor.record_import(
+        "cases", report.imported + report.updated, rejections, None if pd.isna(newest) else newest
+    )
+    changed = frame.attrs.get(NEWEST_CHANGE)
+    if changed is not None and (since is None or changed > since):
+        save_checkpoint(key, changed.isoformat())
+    return result
+
+
+def checkpoint_key(name: str) -> str:
+    return f"open311:{name}"
+
+
+def _import_frame(source: Open311Source, frame: pd.DataFrame, actor: str | None) -> Open311ImportResult:
     positions = [f"request {i + 1}" for i in frame.index]
     unread = [
         RowRejection(f"request {r.row + 1}", r.key, f"{r.field}: {r.reason} (value {r.value})")
@@ -112,6 +150,13 @@ def import_open311(origin: str, mapping: Open311Mapping, *, actor: str | None = 
         return import_requests(source, actor=actor)
     finally:
         source.close()
+
+
+def _as_rejection(source: str, rejection: RowRejection) -> Rejection:
+    """A rejection as the Sources page lists them: the request's position from 0, the field
+    the first reason names."""
+    field, _, why = rejection.reason.partition(": ")
+    return Rejection(source, "cases", _number(rejection) - 1, rejection.case_id, field, "", why or field)
 
 
 def _number(rejection: RowRejection) -> int:

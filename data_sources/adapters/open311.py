@@ -49,6 +49,9 @@ from data_sources.validation import Rejection, shorten
 STATUSES = {"open": "accepted", "closed": "closed"}
 # frame.attrs key: how many times had no offset and were read in `timezone`
 ZONELESS_TIMES = "open311_zoneless_times"
+# frame.attrs key: the latest updated_datetime (else requested_datetime) of any request read,
+# rejected ones included, as an aware datetime: where the next poll asks from
+NEWEST_CHANGE = "open311_newest_change"
 _TIME_OF_DAY = re.compile(r"\d[T ]\d{2}")
 _TRANSIENT_STATUS = frozenset({408, 429})
 # The contract keeps descriptions to this length; a longer one is cut rather than losing the case.
@@ -79,6 +82,9 @@ class Open311Options(BaseModel):
     # the query parameter asking for requests changed since a time (an extension to GeoReport
     # v2 several servers have, e.g. updated_after); fetch(since=…) sends it, ISO 8601
     since_parameter: str | None = None
+    # import into the store every this many seconds (a thread of the app, live/case_sync.py);
+    # None: the source is read, not imported
+    sync_interval_s: float | None = Field(None, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -150,6 +156,7 @@ class Open311Source(DataSource):
         frame = pd.DataFrame(rows, columns=_COLUMNS, index=pd.Index(index, dtype="int64"))
         frame.attrs[PARSE_REJECTIONS] = rejections
         frame.attrs[ZONELESS_TIMES] = self._zoneless
+        frame.attrs[NEWEST_CHANGE] = max(filter(None, map(self._changed_at, requests_)), default=None)
         return frame
 
     @property
@@ -311,7 +318,16 @@ class Open311Source(DataSource):
             "description": description,
         }
 
-    def _when(self, value: Any) -> str | None | _Problem:
+    def _changed_at(self, request: Any) -> datetime | None:
+        if not isinstance(request, dict):
+            return None
+        for field in ("updated_datetime", "requested_datetime"):
+            when = self._when(request.get(field), count=False)
+            if isinstance(when, str):
+                return datetime.fromisoformat(when)
+        return None
+
+    def _when(self, value: Any, *, count: bool = True) -> str | None | _Problem:
         """A GeoReport time as ISO 8601 text with its offset, None when missing, or the problem."""
         text = _text(value)
         if text is None:
@@ -325,7 +341,7 @@ class Open311Source(DataSource):
         if parsed.tzinfo is None:
             if self._zone is None:
                 return _Problem(None, "", text, "time without a time zone")
-            self._zoneless += 1
+            self._zoneless += count
             parsed = parsed.replace(tzinfo=self._zone)
         return parsed.isoformat()
 
