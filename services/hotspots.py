@@ -2,8 +2,9 @@
 queries that run in the store (grid cell × case type × block of the window and its baseline
 weeks; case type × block for the earlier years' season), and only the window's cases are read
 as rows (a week of reports, for the ids behind a finding and the repeated-complaint clusters).
-Every query carries the viewer's scope; the findings are cached per scope (flask-caching) for
-TTL_S, so a page refresh or the map's layer does not compute them again.
+Every query carries the viewer's scope; the findings are cached per scope and newest case
+(flask-caching), so a page refresh or the map's layer does not compute them again until a case
+is added or TTL_S has passed.
 
 Measured on the 300,000-case demo park (SQLite, whole park): see README, "Act before
 complaints"."""
@@ -153,19 +154,23 @@ def compute(connection: Connection, scope: Scope, now: datetime, rules: HotspotR
 
 
 def hotspots(scope: Scope, now: datetime | None = None) -> Hotspots:
-    """The cached findings for `scope` (recomputed every TTL_S; one computation per process at a
-    time). `now` (tests) bypasses the cache."""
+    """The cached findings for `scope`, recomputed when a case was added since (the newest case's
+    key names the cache entry: one primary-key read per refresh) and at least every TTL_S, as the
+    window moves; one computation per process at a time. `now` (tests) bypasses the cache."""
+    engine = get_services().engine
     if now is not None:
-        with get_services().engine.connect() as connection:
+        with engine.connect() as connection:
             return compute(connection, scope, now)
-    key = f"hotspots:{scope.department or '*'}"
+    with engine.connect() as connection:
+        newest = connection.execute(select(func.max(TABLE.c.pk))).scalar_one_or_none()
+    key = f"hotspots:{scope.department or '*'}:{newest}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     with _lock:
         cached = cache.get(key)
         if cached is None:
-            with get_services().engine.connect() as connection:
+            with engine.connect() as connection:
                 cached = compute(connection, scope, datetime.now(UTC))
             cache.set(key, cached, timeout=TTL_S)
     return cached

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apps import build_app
 from signin import signed_in
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from domain.hotspots import COUNT, REPEAT
 from security.scope import Scope
 from services import hotspots
-from services.cache import cache
 from store.case_rows import insert_case
 from store.models import GridCell
 
@@ -63,23 +62,34 @@ def test_findings_stay_within_the_viewers_department(app) -> None:
     assert all(not f.case_type.startswith("um.") for f in other.findings)
 
 
-def test_a_refresh_reads_the_cache_not_the_store(app) -> None:
+def test_a_refresh_reads_the_cache_and_a_new_case_recomputes(app) -> None:
     engine = app.server.extensions["onescreen"].engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
     with app.server.app_context():
-        cache.delete("hotspots:*")
         first = hotspots.hotspots(Scope(None))
-        with engine.begin() as connection:  # a new case: the cached ranking does not move yet
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            again = hotspots.hotspots(Scope(None))
+            assert again == first
+            assert len(statements) == 1 and "max(cases.pk)" in statements[0]  # the key, nothing else
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        with engine.begin() as connection:
             insert_case(
                 connection,
                 {"id": "HS9999", "channel": "wechat", "domain": "urban_management", "case_type": TYPE,
                  "grid_cell": CELL, "department": "urban_management", "status": "reported",
                  "reported_at": datetime.now(UTC) - timedelta(minutes=1), "version": 1, "reopen_count": 0},
             )  # fmt: skip
-        assert hotspots.hotspots(Scope(None)) == first
-        cache.delete("hotspots:*")
         fresh = hotspots.hotspots(Scope(None))
-    count = next(f for f in fresh.findings if f.kind == COUNT and f.grid_cell == CELL and f.case_type == TYPE)
-    assert "HS9999" in count.case_ids
+    count_finding = next(
+        f for f in fresh.findings if f.kind == COUNT and f.grid_cell == CELL and f.case_type == TYPE
+    )
+    assert "HS9999" in count_finding.case_ids
 
 
 def test_the_api_serves_the_findings_as_geojson_at_the_cells_centre(app) -> None:
