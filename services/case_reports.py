@@ -186,16 +186,12 @@ def parse_report(values: Mapping[str, Any]) -> Report:
     ReportRefused listing every problem found."""
     problems: list[Problem] = []
     code = values.get("service_code")
-    if not isinstance(code, str) or not code.strip():
+    code = code.strip() if isinstance(code, str) else ""
+    if not code:
         problems.append(Problem("service_code", "required: one of the codes GET services.json lists"))
-        code = ""
-    elif home_of(code.strip()) is None:
-        problems.append(
-            Problem(
-                "service_code", f"unknown service {code.strip()[:64]!r}; GET services.json lists the codes"
-            )
-        )
-    code = code.strip()
+    elif home_of(code) is None:
+        unknown = f"unknown service {code[:64]!r}; GET services.json lists the codes"
+        problems.append(Problem("service_code", unknown))
     for name in values:
         found = _ATTRIBUTE.match(name) if isinstance(name, str) else None
         if found or name == "attribute":
@@ -217,6 +213,13 @@ def parse_report(values: Mapping[str, Any]) -> Report:
     )
     places = _park_places()
     address_en = grid_cell = None
+    given_point = lat is not None and lon is not None
+    if given_point:
+        assert lat is not None and lon is not None
+        if places.boundary and not any(contains(g, lon, lat) for g in places.boundary):
+            problems.append(Problem("lat", f"({lat:.6f}, {lon:.6f}) is outside the park"))
+        else:
+            grid_cell = first_containing(places.cells, lon, lat)
     if address_id:
         house = places.house_numbers.get(address_id)
         if house is None:
@@ -224,16 +227,11 @@ def parse_report(values: Mapping[str, Any]) -> Report:
                 Problem("address_id", f"no address {address_id[:64]!r} in the park's address layer")
             )
         else:
-            if lat is None and lon is None and house["geometry"].get("type") == "Point":
+            if not given_point and house["geometry"].get("type") == "Point":  # the citizen's own point wins
                 lon, lat = (float(c) for c in house["geometry"]["coordinates"][:2])
-            grid_cell = house.get("grid_cell")
-            address = address or house.get("name")
-            address_en = house.get("name_en")
-    if lat is not None and lon is not None and not address_id:
-        if places.boundary and not any(contains(g, lon, lat) for g in places.boundary):
-            problems.append(Problem("lat", f"({lat:.6f}, {lon:.6f}) is outside the park"))
-        else:
-            grid_cell = first_containing(places.cells, lon, lat)
+                grid_cell = house.get("grid_cell")
+            if address is None:
+                address, address_en = house.get("name"), house.get("name_en")
     if lat is None and lon is None and not address and not address_id and not problems:
         problems.append(Problem("lat", "a place is needed: lat and long, address_string or address_id"))
     if problems:

@@ -157,6 +157,27 @@ def test_an_address_id_gives_the_place_and_grid_cell(app, engine, token):
     assert [case["lon"], case["lat"]] == geometry["coordinates"][:2]
 
 
+def test_a_citizens_own_point_wins_over_the_address_ids(app, engine, cell, token):
+    with engine.connect() as c:
+        house, properties = c.execute(
+            select(Feature.id, Feature.properties)
+            .where(Feature.layer == "house_number", Feature.properties["grid_cell"].as_string() != cell[0])
+            .limit(1)
+        ).one()
+    client = app.server.test_client()
+    response = client.post(PATH, data=_form(cell, address_id=house), headers=bearer(token))
+    case = _case(engine, response.get_json()[0]["service_request_id"])
+    assert (case["grid_cell"], case["lat"], case["address"]) == (
+        cell[0],
+        float(_form(cell)["lat"]),
+        properties["name"],
+    )
+    outside = client.post(
+        PATH, data=_form(cell, address_id=house, lat="39.9", long="116.4"), headers=bearer(token)
+    )
+    assert outside.status_code == 400 and "outside the park" in outside.get_json()[0]["description"]
+
+
 BAD = {
     "unknown service code": ({"service_code": "um.teleporter_broken"}, ["service_code: unknown service"]),
     "no service code": ({"service_code": ""}, ["service_code: required"]),
@@ -370,3 +391,12 @@ def test_the_reporter_role_is_for_tokens_never_for_users(engine):
 
     with pytest.raises(UserError, match="a role for a citizen app's API token, not for a user"):
         create_user(engine, "app-user", ["reporter", "viewer"], password=None, actor="admin")
+
+
+def test_the_openapi_document_describes_the_report(app, token):
+    spec = app.server.test_client().get("/api/v1/openapi.json", headers=bearer(token)).get_json()
+    operations = spec["paths"]["/open311/v2/requests.{format}"]
+    assert {"get", "post"} <= set(operations)
+    post = operations["post"]
+    assert set(post["responses"]) >= {"200", "201", "400", "401", "403", "422", "429"}
+    assert {"application/x-www-form-urlencoded", "application/json"} <= set(post["requestBody"]["content"])
