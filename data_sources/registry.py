@@ -26,6 +26,7 @@ BUILTIN = (
     "geojson = data_sources.adapters.geojson_file:GeoJsonFileSource",
     "open311 = data_sources.adapters.open311:Open311Source",
     "mqtt = data_sources.adapters.mqtt:MqttReadingSource",
+    "demo_feed = data_sources.adapters.demo_feed:DemoFeedSource",
 )
 
 

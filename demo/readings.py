@@ -16,8 +16,8 @@ _AIR_FILE = "air_quality_aotizhongxin_2016-09-15_2016-11-14.csv"
 _AIR_COLUMNS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO2", "o3": "O3", "so2": "SO2", "co": "CO"}
 # The Beijing station's autumn is dirtier than the park's air today: each pollutant is scaled
 # down so that only this share of readings reaches its warning level.
-_AIR_EXCEEDANCE = 0.002
-_DECIMALS = {
+AIR_EXCEEDANCE = 0.002
+DECIMALS = {
     "pm25": 0,
     "pm10": 0,
     "no2": 0,
@@ -30,6 +30,23 @@ _DECIMALS = {
     "obscuration": 2,
     "flow": 0,
 }
+# Daily profiles (hour of the park's day → value), shared with the live feed (demo/live_feed.py):
+# noise in dB(A) about a site's level; traffic as a share of its lanes' capacity.
+NOISE_DAY: dict[int, float] = {0: -9, 5: -8, 7: 0, 9: 1, 12: 0, 17: 1, 19: 0, 22: -5, 24: -9}
+TRAFFIC_WEEKDAY = {
+    0: 0.06,
+    5: 0.08,
+    7: 0.6,
+    8: 0.78,
+    9: 0.55,
+    12: 0.45,
+    17: 0.62,
+    18: 0.8,
+    19: 0.55,
+    22: 0.2,
+    24: 0.06,
+}
+TRAFFIC_WEEKEND = {0: 0.06, 7: 0.15, 10: 0.45, 15: 0.5, 19: 0.4, 22: 0.2, 24: 0.06}
 
 
 @functools.cache
@@ -69,7 +86,7 @@ def build_readings(
         for q in kind.quantities:
             limits = [t[q.name] for t in group["thresholds"]]
             values = _GENERATORS[kind.kind](q.name, limits, hour, weekend, rng)
-            values = np.round(values, _DECIMALS[q.name])
+            values = np.round(values, DECIMALS[q.name])
             parts.append(
                 pd.DataFrame(
                     {
@@ -102,7 +119,7 @@ def _air(name: str, limits: list[dict], hour: np.ndarray, weekend: np.ndarray, r
     base = np.interp(x[None, :] - lag, np.arange(len(series)), series)
     values = np.maximum(base * site * _ar1(rng, (k, n), 0.9, 0.05, multiplicative=True), 0.0)
     warn = limits[0]["warning"]
-    top = np.quantile(values, 1 - _AIR_EXCEEDANCE)
+    top = np.quantile(values, 1 - AIR_EXCEEDANCE)
     return values * min(1.0, warn / top) if top > 0 else values
 
 
@@ -111,7 +128,7 @@ def _noise(name: str, limits: list[dict], hour: np.ndarray, weekend: np.ndarray,
     k, n = len(limits), len(hour)
     day = np.array([t["warning"] for t in limits], dtype="float64")[:, None]
     level = day - rng.uniform(4, 8, (k, 1))
-    shape = _smooth_day(hour, {0: -9, 5: -8, 7: 0, 9: 1, 12: 0, 17: 1, 19: 0, 22: -5, 24: -9})
+    shape = smooth_day(hour, NOISE_DAY)
     values = level + shape[None, :] - 1.5 * weekend[None, :] + rng.normal(0, 1.5, (k, n))
     _episode(rng, values, hour, add=lambda v: v + rng.uniform(11, 15), length=(3, 6), daytime=True)
     return values
@@ -152,23 +169,8 @@ def _traffic(name: str, limits: list[dict], hour: np.ndarray, weekend: np.ndarra
     counter on a busy road runs close to capacity at the evening peak."""
     k = len(limits)
     cap = np.array([t["critical"] for t in limits], dtype="float64")[:, None]
-    weekday = _smooth_day(
-        hour,
-        {
-            0: 0.06,
-            5: 0.08,
-            7: 0.6,
-            8: 0.78,
-            9: 0.55,
-            12: 0.45,
-            17: 0.62,
-            18: 0.8,
-            19: 0.55,
-            22: 0.2,
-            24: 0.06,
-        },
-    )
-    weekend_shape = _smooth_day(hour, {0: 0.06, 7: 0.15, 10: 0.45, 15: 0.5, 19: 0.4, 22: 0.2, 24: 0.06})
+    weekday = smooth_day(hour, TRAFFIC_WEEKDAY)
+    weekend_shape = smooth_day(hour, TRAFFIC_WEEKEND)
     shape = np.where(weekend, weekend_shape, weekday)
     busy = rng.uniform(0.7, 0.95, (k, 1))
     busy[rng.integers(k)] = 1.08
@@ -186,7 +188,7 @@ _GENERATORS = {
 }
 
 
-def _smooth_day(hour: np.ndarray, knots: dict[int, float]) -> np.ndarray:
+def smooth_day(hour: np.ndarray, knots: dict[int, float]) -> np.ndarray:
     """A daily profile through the given (hour → value) knots, linear between them."""
     h = np.array(sorted(knots), dtype="float64")
     return np.interp(hour, h, [knots[int(x)] for x in h])
