@@ -1,25 +1,35 @@
-"""Benchmark: the Cases page's grid queries and a step's round trip on a large store.
+"""Benchmark: the Cases page's grid queries, a step's round trip and the import rate, on a
+large store in SQLite and in the real PostgreSQL.
 
 The grid asks for a block of 100 rows and the count for each filter (services.case_query);
 a step is one write transaction (read, decide, write the case, its event and its audit row:
-services.case_commands.apply_step). Prints one figure a line as `name: value unit`; asserts
-nothing. The store is the demo park at --cases (default 1,000,000), kept in --keep to reuse.
+services.case_commands.apply_step) timed through the API; an import is a batch of new cases
+through services.case_import.import_cases (checked, upserted, audited). Prints one figure a line
+as `name: value unit`, each prefixed with its engine (sqlite_, postgresql_); asserts nothing.
+The store is the demo park at --cases (default 1,000,000): on SQLite kept in --keep to reuse,
+on PostgreSQL (127.0.0.1:5432, db `test`) in a schema the bench creates and drops, or in
+--pg-schema, created when missing and kept. PostgreSQL not reachable: its figures are left out
+and a line says so.
 
-usage: .venv/bin/python bench/bench_cases.py [--cases 1000000] [--keep DIR] [--rounds 20]"""
+usage: .venv/bin/python bench/bench_cases.py [--cases 1000000] [--engines sqlite,postgresql]
+       [--keep DIR] [--pg-schema NAME] [--rounds 20] [--walks 50] [--import-rows 100000]"""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from config.settings import load_settings  # noqa: E402
 from security.scope import WHOLE_PARK, Scope  # noqa: E402
@@ -35,9 +45,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def store(cases: int, keep: str):
-    folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="onescreen-bench-cases-"))
-    settings = load_settings(data_dir=folder, demo_cases=cases)
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def store(cases: int, folder: Path, database_url: str | None, label: str):
+    """The demo park's store at `cases` cases (seeded when it holds fewer), and its settings;
+    `folder` is the data folder (the SQLite file's)."""
+    settings = load_settings(data_dir=folder, demo_cases=cases, database_url=database_url)
     engine = make_engine(settings.store_url)
     upgrade(engine)
     with engine.connect() as c:
@@ -45,14 +59,14 @@ def store(cases: int, keep: str):
     if held < cases:
         start = time.perf_counter()
         seed_demo_park(engine, settings, now=datetime.now(UTC).replace(second=0, microsecond=0), quiet=True)
-        print(f"store_seed_seconds: {time.perf_counter() - start:.0f} s")
+        print(f"{label}_store_seed_seconds: {time.perf_counter() - start:.0f} s", flush=True)
     with engine.connect() as c:
         held = c.execute(select(func.count()).select_from(Case)).scalar_one()
-    print(f"store_cases: {held} cases")
+    print(f"{label}_store_cases: {held} cases", flush=True)
     return engine, settings
 
 
-def grid_queries(engine, zone, rounds: int) -> None:
+def grid_queries(engine, zone, rounds: int, label: str) -> None:
     now = datetime.now(UTC)
     today = now.astimezone(zone).date()
     filters = {
@@ -75,22 +89,20 @@ def grid_queries(engine, zone, rounds: int) -> None:
                     case_page(engine, f, scope, zone, start=start, end=start + 100, sort=sort, now=now)
                     times.append((time.perf_counter() - began) * 1000)
                 every += times
-                label = f"grid_{name}_{sort_name}_{scope_name}"
-                print(f"{label}_p50: {statistics.median(times):.0f} ms")
-                print(f"{label}_p95: {percentile(times, 0.95):.0f} ms")
-    print(f"grid_block_and_count_p50: {statistics.median(every):.0f} ms")
-    print(f"grid_block_and_count_p95: {percentile(every, 0.95):.0f} ms")
-    print(f"grid_block_and_count_max: {max(every):.0f} ms")
+                name_of = f"{label}_grid_{name}_{sort_name}_{scope_name}"
+                print(f"{name_of}_p50: {statistics.median(times):.0f} ms")
+                print(f"{name_of}_p95: {percentile(times, 0.95):.0f} ms", flush=True)
+    print(f"{label}_grid_block_and_count_p50: {statistics.median(every):.0f} ms")
+    print(f"{label}_grid_block_and_count_p95: {percentile(every, 0.95):.0f} ms")
+    print(f"{label}_grid_block_and_count_max: {max(every):.0f} ms", flush=True)
 
 
-def transitions(engine, settings, count: int) -> None:
+def transitions(server, engine, count: int, label: str) -> None:
     """`count` fresh cases walked from reported to closed by a duty officer through the API
     (POST /api/v1/cases/{id}/transitions with a bearer token): six steps each, timed from the
     request to the answer, inside the app (no network)."""
-    from app import create_app
     from security import tokens
 
-    server = create_app(settings.model_copy(update={"demo_live": False}))
     token = tokens.issue(engine, "bench", "duty_officer", actor="bench")[0]
     client = server.test_client()
     run = datetime.now(UTC).strftime("%H%M%S")  # a kept store is walked again with new cases
@@ -120,22 +132,104 @@ def transitions(engine, settings, count: int) -> None:
             response = client.post(f"/api/v1/cases/{case_id}/transitions", json=body, headers=headers)
             times.append((time.perf_counter() - began) * 1000)
             failures += response.status_code != 200
-    print(f"transition_round_trip_p50: {statistics.median(times):.1f} ms")
-    print(f"transition_round_trip_p95: {percentile(times, 0.95):.1f} ms")
-    print(f"transition_steps: {len(times)} steps")
-    print(f"transition_failures: {failures} steps")
+    print(f"{label}_transition_round_trip_p50: {statistics.median(times):.1f} ms")
+    print(f"{label}_transition_round_trip_p95: {percentile(times, 0.95):.1f} ms")
+    print(f"{label}_transition_steps: {len(times)} steps")
+    print(f"{label}_transition_failures: {failures} steps", flush=True)
+
+
+def import_rate(server, engine, rows: int, label: str) -> None:
+    """`rows` new cases (the store's newest, under new ids) imported by
+    services.case_import.import_cases in one call, as a hotline's export would be; the rate
+    counts the whole call (checks, upsert, events, audit)."""
+    from services.case_import import import_cases
+    from services.records import export_cases
+
+    run = uuid.uuid4().hex[:8]  # a kept store gets new cases each run
+    export = export_cases(WHOLE_PARK, chunk_rows=rows, engine=engine)
+    try:
+        frame = next(iter(export)).head(rows).copy()
+    finally:
+        export.close()
+    frame["id"] = [f"IMP{run}-{n:07d}" for n in range(len(frame))]
+    frame["repeat_of"] = None
+    with server.app_context():
+        began = time.perf_counter()
+        report = import_cases(frame, source=f"bench-{run}", actor="bench")
+        seconds = time.perf_counter() - began
+    print(f"{label}_import_rate: {report.imported / seconds:.0f} cases/s")
+    print(f"{label}_import_cases: {report.imported} cases")
+    print(f"{label}_import_rejected: {report.rejected} cases", flush=True)
+
+
+def postgresql_url(schema: str) -> str | None:
+    """A URL whose search_path is `schema` (created when missing), or None when PostgreSQL
+    cannot be reached (said on a line of its own)."""
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as c:
+            c.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except OperationalError as exc:
+        print(f"postgresql: not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0][:120]}), left out")
+        return None
+    finally:
+        admin.dispose()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def drop_schema(schema: str) -> None:
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as c:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def run_engine(label: str, args, database_url: str | None) -> None:
+    from app import create_app
+
+    kept = label == "sqlite" and args.keep
+    folder = Path(args.keep) if kept else Path(tempfile.mkdtemp(prefix="onescreen-bench-cases-"))
+    try:
+        engine, settings = store(args.cases, folder, database_url, label)
+        try:
+            grid_queries(engine, settings.zone, args.rounds, label)
+            server = create_app(settings.model_copy(update={"demo_live": False}))
+            transitions(server, engine, args.walks, label)
+            import_rate(server, engine, args.import_rows, label)
+        finally:
+            engine.dispose()
+    finally:
+        if not kept:  # a store of a million cases is a gigabyte: not left in /tmp
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--keep", default="", help="folder to keep (and reuse) the store in")
+    parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--keep", default="", help="folder to keep (and reuse) the SQLite store in")
+    parser.add_argument("--pg-schema", default="", help="PostgreSQL schema to keep (and reuse)")
     parser.add_argument("--rounds", type=int, default=20, help="queries per filter, sort and scope")
     parser.add_argument("--walks", type=int, default=50, help="cases walked from reported to closed")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="cases in the timed import")
     args = parser.parse_args()
-    engine, settings = store(args.cases, args.keep)
-    grid_queries(engine, settings.zone, args.rounds)
-    transitions(engine, settings, args.walks)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(engines) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown engine(s): {', '.join(sorted(unknown))} (sqlite, postgresql)")
+    if "sqlite" in engines:
+        run_engine("sqlite", args, None)
+    if "postgresql" in engines:
+        schema = args.pg_schema or f"bench_cases_{uuid.uuid4().hex[:8]}"
+        url = postgresql_url(schema)
+        if url is not None:
+            try:
+                run_engine("postgresql", args, url)
+            finally:
+                if not args.pg_schema:
+                    drop_schema(schema)
 
 
 if __name__ == "__main__":
