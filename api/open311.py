@@ -4,13 +4,14 @@ specification's required format: `.xml`, `text/xml; charset=utf-8`) or JSON (`.j
 other extension answers 400 naming both.
 
 The service list is reference data (view_screens, or report: a citizen app's token reads the
-codes it reports with); requests need read_records and are scoped
-like the JSON API (a department head's token reads their department's). The field mapping is
-the importer's (data_sources/adapters/open311.py) the other way round: a finished case (closed,
-or rejected: the resident's report is done with either way) is "closed", every other stage of
-ours "open" (status_notes says "rejected" for a rejected one); expected_datetime is the case's
-deadline; updated_datetime its latest stage. Times are in the park's zone, with offset. XML
-holds the same elements as JSON, one per field (empty for null, booleans true/false), under
+codes it reports with); requests need read_records and are scoped like the JSON API (a
+department head's token reads their department's), or report: a citizen app's token reads
+back the requests it reported, to follow their status. The field mapping is the importer's
+(data_sources/adapters/open311.py) the other way round: a finished case (closed, or rejected:
+the resident's report is done with either way) is "closed", every other stage of ours "open"
+(status_notes says "rejected" for a rejected one); expected_datetime is the case's deadline;
+updated_datetime its latest stage. Times are in the park's zone, with offset. XML holds the
+same elements as JSON, one per field (empty for null, booleans true/false), under
 <services><service> and <service_requests><request>.
 
 Requests are read from the store (as the Cases page and the CSV export are, not from the cached
@@ -32,7 +33,7 @@ from __future__ import annotations
 import functools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -42,8 +43,6 @@ import pandas as pd
 from flask import Response, abort, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import validate
-from sqlalchemy import func, select
-from sqlalchemy.sql import ColumnElement
 from webargs.fields import DelimitedList
 from werkzeug.exceptions import HTTPException
 
@@ -57,8 +56,7 @@ from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
-from services import records
-from services.context import get_services
+from services.service_requests import MAX_REQUESTS, STAGE_TIMES, read_requests
 
 blp = Blueprint(
     "open311",
@@ -70,15 +68,12 @@ blp = Blueprint(
 # Ours → GeoReport: the importer's table read backwards (its closed is our closed), and our
 # rejected too: a rejected case is finished, closed to the resident who reported it.
 CLOSED = frozenset({*(ours for theirs, ours in STATUSES.items() if theirs == "closed"), *FINISHED})
-MAX_REQUESTS = 1000  # GeoReport: "may return at most 1000 requests"; the largest page
 WINDOW = timedelta(days=90)  # GeoReport: the default span, and the longest one
 MAX_PAGE_NUMBER = 1_000_000  # far past any window's pages; bounds the store's OFFSET
 # A parameter refused answers 400 (GeoReport's code for a bad request; the JSON API says 422).
 ARGUMENTS = {"location": "query", "unknown": ma.EXCLUDE, "error_status_code": 400}
-STAGE_TIMES = ["reported_at", "accepted_at", "dispatched_at", "handled_at", "verified_at", "closed_at"]
-# What a service request is made of, read from the store (never the whole row, never the table).
-REQUEST_COLUMNS = ("id", "status", "case_type", "description", "department", *STAGE_TIMES, "sla_deadline",
-                   "address", "address_en", "lat", "lon")  # fmt: skip
+# Who reads requests: read_records, or a citizen app's token (report) following its own reports.
+READERS = (Permission.READ_RECORDS, Permission.REPORT)
 FORMATS = ("xml", "json")
 XML_TYPE = "text/xml; charset=utf-8"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -307,45 +302,10 @@ def _scope() -> Scope:
     return resolve_scope(current_principal(), None, what=request.path)
 
 
-def read_requests(
-    scope: Scope,
-    *,
-    ids: Collection[str] | None = None,
-    statuses: Collection[str] | None = None,
-    codes: Collection[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = MAX_REQUESTS,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of the cases within `scope` matching the filters (since/until on reported_at,
-    until excluded), newest report first and then by id, and how many match in all: a count
-    and a LIMIT/OFFSET query in the store, the scope a condition of both."""
-    table = records.CASE_TABLE
-    where: list[ColumnElement[bool]] = []
-    if not scope.whole_park:
-        where.append(table.c.department == scope.department)
-    if ids is not None:
-        where.append(table.c.id.in_(list(dict.fromkeys(ids))))
-    if statuses is not None:
-        where.append(table.c.status.in_(list(statuses)))
-    if codes:
-        where.append(table.c.case_type.in_(list(codes)))
-    if since is not None:
-        where.append(table.c.reported_at >= since)
-    if until is not None:
-        where.append(table.c.reported_at < until)
-    query = (
-        select(*(table.c[name] for name in REQUEST_COLUMNS))
-        .where(*where)
-        .order_by(table.c.reported_at.desc(), table.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    with get_services().engine.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        rows = [dict(row._mapping) for row in connection.execute(query)]
-    return rows, int(total)
+def _reporter() -> str | None:
+    """A citizen app's token (report, without read_records): it reads back its own reports only."""
+    principal = current_principal()
+    return None if principal.can(Permission.READ_RECORDS) else principal.name
 
 
 def _paging_headers(total: int, page: int, page_size: int) -> dict[str, str]:
@@ -365,7 +325,7 @@ def _paging_headers(total: int, page: int, page_size: int) -> dict[str, str]:
 
 
 @blp.route("/requests.<format>", parameters=[FORMAT_PARAMETER])
-@requires(Permission.READ_RECORDS)
+@requires(READERS)
 @known_format
 @blp.arguments(RequestQuery, **ARGUMENTS)
 @blp.response(
@@ -387,13 +347,14 @@ def service_requests(args, format: str):  # noqa: A002
     GeoReport's most) of page `page` (from 1). Without dates the window is the last 90 days;
     X-Total-Count says how many it holds and Link points to the next and previous pages.
     requests.xml: <service_requests><request>…</request></service_requests>; requests.json: a
-    list. Needs read_records; a department head (or their token) reads their own department's."""
+    list. Needs read_records; a department head (or their token) reads their own department's,
+    a citizen app's token (reporter) the requests it reported."""
     scope = _scope()
     if "service_request_id" in args:
         ids = args["service_request_id"]
         if not ids:  # present but empty: not "no filter", which would answer the last 90 days
             abort(400, "service_request_id is empty: give one id or several, comma-separated")
-        page, total = read_requests(scope, ids=ids)
+        page, total = read_requests(scope, ids=ids, reporter=_reporter())
         if len(page) < len(set(ids)):
             audit_outside(scope, ids)  # a probe of another department's requests
         headers = {"X-Total-Count": str(total)}
@@ -417,6 +378,7 @@ def service_requests(args, format: str):  # noqa: A002
             until=end,
             limit=size,
             offset=(number - 1) * size,
+            reporter=_reporter(),
         )
         headers = _paging_headers(total, number, size)
     english = _language() == "en"
@@ -425,7 +387,7 @@ def service_requests(args, format: str):  # noqa: A002
 
 
 @blp.route("/requests/<service_request_id>.<format>", parameters=[FORMAT_PARAMETER])
-@requires(Permission.READ_RECORDS)
+@requires(READERS)
 @known_format
 @blp.arguments(FormatQuery, **ARGUMENTS)
 @blp.response(200, ServiceRequestSchema(many=True))
@@ -437,7 +399,7 @@ def service_request(args, service_request_id: str, format: str):  # noqa: A002
     outside what the caller may read answers 404, like one that does not exist (and the
     attempt is audited)."""
     scope = _scope()
-    found, _ = read_requests(scope, ids=[service_request_id], limit=1)
+    found, _ = read_requests(scope, ids=[service_request_id], limit=1, reporter=_reporter())
     if not found:
         audit_outside(scope, [service_request_id])
         abort(404, f"no service request {service_request_id[:64]!r}")

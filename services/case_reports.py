@@ -40,7 +40,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
+from sqlalchemy.sql import ColumnElement
 
 from data_sources.contracts import CASES as CASES_CONTRACT
 from domain.case_clock import case_deadline
@@ -326,3 +327,13 @@ def file_report(
     services.snapshots.expire("cases")
     services.snapshots.expire("case_events")
     return Filed(case_id, created=True)
+
+
+def reported_by(actor: str) -> ColumnElement[bool]:
+    """The condition, on the cases table, "filed by `actor`" (a citizen app's token's name): what
+    a reporter may read back, to follow its reports' status."""
+    cases, events = case_rows.CASES, case_rows.EVENTS
+    filed = exists().where(
+        events.c.case_id == cases.c.id, events.c.action == "reported", events.c.actor == actor[:64]
+    )
+    return and_(cases.c.channel == CHANNEL, filed)

@@ -5,7 +5,8 @@ that is not in the table fails test_the_matrix_covers_every_route, so the table 
 302 = sent to the sign-in page, 401 = refused for want of a sign-in, 403 = refused for the
 role (audited), 400 = a department id that is none (a list, an unknown id), 200 = answered,
 201 = a service request filed. "reporter" is a citizen app's API token (the role exists for tokens
-only): it reads the Open311 service list and reports, nothing else; on screens it is nobody.
+only): it reads the Open311 service list, reports and reads back its own reports, nothing
+else; on screens it is nobody.
 "dept" is a department head of urban_management; a row whose
 name ends in "other dept" asks for ecology_environment's data (a tampered URL or callback)."""
 
@@ -77,7 +78,7 @@ api       /api/v1/cases/export.xlsx other dept 401 403   403  403  200    403   
 api       /api/v1/audit                      401  403    403  403  403    200    403
 api       /api/v1/audit/export.csv           401  403    403  403  403    200    403
 api       /open311/v2/services.json          401  200    200  200  200    200    200
-api       /open311/v2/requests.json          401  403    200  200  200    403    403
+api       /open311/v2/requests.json          401  403    200  200  200    403    200
 post      /open311/v2/requests.json          401  403    403  403  403    403    201
 """
 

@@ -267,10 +267,24 @@ def test_no_token_an_unknown_or_a_revoked_one_gets_401(app, engine, cell):
     assert _count(engine) == before
 
 
-def test_a_reporter_reads_the_service_list_and_nothing_else(app, token):
+def test_a_reporter_reads_back_its_own_reports_and_nothing_else(app, engine, cell, token):
     client = app.server.test_client()
     assert client.get("/open311/v2/services.json", headers=bearer(token)).status_code == 200
-    for path in ("/open311/v2/requests.json", "/api/v1/cases", "/api/v1/kpis", "/api/v1/departments"):
+    mine = client.post(PATH, data=_form(cell, description="我的上报"), headers=bearer(token)).get_json()[0]
+    own = mine["service_request_id"]
+    listed = client.get(PATH, headers=bearer(token))
+    assert listed.status_code == 200 and [r["service_request_id"] for r in listed.get_json()] == [own]
+    assert listed.get_json()[0]["status"] == "open" and listed.headers["X-Total-Count"] == "1"
+    assert client.get(f"/open311/v2/requests/{own}.json", headers=bearer(token)).status_code == 200
+    with engine.connect() as c:
+        demo_case = c.execute(select(Case.id).where(Case.channel == "snap_report").limit(1)).scalar_one()
+    assert client.get(f"/open311/v2/requests/{demo_case}.json", headers=bearer(token)).status_code == 404
+    by_id = client.get(f"{PATH}?service_request_id={demo_case},{own}", headers=bearer(token)).get_json()
+    assert [r["service_request_id"] for r in by_id] == [own]
+    stranger = bearer(reporter_token(engine))  # another app does not see this one's reports
+    assert client.get(PATH, headers=stranger).get_json() == []
+    assert client.get(f"/open311/v2/requests/{own}.json", headers=stranger).status_code == 404
+    for path in ("/api/v1/cases", f"/api/v1/cases/{own}", "/api/v1/kpis", "/api/v1/departments"):
         assert client.get(path, headers=bearer(token)).status_code == 403, path
 
 
