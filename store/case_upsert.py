@@ -12,10 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, case, literal_column, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    case,
+    column,
+    literal_column,
+    select,
+    table,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.bulk import bare_table, driver_rows, driver_sql, execute_rows
+from store.bulk import bare_table, copy_rows, driver_rows, driver_sql, execute_rows
 from store.models import Case
 
 CASES = Case.__table__
@@ -24,11 +36,17 @@ KEY = "id"
 INSERT_ONLY = ("version",)
 # how many ids one IN (…) lists; SQLite allows 32,766 parameters per statement
 LOOKUP_IDS = 10_000
+# PostgreSQL: the batch is copied into this temporary table, then upserted in one statement
+STAGE = "import_batch"
 
 
 def existing_statuses(connection: Connection, ids: list[str]) -> dict[str, str]:
     """{id: status} of the `ids` the store holds."""
     found: dict[str, str] = {}
+    if connection.dialect.name == "postgresql":  # one array parameter, not one per id
+        listed = bindparam("ids", ids, type_=ARRAY(String))
+        rows = connection.execute(select(CASES.c.id, CASES.c.status).where(CASES.c.id == any_(listed)))
+        return {row[0]: row[1] for row in rows}
     for start in range(0, len(ids), LOOKUP_IDS):
         part = ids[start : start + LOOKUP_IDS]
         rows = connection.execute(select(CASES.c.id, CASES.c.status).where(CASES.c.id.in_(part)))
@@ -36,13 +54,17 @@ def existing_statuses(connection: Connection, ids: list[str]) -> dict[str, str]:
     return found
 
 
-def _upsert_statement(connection: Connection, columns: list[str]) -> Any:
+def _upsert_statement(connection: Connection, columns: list[str], staged: bool = False) -> Any:
     dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
     name = connection.dialect.name
     if name not in dialects:
         raise NotImplementedError(f"case imports need SQLite or PostgreSQL, not {name}")
     target = bare_table(CASES, columns)
     statement = dialects[name](target)
+    if staged:
+        statement = statement.from_select(
+            columns, select(*(column(c) for c in columns)).select_from(table(STAGE))
+        )
     new = statement.excluded
     updated = [c for c in columns if c not in (KEY, *INSERT_ONLY, "status_at")]
     values: dict[str, Any] = {c: new[c] for c in updated}
@@ -65,5 +87,16 @@ def upsert_cases(connection: Connection, frame: pd.DataFrame) -> int:
         return 0
     if KEY not in columns or "version" not in columns:
         raise ValueError("an upsert of cases needs the id and version columns")
+    rows = driver_rows(connection, CASES, frame, columns)
+    if connection.dialect.name == "postgresql":
+        # COPY into a temporary table of the same column types, then one INSERT … SELECT
+        names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS SELECT {names} FROM {CASES.name} WITH NO DATA"
+        )
+        copy_rows(connection, STAGE, columns, rows)
+        connection.execute(_upsert_statement(connection, columns, staged=True))
+        connection.exec_driver_sql(f"DROP TABLE {STAGE}")
+        return len(rows)
     sql, order = driver_sql(connection.dialect, _upsert_statement(connection, columns), columns)
-    return execute_rows(connection, sql, order, columns, driver_rows(connection, CASES, frame, columns))
+    return execute_rows(connection, sql, order, columns, rows)
