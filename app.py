@@ -19,10 +19,12 @@ from components.shell import register_callbacks as register_shell_callbacks
 from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
+from domain.alert_rules import RuleBookError
 from domain.kpis import KpiSpecError
 from live.case_simulator import start_simulator
 from security.guard import page_for
 from security.setup import init_security
+from services.alert_book import checked_rule_book, install_rule_book
 from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
@@ -35,11 +37,13 @@ log = logging.getLogger("onescreen")
 
 def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     """Build the Dash app: store migrated (and seeded with the demo park when empty in the
-    embedded profile), sources configured, pages registered. Raises SettingsError or
-    SourceMisconfigured on bad configuration, before serving anything."""
+    embedded profile), sources configured, pages registered, the alert rules loaded.
+    Raises SettingsError, SourceMisconfigured, KpiSpecError or RuleBookError on bad
+    configuration, before serving anything."""
     settings = settings or load_settings()
     sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
     specs()  # the KPI file too
+    alert_rules = checked_rule_book()  # and the alert rules: a malformed one names itself
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))
     app = Dash(
@@ -59,6 +63,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     server.extensions[KEY] = Services(settings=settings, engine=engine, sources=sources, snapshots=snapshots)
     init_cache(server, settings)
     init_security(server, app, settings, engine)
+    install_rule_book(server, alert_rules)
     init_api(server)
     app.layout = lambda: make_shell(settings, dash.page_registry)
     register_shell_callbacks(app)
@@ -123,7 +128,7 @@ def main() -> int:
     try:
         settings = load_settings()
         server = create_app(settings)
-    except (SettingsError, SourceMisconfigured, KpiSpecError) as exc:
+    except (SettingsError, SourceMisconfigured, KpiSpecError, RuleBookError) as exc:
         # a configuration mistake is told in one line naming the key, not as a traceback
         print(f"onescreen: {exc}", file=sys.stderr)
         return 2

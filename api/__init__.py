@@ -8,6 +8,7 @@ from __future__ import annotations
 import flask_smorest
 from flask import Flask, abort
 
+from api import alerts as _alerts  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import audit as _audit  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import case_hotspots as _case_hotspots  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import case_transitions as _case_transitions  # noqa: F401 - adds its routes to api.v1's blueprint

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.admin_common import dropdown_labels
-from demo.catalogue import CHANNELS
+from demo.catalogue import ALL_CHANNELS
 from domain.case_lifecycle import Status
 from locales import t
 from services import reference
@@ -29,7 +29,7 @@ def known_values(own_department: str | None) -> dict[str, Callable[[], Collectio
     """What each list filter may hold, for CaseFilter.parse."""
     return {
         "status": lambda: {s.value for s in Status},
-        "channel": lambda: set(CHANNELS["id"]),
+        "channel": lambda: set(ALL_CHANNELS["id"]),
         "domain": lambda: set(types_by_domain()),
         "case_type": lambda: {c for types in types_by_domain().values() for c in types},
         "department": lambda: {own_department} if own_department else reference.department_ids(),
@@ -42,7 +42,7 @@ def options(name: str, lang: str, own_department: str | None, domains: Collectio
     if name == "status":
         return [{"label": t(f"case.status.{s.value}", lang), "value": s.value} for s in Status]
     if name == "channel":
-        return [{"label": t(f"channel.{c}", lang), "value": c} for c in CHANNELS["id"]]
+        return [{"label": t(f"channel.{c}", lang), "value": c} for c in ALL_CHANNELS["id"]]
     if name == "domain":
         return [{"label": t(f"domain.{d}", lang), "value": d} for d in types_by_domain()]
     if name == "case_type":

@@ -24,6 +24,10 @@ CHANNELS = pd.DataFrame(
     ],
     columns=["id", "name", "name_en"],
 )
+# Channels no domain's mix draws on, so the demo generates no case on them: cases officers open
+# from sensor alerts (services/alert_cases.py). ALL_CHANNELS is what a case may arrive by.
+OPENED_CHANNELS = pd.DataFrame([("iot_alert", "物联感知告警", "IoT sensor alert")], columns=CHANNELS.columns)
+ALL_CHANNELS = pd.concat([CHANNELS, OPENED_CHANNELS], ignore_index=True)
 
 
 class CatalogueError(ValueError):

@@ -169,9 +169,19 @@ class EscalationMinutes(BaseModel):
     info: float | None = Field(default=None, gt=0)
 
 
+class CaseTypes(BaseModel):
+    """The case type an alert becomes when an officer opens a case from it: by its rule, else
+    by its sensor's kind (ids of config/case_types.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    by_rule: dict[str, str] = Field(default_factory=dict)
+    by_kind: dict[str, str] = Field(default_factory=dict)
+
+
 class RuleBook(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     escalation: EscalationMinutes = EscalationMinutes()
+    cases: CaseTypes = CaseTypes()
     rules: tuple[AlertRule, ...]
 
     @model_validator(mode="after")
@@ -189,6 +199,24 @@ class RuleBook(BaseModel):
         """The escalation times as the lifecycle's policy."""
         minutes = {Severity(name): value for name, value in self.escalation.model_dump().items()}
         return EscalationPolicy({sev: timedelta(minutes=m) for sev, m in minutes.items() if m is not None})
+
+    def case_type(self, rule_id: str, sensor_kind: str | None) -> str | None:
+        """The case type an alert of `rule_id` on a sensor of `sensor_kind` opens, or None."""
+        return self.cases.by_rule.get(rule_id) or self.cases.by_kind.get(sensor_kind or "")
+
+    def check_case_types(self, known: Collection[str]) -> None:
+        """Raise RuleBookError naming each case type the book maps to that is not in `known`,
+        and each rule of `cases.by_rule` the book does not declare."""
+        rule_ids = {rule.id for rule in self.rules}
+        problems = [f"cases.by_rule: no rule {rule!r}" for rule in self.cases.by_rule if rule not in rule_ids]
+        for where, mapping in (("by_rule", self.cases.by_rule), ("by_kind", self.cases.by_kind)):
+            problems += [
+                f"cases.{where}.{name}: unknown case type {case_type!r}"
+                for name, case_type in mapping.items()
+                if case_type not in known
+            ]
+        if problems:
+            raise RuleBookError("; ".join(problems))
 
     def for_kind(self, sensor_kind: str) -> tuple[AnyRule, ...]:
         """The rules that watch sensors of `sensor_kind`, in the book's order."""

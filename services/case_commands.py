@@ -33,9 +33,11 @@ from security import audit
 from security.guard import requires
 from security.principal import Principal
 from security.roles import Permission, Role
-from security.web_context import audit_request, client_ip, current_principal
+from security.web_context import client_ip, current_principal
+from services import step_refusals
 from services.context import get_services
 from services.reference import department_ids
+from services.step_refusals import audit_refusal
 from store import case_rows
 from store.engine import begin_write
 
@@ -121,7 +123,6 @@ def take_step(case_id: str, step: Step) -> dict[str, Any]:
     Raises CaseNotFound, StepRefused or StaleVersion (see the module's docstring)."""
     principal = current_principal()
     services = get_services()
-    target = f"case:{case_id[:64]}"
     row: dict[str, Any] | None = None
     try:
         with begin_write(services.engine) as connection:
@@ -130,16 +131,8 @@ def take_step(case_id: str, step: Step) -> dict[str, Any]:
                 raise CaseNotFound(case_id)
             apply_step(connection, row, actor_of(principal), step, ip=client_ip())
             after = case_rows.read_case(connection, case_id)
-    except CaseNotFound:
-        if row is not None:  # it exists, in another department: audit the probe
-            audit_request(
-                "scope.denied", outcome="denied", target=target, detail={"own": principal.scoped_department}
-            )
-        raise
-    except StepRefused as refusal:
-        outcome = "failed" if isinstance(refusal, StaleVersion) else "denied"
-        detail = {"action": step.action.value, "refused": refusal.code, "why": str(refusal)[:200]}
-        audit_request("case.change", outcome=outcome, target=target, detail=detail)
+    except (CaseNotFound, StepRefused) as error:
+        audit_refusal("case", case_id, step.action.value, error, principal, exists=row is not None)
         raise
     services.snapshots.expire("cases")
     services.snapshots.expire("case_events")
@@ -212,7 +205,4 @@ __all__ = ["Action", "CaseNotFound", "StaleVersion", "StepRefused", "make_step",
 
 def refusal_text(refusal: StepRefused, lang: str) -> str:
     """Why a step was refused, in `lang` (the domain's own words for a code without a translation)."""
-    from locales import t
-
-    text = t(f"case_refusal.{refusal.code}", lang, **refusal.values)
-    return str(refusal) if text == f"case_refusal.{refusal.code}" else text
+    return step_refusals.refusal_text("case", refusal, lang)

@@ -75,6 +75,9 @@ api       /api/v1/cases/export.csv           401  403    200  403  200    403   
 api       /api/v1/cases/export.csv other dept 401 403    403  403  200    403    403
 api       /api/v1/cases/export.xlsx          401  403    200  403  200    403    403
 api       /api/v1/cases/export.xlsx other dept 401 403   403  403  200    403    403
+api       /api/v1/alerts                     401  403    200  200  200    403    403
+api       /api/v1/alerts other dept          401  403    403  200  200    403    403
+api       /api/v1/alerts/A-19990101-00001    401  403    404  404  404    403    403
 api       /api/v1/audit                      401  403    403  403  403    200    403
 api       /api/v1/audit/export.csv           401  403    403  403  403    200    403
 api       /open311/v2/services.json          401  200    200  200  200    200    200
