@@ -22,6 +22,7 @@ from data_sources.sql_health import SqlHealthBook
 from domain.alert_rules import RuleBookError
 from domain.kpis import KpiSpecError
 from live.case_simulator import start_simulator
+from live.stream import init_live
 from security.guard import page_for
 from security.setup import init_security
 from services.alert_book import checked_rule_book, install_rule_book
@@ -65,6 +66,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     init_security(server, app, settings, engine)
     install_rule_book(server, alert_rules)
     init_api(server)
+    init_live(server, settings)  # the alerts' bus (extensions["onescreen.bus"]) and /live/alerts
     app.layout = lambda: make_shell(settings, dash.page_registry)
     register_shell_callbacks(app)
     from cli import register_commands

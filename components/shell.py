@@ -13,6 +13,7 @@ from flask import has_request_context, request
 
 from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
+from components.live_status import make_live_status
 from components.user_box import USER, make_user_box, user_box_children
 from config.settings import Settings
 from locales import best_language, normalise, t
@@ -71,6 +72,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                     dbc.Nav(_nav_links(pages, lang), id=NAV, className="os-nav", pills=True),
                     html.Div(className="os-spacer"),
                     make_freshness(lang),
+                    *make_live_status(lang),
                     make_user_box(lang),
                     html.Div(id="shell-clock", className="os-clock", **{"data-tz": settings.timezone}),
                     dbc.RadioItems(

@@ -2,13 +2,29 @@
 
 Threaded workers (gthread): live push streams (server-sent events) hold a connection open, and
 two open streams blocked two sync workers completely (FIELD_NOTES.md). WEB_CONCURRENCY sets
-the number of worker processes (one in the embedded profile, about one per core in production)."""
+the number of worker processes (one in the embedded profile, about one per core in production).
+Each process answers requests with GUNICORN_THREADS threads plus `live_streams_max` more (the
+setting): a process holds at most that many streams open (live/stream.py answers 503 beyond),
+so open streams never take the threads callbacks need. A worker told to stop (SIGTERM) ends its
+streams at once; the browsers reconnect to another worker or the restarted one and catch up."""
 
 import os
+import signal
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+
+
+def _streams_max() -> int:
+    from config.settings import Settings, SettingsError, load_settings
+
+    try:
+        return load_settings().live_streams_max
+    except SettingsError:  # the app says what is wrong when it is built; no traceback from here
+        return Settings.model_fields["live_streams_max"].default
+
+
+threads = int(os.environ.get("GUNICORN_THREADS", "8")) + _streams_max()
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
@@ -20,5 +36,21 @@ def post_worker_init(worker):
     from app import serving_banner, start_background
 
     start_background(worker.wsgi)
+    _end_streams_on_exit(worker)
     if worker.age == 1:  # the first worker to boot says it once; its app is built and answering
         print(serving_banner(worker.wsgi, list(worker.cfg.bind)), flush=True)
+
+
+def _end_streams_on_exit(worker):
+    """Chain gunicorn's SIGTERM handler: first end the live streams (each finishes its response),
+    so the worker does not wait out graceful_timeout for them."""
+    from live.stream import close_live
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        close_live(worker.wsgi)
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     demo_live_interval_s: float = Field(
         15, gt=0, le=3600, description="how often the live demo park reports and moves cases"
     )
+    live_streams_max: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description="live alert streams one server process holds open at once (each holds a thread; "
+        "gunicorn gets this many threads more than GUNICORN_THREADS); beyond it 503 and the page retries",
+    )
     cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
     freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
     case_intake_warn_s: int = Field(

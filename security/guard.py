@@ -2,6 +2,8 @@
 
   public           /assets/ (CSS, fonts, scripts: no data), /login, /logout
   /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires)
+  /live/           event streams (live/stream.py): anonymous without a role: 401 JSON; the
+                   view must declare a permission (requires), like an API view
   /_dash-*         anonymous without a role: 401 JSON (the page's script sends the browser to
                    the login page); a callback is allowed only when its function declares a
                    permission the principal has (requires); the pages router checks the page's
@@ -43,6 +45,7 @@ ANYONE = "anyone"  # a callback any principal who may enter can call (pure prese
 PERMISSION_ATTR = "_onescreen_permission"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROUTER_OUTPUT = "_pages_content.children"
+STREAM_PATHS = ("/live/",)  # server-sent events: a session (or the anonymous role), never a token
 
 
 def requires(permission: Permission | str | tuple[Permission, ...]) -> Callable:
@@ -185,6 +188,13 @@ def guard() -> Response | None:
         if not principal.is_authenticated:
             return _unauthorised()
         if _view_permission() is None:  # deny by default: a view that declares nothing is refused
+            log.warning("refused %s: its view declares no permission (security.guard.requires)", path)
+            deny(f"undeclared {path}"[:200])
+        return None
+    if path.startswith(STREAM_PATHS):
+        if not principal.may_enter:
+            return _unauthorised()
+        if _view_permission() is None:
             log.warning("refused %s: its view declares no permission (security.guard.requires)", path)
             deny(f"undeclared {path}"[:200])
         return None

@@ -4,7 +4,8 @@ that is not in the table fails test_the_matrix_covers_every_route, so the table 
 
 302 = sent to the sign-in page, 401 = refused for want of a sign-in, 403 = refused for the
 role (audited), 400 = a department id that is none (a list, an unknown id), 200 = answered,
-201 = a service request filed. "reporter" is a citizen app's API token (the role exists for tokens
+201 = a service request filed. A "stream" row opens a live event stream and hangs up at once.
+"reporter" is a citizen app's API token (the role exists for tokens
 only): it reads the Open311 service list, reports and reads back its own reports, nothing
 else; on screens it is nobody.
 "dept" is a department head of urban_management; a row whose
@@ -83,6 +84,8 @@ api       /api/v1/audit/export.csv           401  403    403  403  403    200   
 api       /open311/v2/services.json          401  200    200  200  200    200    200
 api       /open311/v2/requests.json          401  403    200  200  200    403    200
 post      /open311/v2/requests.json          401  403    403  403  403    403    201
+stream    /live/alerts                       401  403    200  200  200    403    401
+stream    /live/no-such-stream               401  403    403  403  403    403    401
 """
 
 OTHER = "ecology_environment"
@@ -168,6 +171,10 @@ def request(app, client, csrf, kind: str, name: str):
     if kind == "post":  # a citizen app's report (services/case_reports.py): an address is a place
         report = {"service_code": "um.manhole_cover_damaged", "address_string": "matrix row"}
         return client.post(name, data=report, headers={"X-CSRFToken": csrf} if csrf else {})
+    if kind == "stream":  # an event stream (live/stream.py): the answer's status, then hang up
+        response = client.get(name)
+        response.close()
+        return response
     if kind == "api":
         path = name.removesuffix(" other dept")
         if name.endswith("other dept"):
@@ -216,3 +223,5 @@ def test_the_matrix_covers_every_route(app):
         and "openapi" not in rule.rule
     }
     assert rules <= api_rows, rules - api_rows
+    streams = {rule.rule for rule in app.server.url_map.iter_rules() if rule.rule.startswith("/live/")}
+    assert streams <= {name for kind, name, _ in table if kind == "stream"}, streams
