@@ -23,6 +23,7 @@ from domain.alert_rules import RuleBookError
 from domain.kpis import KpiSpecError
 from live.case_simulator import start_simulator
 from live.stream import init_live
+from live.worker import start_worker
 from security.guard import page_for
 from security.setup import init_security
 from services.alert_book import checked_rule_book, install_rule_book
@@ -108,6 +109,7 @@ def start_background(server: Flask) -> None:
     post_worker_init hook (config/gunicorn.conf.py)."""
     prefetch(server, panel_contracts())
     start_simulator(server, store_contents(server.extensions[KEY].engine, count=False).park)
+    start_worker(server)
 
 
 def serving_banner(server: Flask, addresses: list[str]) -> str:

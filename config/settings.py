@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         description="live alert streams one server process holds open at once (each holds a thread; "
         "gunicorn gets this many threads more than GUNICORN_THREADS); beyond it 503 and the page retries",
     )
+    readings_raw_days: float = Field(
+        7,
+        gt=0,
+        le=3660,
+        description="raw sensor readings are kept this many days, then rolled into hourly aggregates "
+        "(readings_hourly) and deleted by the worker, so the store stays bounded",
+    )
     cache_timeout_s: int = Field(30, ge=0, description="how long a cached read stays fresh")
     freshness_warn_s: int = Field(600, ge=1, description="data older than this is marked stale on panels")
     case_intake_warn_s: int = Field(
