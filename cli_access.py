@@ -136,7 +136,8 @@ def users_list() -> None:
 @click.argument("client")
 @click.option(
     "--role", required=True, type=TOKEN_ROLE_CHOICE,
-    help="what the token may do; reporter: a citizen app that reports to POST /open311/v2/requests, nothing else",
+    help="what the token may do; reporter: a citizen app that reports to POST /open311/v2/requests "
+    "and reads back its own reports, nothing else",
 )  # fmt: skip
 @click.option("--department")
 @click.option("--expires-days", type=click.IntRange(1, 3650))
