@@ -135,6 +135,7 @@ class RedisBus:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._retry_max_s = retry_max_s
+        self.listening = threading.Event()  # set while the listener's subscription stands
         self._publish_failing = False
 
     def publish(self, channel: str, message: dict[str, Any]) -> bool:
@@ -183,17 +184,21 @@ class RedisBus:
     def _listen(self) -> None:
         delay = 0.2
         while not self._stop.is_set():
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 pubsub.psubscribe(self.prefix + "*")
-                self._set_state(UP)
-                delay = 0.2
                 while not self._stop.is_set():
                     item = pubsub.get_message(timeout=1.0)
                     if item is None:
                         continue
-                    self._dispatch(item)
+                    if item.get("type") == "psubscribe":  # Redis confirms: from here nothing is missed
+                        self.listening.set()
+                        self._set_state(UP)
+                        delay = 0.2
+                    elif item.get("type") == "pmessage":
+                        self._dispatch(item)
             except (redis.RedisError, OSError) as exc:
+                self.listening.clear()
                 self._set_state(DOWN, exc)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._retry_max_s)

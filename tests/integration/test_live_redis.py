@@ -1,0 +1,165 @@
+"""The live bus on real Redis: the shared server (127.0.0.1:6379) under each test's own channel
+prefix, and a private redis-server on a free port for the test that stops and restarts it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import time
+import uuid
+
+import pytest
+from apps import build_app
+from live_alerts import write_alert
+from servers import free_port, wait_for_port
+
+from live.alert_feed import stream
+from live.bus import UP, RedisBus
+from live.stream import BUS_KEY, FEED_KEY
+from security.scope import WHOLE_PARK
+from services import alert_engine
+
+REDIS = "redis://127.0.0.1:6379/0"
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+def alert_seqs(chunks: list[str]) -> list[int]:
+    return [json.loads(chunk.split("data: ", 1)[1])["seq"] for chunk in chunks if "\nevent: alert\n" in chunk]
+
+
+def pull(gen, until, timeout_s: float = 5.0) -> list[str]:
+    chunks: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not until(chunks):
+        chunks.append(next(gen))
+    return chunks
+
+
+def test_every_bus_on_the_prefix_hears_a_message_and_no_other_prefix_does():
+    prefix = f"onescreen:test-{uuid.uuid4().hex[:8]}:"
+    sender, receiver, stranger = (
+        RedisBus(REDIS, prefix),
+        RedisBus(REDIS, prefix),
+        RedisBus(REDIS, prefix + "x:"),
+    )
+    heard: list[dict] = []
+    overheard: list[dict] = []
+    try:
+        receiver.subscribe("alerts", heard.append)
+        stranger.subscribe("alerts", overheard.append)
+        assert receiver.listening.wait(5) and stranger.listening.wait(5)
+        assert sender.publish("alerts", {"seq": 41}) is True
+        deadline = time.monotonic() + 2
+        while not heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard == [{"seq": 41}] and overheard == []
+    finally:
+        for bus in (sender, receiver, stranger):
+            bus.close()
+
+
+def test_two_apps_on_one_store_share_alerts_through_redis(tmp_path):
+    """Two app instances (as two gunicorn workers): an alert one of them announces reaches a
+    stream the other serves, within a second."""
+    first = build_app(tmp_path, demo_cases=300, redis_url=REDIS)
+    second = build_app(tmp_path, seed=False, demo_cases=300, redis_url=REDIS)
+    engine = first.server.extensions["onescreen"].engine
+    feed = second.server.extensions[FEED_KEY]
+    try:
+        assert isinstance(first.server.extensions[BUS_KEY], RedisBus)
+        gen = stream(feed, second.server.extensions["onescreen"].engine, WHOLE_PARK, None, heartbeat_s=0.1)
+        pull(gen, until=lambda c: len(c) >= 2)
+        assert feed.bus.listening.wait(5)
+        seq = write_alert(engine, "LIVE-TWO-1", "urban_management")
+        sent = time.monotonic()
+        with first.server.app_context():
+            alert_engine.announce([seq])
+        chunks = pull(gen, until=lambda c: alert_seqs(c))
+        took = time.monotonic() - sent
+        gen.close()
+        assert alert_seqs(chunks) == [seq]
+        assert took < 1.0, took  # far below the feed's 5 s backstop: it came over Redis
+    finally:
+        for app in (first, second):
+            app.server.extensions[FEED_KEY].close()
+            app.server.extensions[BUS_KEY].close()
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process, timeout_s=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def test_redis_down_is_told_to_the_stream_and_what_happened_meanwhile_arrives_once(tmp_path, caplog):
+    redis_server = PrivateRedis()
+    redis_server.start()
+    app = build_app(tmp_path, demo_cases=300, redis_url=redis_server.url)
+    engine = app.server.extensions["onescreen"].engine
+    feed, bus = app.server.extensions[FEED_KEY], app.server.extensions[BUS_KEY]
+    try:
+        with caplog.at_level(logging.INFO, logger="live.bus"):
+            gen = stream(feed, engine, WHOLE_PARK, None, heartbeat_s=0.1)
+            pull(gen, until=lambda c: len(c) >= 2)
+            assert bus.listening.wait(5)
+            redis_server.stop()
+            down = pull(gen, until=lambda c: any('"bus":"down"' in x for x in c))
+            assert any('"bus":"down"' in x for x in down)
+            during = write_alert(engine, "LIVE-DOWN-1", "urban_management")
+            with app.server.app_context():
+                alert_engine.announce([during])  # lost: Redis is down (logged, not raised)
+            redis_server.start()
+            back = pull(
+                gen, until=lambda c: any('"bus":"up"' in x for x in c) and alert_seqs(down + c), timeout_s=15
+            )
+            back += pull(gen, until=lambda c: False, timeout_s=0.5)
+            gen.close()
+        assert bus.state == UP
+        assert alert_seqs(down + back) == [during]
+        assert caplog.text.count(" is down (") == 1 and caplog.text.count(" is back;") == 1
+        assert caplog.text.count("cannot publish to Redis") == 1
+    finally:
+        feed.close()
+        bus.close()
+        redis_server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _redis_is_there():
+    import redis
+
+    client = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at 127.0.0.1:6379 is not reachable: {exc}")
+    finally:
+        client.close()
