@@ -22,6 +22,7 @@ from data_sources.sql_health import SqlHealthBook
 from domain.alert_rules import RuleBookError
 from domain.kpis import KpiSpecError
 from live.case_simulator import start_simulator
+from live.case_sync import start_syncers
 from live.stream import init_live
 from live.worker import start_worker
 from security.guard import page_for
@@ -104,12 +105,14 @@ def _warm_up(server: Flask) -> None:
 
 def start_background(server: Flask) -> None:
     """What a serving process starts besides answering requests (not the CLI): read the
-    contracts the panels use once, so the first visitor does not wait, and on the embedded
-    demo park the simulator that keeps it live. Called by main() and by gunicorn's
-    post_worker_init hook (config/gunicorn.conf.py)."""
+    contracts the panels use once, so the first visitor does not wait, on the embedded
+    demo park the simulator that keeps it live, and the syncs of foreign case tables
+    (live/case_sync.py). Called by main() and by gunicorn's post_worker_init hook
+    (config/gunicorn.conf.py)."""
     prefetch(server, panel_contracts())
     start_simulator(server, store_contents(server.extensions[KEY].engine, count=False).park)
     start_worker(server)
+    start_syncers(server)
 
 
 def serving_banner(server: Flask, addresses: list[str]) -> str:

@@ -11,6 +11,68 @@ from flask.cli import AppGroup
 cases_cli = AppGroup("cases", help="Cases: import from Open311 and CSV exports of other systems.")
 
 
+@cases_cli.command("import-csv")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    "mapping_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The YAML mapping of the export's columns, values and dates (e.g. config/imports/hotline_12345.yaml).",
+)
+@click.option("--restart", is_flag=True, help="Import the file from the top, not after the last checkpoint.")
+@click.option(
+    "--chunk-lines",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Rows committed and checkpointed at a time.",
+)
+def import_csv_command(file: Path, mapping_file: Path, restart: bool, chunk_lines: int) -> None:
+    """Import the cases of a CSV export (a 12345 hotline's, a city 311's) through a mapping.
+
+    Prints `imported N, updated M, rejected K` and one line per rejected row with its line
+    number and reasons. Commits and checkpoints every --chunk-lines rows: run again after an
+    interruption, it continues after the last checkpoint. Exits 1 without importing anything
+    when the file or the mapping cannot be read."""
+    from data_sources.case_mapping import CsvCaseMapping, load_mapping
+    from data_sources.errors import SourceError
+    from services.csv_import import import_csv
+
+    try:
+        mapping = load_mapping(mapping_file, CsvCaseMapping)
+        result = import_csv(file, mapping, restart=restart, chunk_rows=chunk_lines)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.resumed_after is not None:
+        click.echo(f"resumed after line {result.resumed_after} (--restart imports the file from the top)")
+    elif result.not_resumed:
+        click.echo(result.not_resumed)
+    click.echo(result.report.summary)
+    for rejection in result.report.rejections:
+        click.echo(rejection.message)
+
+
+@cases_cli.command("sync")
+@click.argument("source")
+def sync_command(source: str) -> None:
+    """Import what changed in a foreign case table (a `sql_cases` source of config/sources.yaml)
+    since its last sync, continuing from its checkpoint.
+
+    Prints `imported N, updated M, rejected K` and one line per rejected row naming it by the
+    table's key. Exits 1 when SOURCE is not such a source or its database cannot be read."""
+    from data_sources.errors import SourceError
+    from services.case_sync import sync_cases
+
+    try:
+        result = sync_cases(source, actor="cli")
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.report.summary)
+    for rejection in result.report.rejections:
+        click.echo(rejection.message)
+
+
 @cases_cli.command("import-open311")
 @click.argument("origin", metavar="FILE_OR_URL")
 @click.option(

@@ -213,7 +213,7 @@ def map_cases(
                 problems.append(
                     (unmapped, field, text, f"{column} value not in the mapping's values.{field}")
                 )
-            text = mapped.astype("string")
+            text = mapped.where(mapped.notna(), None)
         out[field] = text
     for field, value in mapping.constants.items():
         out[field] = pd.Series(value, index=frame.index, dtype="string")
@@ -250,13 +250,20 @@ def _key(value: Any) -> str:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Stripped text, NA where missing or blank; a database's whole numbers without '.0'."""
+    """Stripped text (object dtype), None where missing or blank; a database's whole numbers
+    without '.0'. A plain loop: pandas' string methods took three times as long on 100,000 rows."""
     if pd.api.types.is_float_dtype(series.dtype) and ((series.dropna() % 1) == 0).all():
         series = series.astype("Int64")
-    elif series.dtype == object and series.map(lambda v: isinstance(v, float)).any():
-        series = series.map(lambda v: _key(v) if isinstance(v, float) and v == v else v)
-    text = series.astype("string").str.strip()
-    return text.mask(text == "")
+    values = [_stripped(v) for v in series.to_numpy(dtype=object)]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def _stripped(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return _key(value) or None
 
 
 def _from_template(frame: pd.DataFrame, template: str) -> pd.Series:
@@ -264,7 +271,7 @@ def _from_template(frame: pd.DataFrame, template: str) -> pd.Series:
     pieces = _PLACEHOLDER.split(template)  # literal, column, literal, column, ..., literal
     result = pd.Series(pieces[0], index=frame.index, dtype="string")
     for i in range(1, len(pieces), 2):
-        result = result + _text(frame[pieces[i]]) + pieces[i + 1]
+        result = result + _text(frame[pieces[i]]).astype("string") + pieces[i + 1]
     return result
 
 

@@ -25,6 +25,7 @@ BUILTIN = (
     "csv = data_sources.adapters.csv_file:CsvFileSource",
     "geojson = data_sources.adapters.geojson_file:GeoJsonFileSource",
     "open311 = data_sources.adapters.open311:Open311Source",
+    "sql_cases = data_sources.adapters.sql_cases:SqlCaseSource",
     "mqtt = data_sources.adapters.mqtt:MqttReadingSource",
     "demo_feed = data_sources.adapters.demo_feed:DemoFeedSource",
 )

@@ -11,12 +11,10 @@ as an officer's are, under the name `demo-simulator`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,12 +24,13 @@ from sqlalchemy import Connection, func, insert, select
 from demo.case_flow import next_step, reports_due
 from domain.case_clock import case_deadline
 from domain.case_lifecycle import OPEN, Action, Actor, Desk, Status, Step, StepRefused
+from live.periodic import PeriodicJob, hold_lease
 from services.case_commands import apply_step
 from services.case_types import limits_of
 from services.context import get_services
 from store import case_rows
 from store.engine import begin_write
-from store.models import Case, CaseEvent, Meta
+from store.models import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 
@@ -55,41 +54,19 @@ def should_run(settings: Any, park: str | None) -> bool:
     return settings.profile == "embedded" and settings.demo_live and park == "demo"
 
 
-class CaseSimulator:
+class CaseSimulator(PeriodicJob):
     """One simulator per serving process; `tick(now)` is one round (called by the thread, or
     directly by tests with a fixed clock). Not thread-safe: one thread ticks."""
 
+    title = "the demo case simulator"
+
     def __init__(self, server: Flask, *, seed: int, interval_s: float, owner: str | None = None) -> None:
+        super().__init__(timedelta(seconds=interval_s))
         self.server = server
-        self.interval = timedelta(seconds=interval_s)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.rng = np.random.default_rng([seed, os.getpid()])
         self.last: datetime | None = None
         self._rates: tuple[datetime, dict[str, float]] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- the thread -------------------------------------------------------------------------
-    def start(self) -> threading.Thread:
-        self._thread = threading.Thread(target=self._run, name="case-simulator", daemon=True)
-        self._thread.start()
-        return self._thread
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        failing = False
-        while not self._stop.wait(self.interval.total_seconds()):
-            try:
-                self.tick(datetime.now(UTC))
-                if failing:
-                    log.info("the demo case simulator is running again")
-                failing = False
-            except Exception:  # one line when it starts failing, not a traceback per tick
-                if not failing:
-                    log.exception("the demo case simulator failed; it retries every %s", self.interval)
-                failing = True
 
     # -- one round --------------------------------------------------------------------------
     def tick(self, now: datetime) -> dict[str, int]:
@@ -112,18 +89,7 @@ class CaseSimulator:
             return {"reported": reported, "steps": steps, "lease": 1}
 
     def _hold_lease(self, engine: Any, now: datetime) -> bool:
-        until = now + 3 * self.interval
-        with begin_write(engine) as connection:
-            raw = connection.execute(select(Meta.value).where(Meta.key == LEASE_KEY)).scalar_one_or_none()
-            lease = json.loads(raw) if raw else None
-            if lease and lease["owner"] != self.owner and datetime.fromisoformat(lease["until"]) > now:
-                return False
-            value = json.dumps({"owner": self.owner, "until": until.isoformat()})
-            if raw is None:
-                connection.execute(insert(Meta.__table__).values(key=LEASE_KEY, value=value))
-            else:
-                connection.execute(Meta.__table__.update().where(Meta.key == LEASE_KEY).values(value=value))
-        return True
+        return hold_lease(engine, LEASE_KEY, self.owner, now, now + 3 * self.interval)
 
     def _daily_rates(self, engine: Any, now: datetime) -> dict[str, float]:
         if self._rates and now - self._rates[0] < timedelta(hours=1):

@@ -61,15 +61,16 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
             driver.isolation_level = legacy_isolation
 
 
-def existing_only(url: str) -> str:
-    """For an SQLite file, a URL that opens it read-write but never creates it: a reader
-    that finds no file must report the source unavailable, not read a new empty database."""
+def existing_only(url: str, *, read_only: bool = False) -> str:
+    """For an SQLite file, a URL that opens it read-write (or only for reading) but never
+    creates it: a reader that finds no file must report the source unavailable, not read a new
+    empty database."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return url
     if parsed.database.startswith("file:"):
         return url
-    query = {**parsed.query, "mode": "rw", "uri": "true"}
+    query = {**parsed.query, "mode": "ro" if read_only else "rw", "uri": "true"}
     return parsed.set(database=f"file:{parsed.database}", query=query).render_as_string(hide_password=False)
 
 
