@@ -59,6 +59,8 @@ TOKEN_COLUMNS = ("id", "client", "role", "department", "prefix", "created_by", "
                  "last_used", "revoked")  # fmt: skip
 TIMES = {"locked_until", "last_login", "created_at", "expires", "last_used", "revoked"}
 WIDTHS = {"id": 80, "demo": 100, "disabled": 100, "prefix": 130}
+# a token's client and role are what an admin reads first: never cut to three letters ("Park l…")
+MIN_WIDTHS = {"client": 125, "role": 115}
 
 
 def _columns(names: tuple[str, ...], flag: str, lang: str) -> list[dict]:
@@ -67,6 +69,8 @@ def _columns(names: tuple[str, ...], flag: str, lang: str) -> list[dict]:
         extra = {"width": WIDTHS[name]} if name in WIDTHS else {"flex": 1}
         if name in TIMES:
             extra["minWidth"] = 140
+        if name in MIN_WIDTHS:
+            extra["minWidth"] = MIN_WIDTHS[name]
         if name in ("disabled", "revoked"):
             extra["cellClassRules"] = {"os-flag-off": f"params.data.{flag} == true"}
         columns.append(column(name, t(f"access.col.{name}", lang), **extra))
