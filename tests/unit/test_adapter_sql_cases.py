@@ -1,15 +1,19 @@
 """The sql_cases adapter on an SQLite file: pages in (update time, key) order after a cursor, so
 rows stamped at the cursor's instant are neither lost nor read twice; opened read-only; a table,
-column or cursor that does not fit is refused naming the option."""
+column or cursor that does not fit is refused naming the option; the README's examples hold."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 
+from config.settings import ROOT
 from data_sources.adapters.sql_cases import SqlCaseSource
+from data_sources.case_mapping import CsvCaseMapping, parse_mapping
 from data_sources.errors import SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS
 from data_sources.registry import discover
@@ -92,3 +96,14 @@ def test_a_table_column_or_cursor_that_does_not_fit_is_refused(database):
     with pytest.raises(SourceMisconfigured, match="is not a cursor of this table"):
         source(database).read_page('{"file": {}, "line": 12}')  # another kind's checkpoint
     assert discover().get("sql_cases") is SqlCaseSource
+
+
+def test_the_readme_examples_are_a_source_and_a_mapping_the_code_accepts():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Importing cases") :]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    source_block = yaml.safe_load(blocks[0])["grid-vendor"]
+    assert source_block["adapter"] == "sql_cases"
+    vendor = SqlCaseSource("grid-vendor", source_block["options"], base_dir=str(ROOT))
+    assert vendor.options.sync_interval_s == 60 and vendor.mapping.point == "weizhi"
+    assert parse_mapping(yaml.safe_load(blocks[1]), CsvCaseMapping, "README").encoding == "gb18030"

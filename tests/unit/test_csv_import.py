@@ -218,3 +218,9 @@ def test_a_malformed_mapping_or_a_missing_column_is_refused_naming_the_key(app, 
     assert result.exit_code == 1
     assert "columns.满意度评价: there is no column '满意度评价'" in result.output
     assert count(engine, "") == before
+
+
+def test_sync_names_the_sources_it_can_sync_when_given_another(app):
+    result = app.server.test_cli_runner().invoke(args=["cases", "sync", "park-store"])
+    assert result.exit_code == 1
+    assert "'park-store' is a sql source, not sql_cases; sources that sync cases: none" in result.output
