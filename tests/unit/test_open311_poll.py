@@ -6,6 +6,7 @@ Sources page; a server that fails leaves the checkpoint and says so in the healt
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from apps import build_app
 from open311_server import running_endpoint
 from sqlalchemy import select
 
+from live.case_sync import CaseSyncer, start_syncers
 from services.case_import import load_checkpoint
 from services.open311_import import checkpoint_key, poll_open311
 from store.models import Case
@@ -119,3 +121,18 @@ def test_a_source_that_is_not_open311_is_refused(app):
 
     with app.server.app_context(), pytest.raises(SourceMisconfigured, match="not an open311 source"):
         poll_open311("park-store")
+
+
+def test_the_app_polls_the_source_in_the_background_one_process_at_a_time(app, served, monkeypatch):
+    state, _ = served
+    state.status = 200
+    state.body = json.dumps([request("P-9", "2026-12-02T08:00:00+08:00")]).encode()
+    # the thread's first tick would come after sync_interval_s (60 s): the test ticks itself
+    monkeypatch.setattr(CaseSyncer, "start", lambda self: None)
+    [syncer] = [s for s in start_syncers(app.server) if s.name == NAME]
+    assert syncer.sync is poll_open311 and syncer.interval == timedelta(seconds=60)
+    other = CaseSyncer(app.server, NAME, interval_s=60, owner="another process", sync=poll_open311)
+    now = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    assert syncer.tick(now).report.imported == 1
+    assert other.tick(now + timedelta(seconds=60)) is None  # the first holds the lease
+    assert status_of(app.server.extensions["onescreen"].engine, "P-9") == "accepted"
