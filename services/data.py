@@ -118,8 +118,9 @@ class SnapshotCache:
     def check(self, name: str) -> SourceHealth:
         """Read source `name` now: the contracts it serves (through this cache, so nothing is
         held twice), or, for a source that serves no panel (an import source), each contract
-        it gives, once. At most once per CHECK_INTERVAL_S per source. Raises KeyError for a
-        name that is not configured."""
+        it gives, once; an open311 source polled into the store is polled now (an import). At
+        most once per CHECK_INTERVAL_S per source. Raises KeyError for a name that is not
+        configured."""
         monitor = self.sources.monitors[name]
         last = self._checked.get(name)
         if last is not None and time.monotonic() - last < CHECK_INTERVAL_S:
@@ -128,7 +129,12 @@ class SnapshotCache:
         served = [c for c, source in self.sources.serving.items() if source == name]
         for contract in served:
             self.refresh(contract)
-        if not served:
+        if not served and _polled_into_store(monitor.source):
+            # its rows are checked by the import (the catalogue gives their domains), not here
+            from services.open311_import import poll_open311
+
+            poll_open311(name, actor="source-check")
+        elif not served:
             for contract in sorted(monitor.source.contracts):
                 monitor.read(contract, datetime.now(UTC) - timedelta(days=1) if contract in RECENT else None)
         return monitor.health
@@ -145,6 +151,12 @@ class SnapshotCache:
             for (name, _window), entry in self._entries.items():
                 if name == contract:
                     entry.expires = 0.0
+
+
+def _polled_into_store(source: object) -> bool:
+    """An open311 source imported into the store on an interval (services/open311_import.py)."""
+    options = getattr(source, "options", None)
+    return getattr(source, "kind", None) == "open311" and bool(getattr(options, "sync_interval_s", None))
 
 
 def snapshot(contract: str, window: timedelta | None = None) -> Snapshot:

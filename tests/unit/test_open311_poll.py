@@ -136,3 +136,15 @@ def test_the_app_polls_the_source_in_the_background_one_process_at_a_time(app, s
     assert syncer.tick(now).report.imported == 1
     assert other.tick(now + timedelta(seconds=60)) is None  # the first holds the lease
     assert status_of(app.server.extensions["onescreen"].engine, "P-9") == "accepted"
+
+
+def test_checking_the_source_on_the_sources_page_polls_it(app, served):
+    state, _ = served
+    state.status = 200
+    state.body = json.dumps([request("P-10", "2026-12-02T09:00:00+08:00")]).encode()
+    with app.server.app_context():
+        health = app.server.extensions["onescreen"].snapshots.check(NAME)
+    # read through the import, which takes each case type's domain from the catalogue: no row
+    # is rejected for the domain the source leaves to it
+    assert (health.status, health.batch("cases").accepted, health.batch("cases").rejected) == ("ok", 1, 0)
+    assert status_of(app.server.extensions["onescreen"].engine, "P-10") == "accepted"
