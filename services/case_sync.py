@@ -10,6 +10,7 @@ time moves)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,14 +78,17 @@ def sync_cases(name: str, *, max_pages: int | None = None, actor: str | None = N
     return result
 
 
+_REASON = re.compile(r"(?P<field>[^:;]+): (?P<why>.*?)(?: \(value (?P<value>.*?)\))?(?:; .*)?$")
+
+
 def _as_rejection(source: str, rejection: RowRejection) -> Rejection:
     """A rejected row as the Sources page lists them: numbered by the foreign key when it is a
-    number, with the field its first reason names."""
-    field, _, why = rejection.reason.partition(": ")
+    number, with the field, reason and value of its first reason ("field: why (value v)")."""
+    found = _REASON.match(rejection.reason)
+    field, why, value = found.group("field", "why", "value") if found else ("", rejection.reason, None)
     key = rejection.position.rpartition("=")[2]
-    return Rejection(
-        source, "cases", int(key) if key.isdigit() else 0, rejection.case_id, field, "", why or field
-    )
+    number = int(key) if key.isdigit() else 0
+    return Rejection(source, "cases", number, rejection.case_id, field, value or "", why)
 
 
 def _sync(source: SqlCaseSource, name: str, max_pages: int | None, actor: str | None) -> SyncResult:

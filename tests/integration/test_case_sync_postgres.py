@@ -172,6 +172,12 @@ def test_foreign_case_table_syncs_incrementally_and_resumes(vendor, apps, pg_url
     ]
     health = {h.source: h for h in app.server.extensions["onescreen"].sources.health()}["grid-vendor"]
     assert (health.rows_accepted, health.rows_rejected) == (4, 3)  # as the Sources page shows it
+    shown = app.server.extensions["onescreen"].sources.recent_rejections("grid-vendor")
+    assert {(r.row, r.key, r.field, r.value) for r in shown} == {
+        (1004, "WG-1004", "status", "'0'"),
+        (1005, "WG-1005", "lon", "'POINT(东经116 北纬39)'"),
+        (1006, "WG-1006", "case_type", "'0999'"),
+    }
     stored = cases(app)
     assert sorted(stored) == ["WG-1001", "WG-1002", "WG-1003", "WG-1007"]
     first = stored["WG-1001"]
