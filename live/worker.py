@@ -33,10 +33,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy.pool import QueuePool
 
 from data_sources.base import PUSH, PushBatch
 from data_sources.errors import SourceError
@@ -46,7 +48,7 @@ from data_sources.monitor import SourceMonitor
 from live.periodic import PeriodicJob, hold_lease
 from services.context import KEY
 from services.data import snapshot
-from store.engine import begin_write
+from store.engine import begin_write, make_engine
 from store.models import Meta
 from store.reading_rows import insert_readings, roll_up_hour
 
@@ -120,6 +122,16 @@ class FeedWorker(PeriodicJob):
         self.listening: dict[str, SourceMonitor] = {}
         self._failing: set[str] = set()  # sources (and "alerts") whose failure was logged
         self._lock = threading.Lock()
+        # SQLite's engine opens a connection per use (NullPool) and closing the last one
+        # checkpoints the WAL (~10 ms a batch): the worker keeps its writing connection open
+        url = self.engine.url.render_as_string(hide_password=False)
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.write_engine = make_engine(url, poolclass=QueuePool, pool_size=1) if sqlite else self.engine
+        self._judging = threading.Condition()
+        self._pending: set[str] = set()
+        self._busy = False
+        self._closing = False
+        self._judge_thread: threading.Thread | None = None
 
     # -- the thread -------------------------------------------------------------------------
     def run(self) -> None:
@@ -144,10 +156,16 @@ class FeedWorker(PeriodicJob):
         self.close()
 
     def close(self) -> None:
-        """Stop listening and save the final counts. Never raises."""
+        """Stop listening, judge what was queued, save the final counts. Never raises."""
         for monitor in self.listening.values():
             monitor.close()
         self.listening.clear()
+        self.drain(timeout_s=30)
+        with self._judging:
+            self._closing = True
+            self._judging.notify_all()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
         try:
             self._save_counts()
         except Exception as exc:  # the store may be what is failing; the counts are only figures
@@ -203,9 +221,10 @@ class FeedWorker(PeriodicJob):
         self.take(batch)
 
     def take(self, batch: PushBatch) -> int:
-        """Store a batch (one transaction), then have its sensors judged; the count of readings
-        new to the store. Raises only when the store refuses the batch (the source keeps it)."""
-        with begin_write(self.engine) as connection:
+        """Store a batch (one transaction) and queue its sensors to be judged; the count of
+        readings new to the store. Raises only when the store refuses the batch (the source
+        keeps it)."""
+        with begin_write(self.write_engine) as connection:
             stored = insert_readings(connection, batch.rows)
         duplicates = len(batch.rows) - stored
         with self._lock:
@@ -218,11 +237,43 @@ class FeedWorker(PeriodicJob):
         if duplicates and monitor is not None:
             monitor.rejected_by_reason[DUPLICATE] += duplicates
         if stored:
-            sensors = sorted({row[0] for row in batch.rows})
-            now = datetime.now(UTC)
-            with self.server.app_context():
-                self._alerts(lambda: alert_engine.evaluate_sensors(sensors, now) if alert_engine else [])
+            self._judge({row[0] for row in batch.rows})
         return stored
+
+    # -- judging ------------------------------------------------------------------------------
+    def _judge(self, sensors: set[str]) -> None:
+        """Queue `sensors` for the alert rules. One thread judges: a batch arriving while it
+        works joins the next round, each sensor once, so judging never holds up storing and a
+        busy feed is judged in rounds rather than batch by batch; an idle one at once."""
+        with self._judging:
+            self._pending |= sensors
+            self._closing = False
+            self._judging.notify_all()
+            if self._judge_thread is None or not self._judge_thread.is_alive():
+                self._judge_thread = threading.Thread(
+                    target=self._judge_rounds, name="feed-judge", daemon=True
+                )
+                self._judge_thread.start()
+
+    def _judge_rounds(self) -> None:
+        while True:
+            with self._judging:
+                self._busy = False
+                self._judging.notify_all()
+                self._judging.wait_for(lambda: self._pending or self._closing)
+                if self._closing and not self._pending:
+                    return
+                sensors, self._pending, self._busy = sorted(self._pending), set(), True
+            judge = (
+                partial(alert_engine.evaluate_sensors, sensors, datetime.now(UTC)) if alert_engine else list
+            )
+            with self.server.app_context():
+                self._alerts(judge)
+
+    def drain(self, timeout_s: float = 60) -> bool:
+        """Wait until every queued sensor was judged; False on timeout."""
+        with self._judging:
+            return self._judging.wait_for(lambda: not self._pending and not self._busy, timeout=timeout_s)
 
     def _alerts(self, run: Any) -> list[int]:
         """Run an alert engine call and announce its events; a failure is logged once (until it

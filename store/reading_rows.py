@@ -52,6 +52,8 @@ def insert_readings(connection: Connection, rows: Sequence[Sequence[Any]]) -> in
     ValueError for a naive time."""
     if not rows:
         return 0
+    if connection.dialect.name == "postgresql":
+        return _insert_unnest(connection, rows)
     sql, order = driver_sql(
         connection.dialect,
         _insert(connection, bare_table(READINGS, COLUMNS)).on_conflict_do_nothing(index_elements=KEY),
@@ -79,6 +81,30 @@ def insert_readings(connection: Connection, rows: Sequence[Sequence[Any]]) -> in
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+# PostgreSQL: the batch as five arrays in one statement. psycopg's executemany pipelines a
+# statement per row, ~0.2 ms each in Python; this is one round trip whatever the batch's size.
+_UNNEST = (
+    "INSERT INTO {table} (sensor_id, quantity, unit, value, at) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::timestamptz[]) "
+    "ON CONFLICT (sensor_id, quantity, at) DO NOTHING"
+)
+
+
+def _insert_unnest(connection: Connection, rows: Sequence[Sequence[Any]]) -> int:
+    columns: list[list[Any]] = [[], [], [], [], []]
+    for row in rows:
+        for values, value in zip(columns, row, strict=True):
+            values.append(value)
+    if any(moment.tzinfo is None for moment in columns[4]):
+        raise ValueError("naive reading time; times must be timezone-aware")
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    table = connection.dialect.identifier_preparer.format_table(READINGS)
+    with driver.cursor() as cursor:
+        cursor.execute(_UNNEST.format(table=table), columns)
+        return int(cursor.rowcount)
 
 
 def floor_hour(moment: datetime) -> datetime:
