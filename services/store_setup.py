@@ -19,7 +19,7 @@ from data_sources.validation import validate
 from store.bulk import write_frame
 from store.engine import begin_write, make_engine
 from store.migrate import upgrade
-from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta
+from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta, Reading
 from store.types import SQLITE_TIME_FORMAT, UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,10 @@ def roll_demo_forward(engine: Engine, now: datetime) -> int:
         if meta.get("park") != DEMO_PARK or "generated_at" not in meta:
             return 0
         generated_at = datetime.fromisoformat(meta["generated_at"])
-        days = (now - generated_at) // timedelta(days=1)
+        # a live park (the feed worker, the case simulator) is current up to its newest reading:
+        # counting from generated_at would move what it wrote today into the future
+        newest = connection.execute(select(func.max(Reading.at))).scalar()
+        days = (now - max(generated_at, newest or generated_at)) // timedelta(days=1)
         if days < 1:
             return 0
         moved = (generated_at + timedelta(days=days)).isoformat()

@@ -7,14 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from data_sources.adapters.sql_store import SqlStoreSource
 from services.store_setup import roll_demo_forward
 from store.bulk import write_frame
 from store.engine import make_engine
 from store.migrate import upgrade
-from store.models import CONTRACT_TABLES, Meta
+from store.models import CONTRACT_TABLES, Meta, Reading
+from store.reading_rows import insert_readings
 
 GENERATED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 REPORTED = datetime(2026, 11, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -60,6 +61,18 @@ def test_demo_park_moves_forward_by_whole_days_keeping_time_of_day(tmp_path):
     assert pd.isna(frame["closed_at"].iloc[1])
     # a second start the same day moves nothing more
     assert roll_demo_forward(engine, GENERATED + timedelta(days=3, hours=8)) == 0
+    engine.dispose()
+
+
+def test_a_live_park_moves_only_by_the_days_since_its_newest_reading(tmp_path):
+    engine = _store(tmp_path)
+    live = GENERATED + timedelta(days=2, hours=5)  # the feed worker ran two days after generation
+    with engine.begin() as connection:
+        insert_readings(connection, [("urn:dev:gs-001", "ch4", "%LEL", 0.5, live)])
+    assert roll_demo_forward(engine, live + timedelta(hours=20)) == 0  # still today's
+    assert roll_demo_forward(engine, live + timedelta(days=1, hours=1)) == 1
+    with engine.connect() as connection:
+        assert connection.execute(select(Reading.at)).scalar() == live + timedelta(days=1)
     engine.dispose()
 
 
