@@ -38,6 +38,9 @@ PUSH = "push"  # the source also delivers rows as they arrive (live/ subscribes 
 # Rows were checked against their contract when they entered the source (OneScreen's own
 # store): the monitor only conforms columns and types instead of checking every row again.
 VALIDATED = "validated"
+# read_page(after, limit) reads pages after a cursor (a foreign case table, sql_cases): it is
+# synced into the store by services/case_sync.py rather than read by panels.
+KEYSET = "keyset"
 
 
 class NoOptions(BaseModel):

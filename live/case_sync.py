@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 
-from data_sources.adapters.sql_cases import KEYSET
+from data_sources.base import KEYSET
 from live.periodic import PeriodicJob, hold_lease
 from services.case_sync import sync_cases
 from services.context import KEY

@@ -16,7 +16,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from data_sources.adapters.sql_cases import KEYSET, SqlCaseSource
+from data_sources.adapters.sql_cases import SqlCaseSource
+from data_sources.base import KEYSET
 from data_sources.errors import SourceError, SourceMisconfigured
 from data_sources.monitor import SourceMonitor, utc_now
 from data_sources.validation import Rejection

@@ -12,6 +12,7 @@ never held during I/O."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -20,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from data_sources.base import INCREMENTAL
+from data_sources.base import INCREMENTAL, KEYSET
+from data_sources.errors import SourceError
 from data_sources.health import SourceHealth
 from data_sources.monitor import Snapshot
 from services.context import get_services
@@ -129,7 +131,14 @@ class SnapshotCache:
         served = [c for c, source in self.sources.serving.items() if source == name]
         for contract in served:
             self.refresh(contract)
-        if not served and _polled_into_store(monitor.source):
+        if not served and KEYSET in monitor.source.capabilities:
+            # a vendor's case table synced into the store: checking it is a sync (an import)
+            from services.case_sync import sync_cases
+
+            # a failure is in the source's health, which is what a check returns
+            with contextlib.suppress(SourceError):
+                sync_cases(name, actor="source-check")
+        elif not served and _polled_into_store(monitor.source):
             # its rows are checked by the import (the catalogue gives their domains), not here
             from services.open311_import import poll_open311
 

@@ -30,15 +30,12 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from sqlalchemy.pool import NullPool
 
 from data_sources.adapters import resolve_path
-from data_sources.base import DataSource
+from data_sources.base import KEYSET, DataSource
 from data_sources.case_mapping import CaseMapping, load_mapping, map_cases, parse_mapping
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.monitor import PARSE_REJECTIONS
 from data_sources.validation import Rejection
 from store.engine import existing_only, make_engine
-
-# Capability: the source reads pages after a cursor (read_page); services/case_sync.py syncs it.
-KEYSET = "keyset"
 
 
 class SqlCaseOptions(BaseModel):

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import pytest
 import yaml
+from apps import build_app
+from sqlalchemy import select
 
 from config.settings import ROOT
 from data_sources.adapters.sql_cases import SqlCaseSource
@@ -17,6 +19,8 @@ from data_sources.case_mapping import CsvCaseMapping, parse_mapping
 from data_sources.errors import SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS
 from data_sources.registry import discover
+from services.context import get_services
+from store.models import Case
 
 MAPPING = {
     "columns": {"zt": "status", "lx": "case_type", "sj": "reported_at"},
@@ -107,3 +111,44 @@ def test_the_readme_examples_are_a_source_and_a_mapping_the_code_accepts():
     vendor = SqlCaseSource("grid-vendor", source_block["options"], base_dir=str(ROOT))
     assert vendor.options.sync_interval_s == 60 and vendor.mapping.point == "weizhi"
     assert parse_mapping(yaml.safe_load(blocks[1]), CsvCaseMapping, "README").encoding == "gb18030"
+
+
+def test_checking_the_source_on_the_sources_page_syncs_it_into_the_store(tmp_path):
+    vendor = tmp_path / "vendor.sqlite"
+    with sqlite3.connect(vendor) as c:
+        c.execute("CREATE TABLE aj (bh INTEGER PRIMARY KEY, zt INTEGER, lx TEXT, sj TEXT, gx TEXT)")
+        c.executemany(
+            "INSERT INTO aj VALUES (?, ?, 'um.street_light_out', '2026-12-01 08:00:00', ?)",
+            [(1, 1, "2026-12-01 09:00:00"), (2, 2, "2026-12-01 09:00:00"), (3, 7, "2026-12-01 09:01:00")],
+        )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        yaml.safe_dump(
+            {
+                "sources": {
+                    "park-store": {"adapter": "sql", "serves": ["cases"], "options": {"url": "${store_url}"}},
+                    "vendor": {
+                        "adapter": "sql_cases",
+                        "options": {
+                            "url": f"sqlite:///{vendor}",
+                            "table": "aj",
+                            "updated_column": "gx",
+                            "key_column": "bh",
+                            "mapping": MAPPING,
+                        },
+                    },
+                }
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    app = build_app(tmp_path / "store", demo_cases=300, demo_live=False, sources_file=sources)
+    server = app.server
+    with server.app_context():
+        health = get_services().snapshots.check("vendor")
+        assert (health.rows_accepted, health.rows_rejected) == (2, 1)
+        with server.extensions["onescreen"].engine.connect() as c:
+            stored = dict(c.execute(select(Case.id, Case.status).where(Case.id.like("V-%"))).all())
+    assert stored == {"V-1": "reported", "V-2": "accepted"}
+    server.extensions["onescreen"].engine.dispose()
