@@ -55,7 +55,10 @@ def import_csv_command(file: Path, mapping_file: Path, restart: bool, chunk_line
 
 @cases_cli.command("sync")
 @click.argument("source")
-def sync_command(source: str) -> None:
+@click.option(
+    "--restart", is_flag=True, help="Read the whole table again, not only what changed since the checkpoint."
+)
+def sync_command(source: str, restart: bool) -> None:
     """Import what changed in a foreign case table (a `sql_cases` source of config/sources.yaml)
     since its last sync, continuing from its checkpoint.
 
@@ -65,7 +68,7 @@ def sync_command(source: str) -> None:
     from services.case_sync import sync_cases
 
     try:
-        result = sync_cases(source, actor="cli")
+        result = sync_cases(source, actor="cli", restart=restart)
     except SourceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.report.summary)

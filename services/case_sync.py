@@ -53,9 +53,12 @@ def syncable(name: str) -> SourceMonitor:
     return monitor
 
 
-def sync_cases(name: str, *, max_pages: int | None = None, actor: str | None = None) -> SyncResult:
+def sync_cases(
+    name: str, *, max_pages: int | None = None, actor: str | None = None, restart: bool = False
+) -> SyncResult:
     """Import what changed in source `name` since its checkpoint, page after page, until a page
-    comes back short (or after `max_pages`), and record the source's health (the Sources page
+    comes back short (or after `max_pages`; from the table's first row with `restart`), and
+    record the source's health (the Sources page
     shows it). Connects for the sync and disconnects after. Runs in an app context; blocks on
     both databases. Raises SourceMisconfigured (not a syncable source, a table or column gone),
     SourceUnavailable (the foreign database is down: what was checkpointed stays) and the
@@ -64,7 +67,7 @@ def sync_cases(name: str, *, max_pages: int | None = None, actor: str | None = N
     source = monitor.source
     assert isinstance(source, SqlCaseSource)
     try:
-        result = _sync(source, name, max_pages, actor)
+        result = _sync(source, name, max_pages, actor, restart)
     except SourceError as exc:
         permanent = isinstance(exc, SourceMisconfigured)
         monitor.book.put(
@@ -92,9 +95,11 @@ def _as_rejection(source: str, rejection: RowRejection) -> Rejection:
     return Rejection(source, "cases", number, rejection.case_id, field, value or "", why)
 
 
-def _sync(source: SqlCaseSource, name: str, max_pages: int | None, actor: str | None) -> SyncResult:
+def _sync(
+    source: SqlCaseSource, name: str, max_pages: int | None, actor: str | None, restart: bool
+) -> SyncResult:
     key = checkpoint_key(name)
-    cursor = load_checkpoint(key)
+    cursor = None if restart else load_checkpoint(key)
     result = SyncResult(ImportReport(), resumed=cursor is not None)
     limit = source.options.batch_rows
     while max_pages is None or result.pages < max_pages:

@@ -143,8 +143,8 @@ def cases(app) -> dict[str, dict]:
     return {r.id: dict(r._mapping) for r in rows}
 
 
-def sync(app) -> list[str]:
-    result = app.server.test_cli_runner().invoke(args=["cases", "sync", "grid-vendor"])
+def sync(app, *options: str) -> list[str]:
+    result = app.server.test_cli_runner().invoke(args=["cases", "sync", "grid-vendor", *options])
     assert result.exit_code == 0, result.output
     return result.output.splitlines()
 
@@ -210,6 +210,9 @@ def test_foreign_case_table_syncs_incrementally_and_resumes(vendor, apps, pg_url
         assert sync_cases("grid-vendor", max_pages=1).report.imported == 2
     restarted = make_app(apps, tmp_path / "b", pg_url, schema)
     assert sync(restarted) == ["imported 3, updated 0, rejected 0"]
+    assert len(cases(restarted)) == 11
+    again = sync(restarted, "--restart")  # the whole table again: updates, never duplicates
+    assert again[0] == "imported 0, updated 11, rejected 2"
     assert len(cases(restarted)) == 11
 
 
