@@ -72,6 +72,9 @@ class Case(Base):
         # by deadline (migration 0004; figures in bench/bench_cases.py)
         Index("ix_cases_department_reported_at", "department", "reported_at"),
         Index("ix_cases_domain_channel_reported_at", "domain", "channel", "reported_at"),
+        Index(
+            "ix_cases_department_domain_channel_reported_at", "department", "domain", "channel", "reported_at"
+        ),
         Index("ix_cases_channel_reported_at", "channel", "reported_at"),
         Index("ix_cases_sla_deadline", "sla_deadline"),
         Index("ix_cases_alert_id", "alert_id"),
