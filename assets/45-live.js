@@ -50,9 +50,20 @@
     el.className = props.className;
   }
 
+  function storeDrawn() {
+    // a dcc.Store has no element in the page: ask Dash whether its layout holds it
+    var api = window.dash_component_api;
+    if (!(api && typeof api.getLayout === "function")) return true;
+    try {
+      return !!api.getLayout(STORE);
+    } catch (e) {
+      return false; // Dash 4 throws for an id its layout does not hold (yet)
+    }
+  }
+
   function flush() {
     pending = false;
-    if (!dashReady() || !document.getElementById(STORE)) {
+    if (!dashReady() || !storeDrawn()) {
       schedule(200); // keep the buffer until Dash can take it
       return;
     }
