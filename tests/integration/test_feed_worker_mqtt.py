@@ -5,6 +5,7 @@ and bad payloads is stored or refused with its reasons while the worker goes on.
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from data_sources.feeds import problems as why
 from demo.live_feed import ParkFeed
 from live.worker import FeedWorker, feed_sources
 from store.models import Reading
+from tests.brokers import PrivateMosquitto
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,3 +132,38 @@ def test_replay_senml_good_packs_stored_bad_payloads_refused_with_reasons(server
     # the worker's monitor kept the source's health: ok, with its rejections counted by reason
     monitor = worker.listening["park-sensors"]
     assert monitor.rejected_by_reason[why.NOT_JSON] >= 1
+
+
+def test_a_broker_down_at_start_marks_the_feed_down_once_and_it_is_opened_when_back(tmp_path, caplog):
+    broker = PrivateMosquitto(tmp_path)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"""sources:
+  park-store:
+    adapter: sql
+    serves: [cases, case_events, sensors, readings, alerts, features, enterprises, enterprise_figures, chains]
+    options: {{url: "${{store_url}}"}}
+  park-sensors:
+    adapter: mqtt
+    options: {{topics: ["{TOPIC}/down/#"], port: {broker.port}, connect_timeout_s: 2}}
+""",
+        encoding="utf-8",
+    )
+    server = build_app(tmp_path / "store", seed=False, sources_file=sources, demo_live=False).server
+    worker = FeedWorker(server, owner="down-and-back")
+    monitor = feed_sources(server)["park-sensors"]
+    now = datetime.now(UTC)
+    try:
+        with caplog.at_level(logging.INFO, logger="live.worker"):
+            assert worker.tick(now)["listening"] == 0
+            assert worker.tick(now + timedelta(seconds=10))["listening"] == 0
+            assert monitor.health.status == "down" and "cannot connect" in monitor.health.last_error
+            broker.start()
+            assert worker.tick(now + timedelta(seconds=20))["listening"] == 1
+        lines = [r.getMessage() for r in caplog.records if r.name == "live.worker"]
+        assert len([line for line in lines if "cannot be opened" in line]) == 1
+        assert len([line for line in lines if "open again" in line]) == 1
+        wait_for(lambda: monitor.health.status == "ok", timeout_s=10)
+    finally:
+        worker.close()
+        broker.stop()

@@ -17,9 +17,10 @@ from sqlalchemy import delete, func, select
 from data_sources.base import PushBatch
 from data_sources.feeds import problems as why
 from data_sources.feeds.intake import IntakeLimits, SenmlFormat, decode_payload
+from demo.live_feed import Incident
 from live.worker import FeedWorker, feed_sources, read_counts, should_run
 from store.engine import begin_write
-from store.models import Reading, ReadingHourly
+from store.models import Alert, Reading, ReadingHourly
 from store.reading_rows import insert_readings
 
 SENSOR = "urn:dev:gs-001"
@@ -231,3 +232,27 @@ def test_the_demo_feed_keeps_the_parks_readings_current(server, engine):
 def _newest(engine) -> datetime:
     with engine.connect() as c:
         return c.execute(select(func.max(Reading.at))).scalar()
+
+
+def test_a_scheduled_incidents_readings_raise_its_alert_through_the_worker(worker, engine):
+    """The smoke detector of a demo incident, fed through the worker reading by reading as the
+    feed sends them: the alert engine raises smoke_alarm, critical, for that sensor."""
+    sensor = "urn:dev:sm-003"
+    now = datetime.now(UTC).replace(microsecond=0)
+    incident = Incident("smoke_firing", sensor, now - timedelta(minutes=9), now + timedelta(minutes=13))
+    for minutes in range(30, -1, -2):
+        at = now - timedelta(minutes=minutes)
+        value = round(max(0.05, incident.offset(at)), 2)
+        pack = [{"bn": f"{sensor}:", "bt": at.timestamp(), "n": "obscuration", "u": "%/m", "v": value}]
+        worker.take(batch(worker, pack, now))
+    assert worker.drain()
+    with engine.connect() as c:
+        raised = c.execute(
+            select(Alert.severity, Alert.value).where(
+                Alert.sensor_id == sensor,
+                Alert.rule == "smoke_alarm",
+                Alert.raised_at > now - timedelta(minutes=30),
+            )
+        ).all()
+    assert [severity for severity, _ in raised] == ["critical"]
+    assert raised[0][1] >= 4.0
