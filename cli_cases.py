@@ -102,7 +102,8 @@ def import_open311_command(origin: str, mapping_file: Path) -> None:
     except SourceError as exc:
         raise click.ClickException(str(exc)) from None
     if result.zoneless:
-        click.echo(f"note: {result.zoneless} times had no time zone and were read as {result.zone} time")
+        times = "1 time had" if result.zoneless == 1 else f"{result.zoneless} times had"
+        click.echo(f"note: {times} no time zone and {result.zone} time was assumed")
     click.echo(result.report.summary)
     for rejection in result.report.rejections:
         click.echo(rejection.message)

@@ -112,7 +112,7 @@ def test_a_non_conformant_server_is_read_where_unambiguous_and_rejected_with_rea
     result = run(app, path)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "note: 1 times had no time zone and were read as Asia/Shanghai time"
+    assert lines[0] == "note: 1 time had no time zone and Asia/Shanghai time was assumed"
     assert lines[1] == "imported 6, updated 0, rejected 8"
     rejected = {line.split(" (")[0]: line for line in lines[2:]}
     assert list(rejected) == [f"request {n}" for n in (3, 5, 6, 7, 8, 9, 12, 14)]
