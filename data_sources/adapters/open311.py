@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from data_sources.adapters import read_bytes, resolve_path
 from data_sources.adapters.csv_file import ZoneName
+from data_sources.adapters.georeport import coordinate_of, error_text, is_zero, local_name, safe_xml, text_of
 from data_sources.base import DataSource
 from data_sources.contracts import CASES
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
@@ -196,7 +197,7 @@ class Open311Source(DataSource):
         if status >= 500 or status in _TRANSIENT_STATUS:
             raise SourceUnavailable(f"{self._where}: {url} answered {status} {response.reason}")
         if status >= 400:
-            detail = _error_text(_read_at_most(response, _ERROR_BODY_MAX)[:_ERROR_BODY_MAX])
+            detail = error_text(_read_at_most(response, _ERROR_BODY_MAX)[:_ERROR_BODY_MAX])
             raise SourceMisconfigured(
                 f"{self._where}: url: {url} answered {status} {response.reason}"
                 + (f": {detail}" if detail else "")
@@ -236,7 +237,7 @@ class Open311Source(DataSource):
         # external references from a server we only read from. The parser sees the document
         # after decoding it, so a DTD in UTF-16 is refused too.
         try:
-            root = _safe_xml(body)
+            root = safe_xml(body)
         except DTDForbidden:
             raise SourceMisconfigured(
                 f"{self._where}: {self._origin}: XML with a DOCTYPE is not read (GeoReport v2 has none)"
@@ -247,31 +248,31 @@ class Open311Source(DataSource):
             ) from None
         except SafeET.ParseError as exc:
             raise SourceMisconfigured(f"{self._where}: {self._origin} is not valid XML: {exc}") from None
-        tag = _local(root.tag)
+        tag = local_name(root.tag)
         if tag == "errors":
             raise SourceMisconfigured(
-                f"{self._where}: {self._origin} is an error response: {_error_text(body)}"
+                f"{self._where}: {self._origin} is an error response: {error_text(body)}"
             )
         if tag != "service_requests":
             raise SourceMisconfigured(
                 f"{self._where}: {self._origin}: the root element is <{tag}>, not <service_requests>"
             )
         return [
-            {_local(child.tag): (child.text or "").strip() for child in request}
+            {local_name(child.tag): (child.text or "").strip() for child in request}
             for request in root
-            if _local(request.tag) == "request"
+            if local_name(request.tag) == "request"
         ]
 
     def _row(self, request: Any) -> dict[str, Any] | _Problem:
         """One request as a case row, or why it is rejected."""
         if not isinstance(request, dict):
             return _Problem(None, "(request)", request, "a service request must be an object")
-        ident = _text(request.get("service_request_id"))
-        token = _text(request.get("token"))
+        ident = text_of(request.get("service_request_id"))
+        token = text_of(request.get("token"))
         if ident is None and token is not None:
             reason = "no service_request_id yet, only a token: the server has not processed the request"
             return _Problem(None, "id", token, reason)
-        code = _text(request.get("service_code"))
+        code = text_of(request.get("service_code"))
         case_type: str | None
         if code is not None and code in self.options.service_types:
             case_type = self.options.service_types[code]
@@ -280,7 +281,7 @@ class Open311Source(DataSource):
             return _Problem(ident, "case_type", code, reason)
         else:
             case_type = self.options.default_case_type
-        raw_status = _text(request.get("status"))
+        raw_status = text_of(request.get("status"))
         status = self._statuses.get(raw_status.lower()) if raw_status else None
         if raw_status and status is None:
             known = ", ".join(sorted(self._statuses))
@@ -294,15 +295,15 @@ class Open311Source(DataSource):
             if isinstance(when, _Problem):
                 return when._replace(key=ident, field=field)
             times[name] = when
-        lon, lat = _number(request.get("long")), _number(request.get("lat"))
+        lon, lat = coordinate_of(request.get("long")), coordinate_of(request.get("lat"))
         if (lon is None) != (lat is None):
             given = "lat" if lon is None else "long"
             return _Problem(
                 ident, given, lat if lon is None else lon, f"{given} without the other coordinate"
             )
-        if _is_zero(lon) and _is_zero(lat):  # servers' placeholder for "no place"
+        if is_zero(lon) and is_zero(lat):  # servers' placeholder for "no place"
             lon = lat = None
-        description = _text(request.get("description"))
+        description = text_of(request.get("description"))
         if description is not None and len(description) > _DESCRIPTION_MAX:
             description = description[: _DESCRIPTION_MAX - 1] + "…"
         return {
@@ -314,7 +315,7 @@ class Open311Source(DataSource):
             **times,
             "lon": lon,
             "lat": lat,
-            "address": _text(request.get("address")),
+            "address": text_of(request.get("address")),
             "description": description,
         }
 
@@ -329,7 +330,7 @@ class Open311Source(DataSource):
 
     def _when(self, value: Any, *, count: bool = True) -> str | None | _Problem:
         """A GeoReport time as ISO 8601 text with its offset, None when missing, or the problem."""
-        text = _text(value)
+        text = text_of(value)
         if text is None:
             return None
         try:
@@ -361,12 +362,6 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
-def _safe_xml(body: bytes) -> Any:
-    """The root element; raises defusedxml's DTDForbidden, EntitiesForbidden or
-    ExternalReferenceForbidden, or ParseError."""
-    return SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-
-
 def _read_at_most(response: requests.Response, limit: int) -> bytes:
     """The body, stopping as soon as it holds more than `limit` bytes (so at most one chunk
     more). Raises what requests raises while reading."""
@@ -376,43 +371,3 @@ def _read_at_most(response: requests.Response, limit: int) -> bytes:
         if len(body) > limit:
             break
     return bytes(body)
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _text(value: Any) -> str | None:
-    """A JSON or XML value as stripped text; empty is missing (Toronto sends <updated_datetime/>)."""
-    if value is None or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> Any:
-    """Coordinates as they came (the validator converts and range-checks them); empty is missing."""
-    return _text(value) if isinstance(value, str) else value
-
-
-def _is_zero(value: Any) -> bool:
-    try:
-        return float(value) == 0.0
-    except (TypeError, ValueError):
-        return False
-
-
-def _error_text(body: bytes) -> str:
-    """The descriptions of a GeoReport v2 error response (JSON or XML), or ''."""
-    descriptions: list[str] = []
-    try:
-        if body.lstrip()[:1] == b"<":
-            root = _safe_xml(body)
-            descriptions = [(e.findtext("description") or "").strip() for e in root.iter("error")]
-        else:
-            document = json.loads(body)
-            if isinstance(document, list):
-                descriptions = [str(e.get("description", "")) for e in document if isinstance(e, dict)]
-    except (SafeET.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
-        return ""
-    return "; ".join(d for d in descriptions if d)[:300]
