@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from data_sources.base import INCREMENTAL, KEYSET
+from data_sources.base import INCREMENTAL, KEYSET, PUSH
 from data_sources.errors import SourceError
 from data_sources.health import SourceHealth
 from data_sources.monitor import Snapshot
@@ -143,6 +143,10 @@ class SnapshotCache:
             from services.open311_import import poll_open311
 
             poll_open311(name, actor="source-check")
+        elif not served and PUSH in monitor.source.capabilities:
+            # a feed: the worker listens to it and keeps its health in the store; opening it here
+            # would start a second listener (on MQTT, taking the worker's session over)
+            pass
         elif not served:
             for contract in sorted(monitor.source.contracts):
                 monitor.read(contract, datetime.now(UTC) - timedelta(days=1) if contract in RECENT else None)

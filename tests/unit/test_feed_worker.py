@@ -256,3 +256,11 @@ def test_a_scheduled_incidents_readings_raise_its_alert_through_the_worker(worke
         ).all()
     assert [severity for severity, _ in raised] == ["critical"]
     assert raised[0][1] >= 4.0
+
+
+def test_checking_a_feed_on_the_sources_page_does_not_open_a_second_listener(server):
+    services = server.extensions["onescreen"]
+    source = services.sources.monitors["demo-feed"].source
+    health = services.snapshots.check("demo-feed")
+    assert source._thread is None  # only the worker opens it
+    assert health.source == "demo-feed"
