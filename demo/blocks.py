@@ -114,7 +114,8 @@ def _areas(spec: ParkSpec, net: StreetNet, land_use: np.ndarray, rng: np.random.
     free = list(rng.permutation(len(sbs)))
     themes = iter(theme_names(rng, len(name_book().themes)))
     book = name_book()
-    rows, rects = [], []
+    rows: list[tuple[str, str, str, str]] = []
+    rects: list[tuple[float, float, float, float]] = []
     tile_area = np.full(len(net.tiles), -1, dtype="int64")
     for kind, n in zip(kinds, counts, strict=True):
         want = _AREA_LAND_USE[kind]

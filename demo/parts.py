@@ -100,7 +100,7 @@ def _place_lines(
     rank = net.streets["rank"].to_numpy()[seg["street"].to_numpy()]
     pool = np.flatnonzero(np.isin(rank, _MAJOR)) if sub["placement"] == "median" else np.arange(len(seg))
     length = (seg["hi"] - seg["lo"]).to_numpy()[pool]
-    rows = []
+    rows: list[tuple] = []
     while len(rows) < n:
         k = pool[rng.choice(len(pool), p=length / length.sum())]
         s = seg.iloc[k]

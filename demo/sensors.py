@@ -167,7 +167,10 @@ def _iot(spec: ParkSpec, k: SensorKind, net: StreetNet, blocks: Blocks, grid: Gr
     u, v, cell = keep_inside(grid.cells, u, v)
     uses = blocks.land_use[grid.cell_tile[cell]]
     ranks = np.where(street >= 0, net.streets["rank"].to_numpy()[np.maximum(street, 0)], None)
-    thresholds = [_thresholds(k, use, rank) for use, rank in zip(uses, ranks, strict=True)]
+    thresholds = [
+        _thresholds(k, use, None if rank is None else str(rank))
+        for use, rank in zip(uses, ranks, strict=True)
+    ]
     return pd.DataFrame(
         {
             "id": [f"urn:dev:{k.prefix}-{i + 1:03d}" for i in range(n)],
