@@ -15,8 +15,8 @@ Every TICK_S it renews its lease (live/periodic.py, as the demo simulator's: of 
 that start it, one works), runs alert_engine.tick, rolls raw readings older than
 `readings_raw_days` into hourly aggregates an hour at a time (at most ROLL_HOURS a tick, so a
 tick stays short however far behind it is) and saves each feed's counts in the store's meta
-table (`feed.<source>`: received, stored, duplicates, rejected by reason), where the Sources
-page of any process reads them. A source that cannot be opened is marked down with one log
+table (`feed.<source>`: received, stored, duplicates, rejected by reason), where any process
+reads them (services/feed_counts.py). A source that cannot be opened is marked down with one log
 line and retried every tick; a connected source's drops and returns are logged once each by its
 monitor. Nothing a feed sends stops the worker.
 
@@ -48,6 +48,7 @@ from data_sources.monitor import SourceMonitor
 from live.periodic import PeriodicJob, hold_lease
 from services.context import KEY
 from services.data import snapshot
+from services.feed_counts import COUNTS_KEY
 from store.engine import begin_write, make_engine
 from store.models import Meta
 from store.reading_rows import insert_readings, roll_up_hour
@@ -63,7 +64,6 @@ log = logging.getLogger(__name__)
 LEASE_KEY = "feed_worker"
 TICK_S = 10.0
 ROLL_HOURS = 24  # hours of raw readings rolled up per tick at most
-COUNTS_KEY = "feed.{}"  # the meta key of a feed's counts
 
 
 @dataclass
@@ -96,13 +96,6 @@ def feed_sources(server: Flask) -> dict[str, SourceMonitor]:
         for name, m in monitors.items()
         if PUSH in m.source.capabilities and "readings" in m.source.contracts
     }
-
-
-def read_counts(engine: Engine, source: str) -> dict[str, Any] | None:
-    """A feed's counts as the worker last saved them (FeedCounts.as_json), None before any."""
-    with engine.connect() as connection:
-        raw = connection.execute(select(Meta.value).where(Meta.key == COUNTS_KEY.format(source))).scalar()
-    return json.loads(raw) if raw else None
 
 
 class FeedWorker(PeriodicJob):

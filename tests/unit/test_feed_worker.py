@@ -18,7 +18,8 @@ from data_sources.base import PushBatch
 from data_sources.feeds import problems as why
 from data_sources.feeds.intake import IntakeLimits, SenmlFormat, decode_payload
 from demo.live_feed import Incident
-from live.worker import FeedWorker, feed_sources, read_counts, should_run
+from live.worker import FeedWorker, feed_sources, should_run
+from services.feed_counts import feed_counts
 from store.engine import begin_write
 from store.models import Alert, Reading, ReadingHourly
 from store.reading_rows import insert_readings
@@ -223,7 +224,7 @@ def test_the_demo_feed_keeps_the_parks_readings_current(server, engine):
     # the history's readings sit on 5-minute marks; the feed's at each sensor's own phase
     fed = {sensor for sensor, at in recent if at.second or at.minute % 5}
     assert len(fed) >= 75  # the park's 80 IoT sensors, a few phases on a mark or one silent
-    saved = read_counts(engine, "demo-feed")
+    saved = feed_counts(engine, "demo-feed")
     assert saved["stored"] == counts.stored and saved["received"] == counts.received
     health = server.extensions["onescreen"].sources.monitors["demo-feed"].health
     assert health.status == "ok" and health.batch("readings").newest_at > started
