@@ -32,6 +32,7 @@ from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavai
 from data_sources.feeds.intake import IntakeLimits, Reading, SenmlFormat, SensorCatalog, decode_payload
 from data_sources.validation import conform
 from demo.live_feed import ParkFeed, Simulated
+from store.engine import existing_only
 from store.models import Sensor
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def senml_packs(readings: Iterable[Simulated], records: int = PACK_RECORDS) -> l
 
 def read_sensors(url: str, where: str) -> pd.DataFrame:
     """The store's sensors (id, kind, thresholds). Raises SourceUnavailable when it cannot be read."""
-    engine = create_engine(url)
+    engine = create_engine(existing_only(url, read_only=True))  # a missing file is not created
     try:
         with engine.connect() as connection:
             rows = connection.execute(select(Sensor.id, Sensor.kind, Sensor.thresholds)).all()
@@ -153,11 +154,13 @@ class DemoFeedSource(DataSource):
             thread.join(timeout=30)
 
     def fetch(self, contract: str, since: datetime | None = None) -> pd.DataFrame:
-        """The newest readings sent (after `since` when given)."""
+        """The newest readings sent (after `since` when given). Raises SourceUnavailable when not
+        open or when the store holding the park's sensors cannot be read."""
         if contract not in self.contracts:
             raise ContractError(f"{self._where} provides 'readings', not {contract!r}")
         if self._thread is None:
             raise SourceUnavailable(f"{self._where}: not opened")
+        read_sensors(self.options.url, self._where)  # the park it simulates is still there
         with self._lock:
             rows = [r for r in self._recent if since is None or r.at > since]
         return conform(pd.DataFrame(rows, columns=list(Reading._fields)), READINGS)

@@ -176,7 +176,39 @@ def arrived(source: DataSource, read: Callable[[], Any], timeout_s: float = 5) -
     return result
 
 
-LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup, "mqtt": mqtt_setup}
+def demo_feed_setup(tmp_path: Path) -> Setup:
+    from sqlalchemy import insert
+
+    from store.engine import make_engine
+    from store.migrate import upgrade
+    from store.models import Sensor
+
+    path = tmp_path / "park.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    thresholds = {"ch4": {"unit": "%LEL", "warning": 20, "critical": 50}}
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Sensor.__table__),
+            [
+                {
+                    "id": f"urn:dev:gs-00{i}",
+                    "kind": "gas",
+                    "lon": 114.6,
+                    "lat": 38.0,
+                    "thresholds": thresholds,
+                }
+                for i in (1, 2)
+            ],
+        )
+    engine.dispose()
+    away, back = _hideable(path)
+    return Setup(
+        {"url": f"sqlite:///{path}", "tick_s": 0.2, "catch_up_min": 30}, tmp_path, "readings", away, back
+    )
+
+
+LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup, "mqtt": mqtt_setup, "demo_feed": demo_feed_setup}
 
 ALL_FACTORIES = {**FACTORIES, **LEAD_FACTORIES}
 REGISTRY = discover()
