@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 
 import pytest
+import sqlalchemy
 from apps import build_app
 from live_alerts import write_alert
 from signin import DEMO, sign_in
@@ -255,3 +257,25 @@ def test_a_full_process_answers_503_and_a_closed_stream_frees_its_place(app, dut
 def test_the_app_registers_its_bus_for_the_alert_engine(app):
     assert app.server.extensions[BUS_KEY] is app.server.extensions[FEED_KEY].bus
     assert isinstance(app.server.extensions[BUS_KEY], LocalBus)  # embedded, no Redis
+
+
+def test_a_waiting_stream_holds_no_database_connection_and_ends_after_its_lifetime(engine, feed):
+    feed.start()
+    start = newest_seq_of(engine)
+    write_alert(engine, "LIVE-LT-1", URBAN)
+    held = Counter()
+    on_checkout = lambda *_: held.update(["out"])  # noqa: E731
+    on_checkin = lambda *_: held.update(["in"])  # noqa: E731
+    sqlalchemy.event.listen(engine, "checkout", on_checkout)
+    sqlalchemy.event.listen(engine, "checkin", on_checkin)
+    try:
+        gen = stream(feed, engine, WHOLE_PARK, start, heartbeat_s=0.1, lifetime_s=0.5)
+        chunks = pull(gen, until=lambda c: len(events(c)) >= 1)  # caught up from the store
+    finally:
+        sqlalchemy.event.remove(engine, "checkout", on_checkout)
+        sqlalchemy.event.remove(engine, "checkin", on_checkin)
+    assert held["out"] >= 1 and held["out"] == held["in"]  # it read, and waits holding none
+    began = time.monotonic()
+    chunks = pull(gen, timeout_s=3)
+    assert time.monotonic() - began < 1.5, "the stream outlived its lifetime"
+    assert chunks and all(chunk == ": keep-alive\n\n" for chunk in chunks)
