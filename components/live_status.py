@@ -10,6 +10,8 @@ others anyway); the script joins the stream only where the indicator is."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import dcc, html
 
 from locales import t
@@ -29,7 +31,7 @@ def make_live_status(lang: str) -> list:
     newest sequence number the page was drawn with."""
     if not permitted(current_principal(), Permission.READ_RECORDS):
         return []
-    words = {
+    words: dict[str, Any] = {
         f"data-{key}-{language}": t(f"live.{key}", language)
         for key in (*STATES, "title")
         for language in ("zh", "en")

@@ -214,8 +214,8 @@ class RedisBus:
         if not isinstance(channel, str) or not channel.startswith(self.prefix):
             return
         try:
-            message = json.loads(data)
-        except (TypeError, ValueError):
+            message = json.loads(data if isinstance(data, str | bytes) else "")
+        except ValueError:
             log.warning("live bus: ignored a message on %s that is not JSON", channel)
             return
         if not isinstance(message, dict):

@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from apps import build_app
 from live_alerts import write_alert
 from servers import free_port, wait_for_port
@@ -57,6 +58,30 @@ def test_every_bus_on_the_prefix_hears_a_message_and_no_other_prefix_does():
     finally:
         for bus in (sender, receiver, stranger):
             bus.close()
+
+
+def test_a_message_that_is_not_a_json_object_is_logged_and_the_listener_goes_on(caplog):
+    prefix = f"onescreen:test-{uuid.uuid4().hex[:8]}:"
+    bus = RedisBus(REDIS, prefix)
+    heard: list[dict] = []
+    raw = redis.Redis.from_url(REDIS)
+    try:
+        with caplog.at_level(logging.WARNING, logger="live.bus"):
+            bus.subscribe("alerts", heard.append)
+            assert bus.listening.wait(5)
+            raw.publish(prefix + "alerts", b"\xff not json {")
+            raw.publish(prefix + "alerts", "[1, 2]")
+            raw.publish(prefix + "alerts", '{"seq": 5}')
+            deadline = time.monotonic() + 2
+            while not heard and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert heard == [{"seq": 5}]
+        assert f"ignored a message on {prefix}alerts that is not JSON" in caplog.text
+        assert f"ignored a message on {prefix}alerts that is not a JSON object" in caplog.text
+        assert bus.state == UP
+    finally:
+        raw.close()
+        bus.close()
 
 
 def test_two_apps_on_one_store_share_alerts_through_redis(tmp_path):
@@ -154,8 +179,6 @@ def test_redis_down_is_told_to_the_stream_and_what_happened_meanwhile_arrives_on
 
 @pytest.fixture(autouse=True)
 def _redis_is_there():
-    import redis
-
     client = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
     try:
         client.ping()
