@@ -21,6 +21,8 @@ from live.stream import BUS_KEY, FEED_KEY
 from security.scope import WHOLE_PARK
 from services import alert_engine
 
+pytestmark = pytest.mark.integration
+
 REDIS = "redis://127.0.0.1:6379/0"
 REDIS_SERVER = "/usr/bin/redis-server"
 
