@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "alerts"
 CLOSED = "closed"  # a listener's last item: the feed (the server) is shutting down
+LATE = "late"  # an event whose number was skipped when it was read past: below browsers' seq
 READ_LIMIT = 1000
 MAX_HOLES = 1000
 
@@ -45,7 +46,8 @@ class FeedClosed(RuntimeError):
 
 
 class Listener:
-    """What one stream receives from the feed: ("alert", event), ("status", state) or CLOSED."""
+    """What one stream receives from the feed: ("alert", event), (LATE, event), ("status",
+    state) or CLOSED."""
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -179,13 +181,15 @@ class AlertFeed:
                 events = events_after(connection, self._cursor, also=self._holes.keys(), limit=READ_LIMIT)
             for event in events:
                 seq = event["seq"]
+                kind = "alert"
                 if seq in self._holes:
                     del self._holes[seq]
+                    kind = LATE  # committed after later numbers: new to every browser
                 elif seq > self._cursor:
                     missing = range(max(self._cursor + 1, seq - MAX_HOLES), seq)
                     self._holes.update(dict.fromkeys(missing, now))
                     self._cursor = seq
-                self._send(("alert", event))
+                self._send((kind, event))
             count += len(events)
             if len(events) < READ_LIMIT:
                 return count
@@ -275,7 +279,9 @@ def stream(
             if seq in sent:  # read from the store already
                 sent.discard(seq)
                 continue
-            if seq <= floor or not (scope.whole_park or payload["alert"]["department"] == scope.department):
+            if (seq <= floor and kind != LATE) or not (
+                scope.whole_park or payload["alert"]["department"] == scope.department
+            ):
                 continue
             yield alert_message(payload)
     finally:

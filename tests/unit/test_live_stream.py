@@ -152,6 +152,20 @@ def test_numbers_committed_out_of_order_are_still_delivered(engine, feed):
     assert [e["seq"] for e in events(chunks)] == [base + 2, base + 1]
 
 
+def test_a_browser_that_reconnects_above_a_number_not_yet_committed_still_gets_it(engine, feed):
+    feed.start()
+    base = newest_seq_of(engine) + 100
+    write_alert(engine, "LIVE-HL-1", URBAN, seq=base + 2)  # base + 1 is still being written
+    feed.read_new()
+    gen = stream(feed, engine, WHOLE_PARK, base + 2, heartbeat_s=0.1)  # it has seen base + 2
+    pull(gen, until=lambda c: len(c) >= 2)
+    write_alert(engine, "LIVE-HL-2", URBAN, seq=base + 1)  # now committed
+    feed.read_new()
+    chunks = pull(gen, until=lambda c: len(events(c)) >= 1)
+    gen.close()
+    assert [e["seq"] for e in events(chunks)] == [base + 1]
+
+
 def test_a_browser_ahead_of_the_store_is_told_to_redraw(engine, feed):
     newest = newest_seq_of(engine)
     gen = stream(feed, engine, WHOLE_PARK, newest + 1000, heartbeat_s=0.1)
