@@ -30,6 +30,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 
 LEASE_KEY = "feed_worker"
 TICK_S = 10.0
+JUDGE_GAP_S = 0.1  # rounds of the alert rules start at most this often
 ROLL_HOURS = 24  # hours of raw readings rolled up per tick at most
 
 
@@ -257,11 +259,15 @@ class FeedWorker(PeriodicJob):
                 if self._closing and not self._pending:
                     return
                 sensors, self._pending, self._busy = sorted(self._pending), set(), True
+            began = time.monotonic()
             judge = (
                 partial(alert_engine.evaluate_sensors, sensors, datetime.now(UTC)) if alert_engine else list
             )
             with self.server.app_context():
                 self._alerts(judge)
+            # a busy feed: let the next round gather what arrives meanwhile, so judging takes a
+            # bounded share of the process (an idle feed's reading is judged at once)
+            time.sleep(max(0.0, JUDGE_GAP_S - (time.monotonic() - began)))
 
     def drain(self, timeout_s: float = 60) -> bool:
         """Wait until every queued sensor was judged; False on timeout."""
