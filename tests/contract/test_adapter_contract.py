@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 import requests
 
-from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource
+from data_sources.base import INCREMENTAL, KEYSET, PUSH, VALIDATED, DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.health import HealthBook
@@ -208,7 +208,43 @@ def demo_feed_setup(tmp_path: Path) -> Setup:
     )
 
 
-LEAD_FACTORIES: dict[str, Factory] = {"sql": sql_setup, "mqtt": mqtt_setup, "demo_feed": demo_feed_setup}
+def sql_cases_setup(tmp_path: Path) -> Setup:
+    """A grid vendor's own case table on an SQLite file (pinyin columns, integer status codes,
+    naive local times), read through a mapping; taking the file away makes it unavailable."""
+    path = tmp_path / "vendor.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as c, c:
+        c.execute("CREATE TABLE aj (bh INTEGER PRIMARY KEY, zt INTEGER, lx TEXT, sj TIMESTAMP, gx TIMESTAMP)")
+        c.executemany(
+            "INSERT INTO aj VALUES (?, ?, ?, ?, ?)",
+            [
+                (1, 1, "um.street_light_out", "2024-03-01 08:00:00", "2024-03-01 08:05:00"),
+                (2, 2, "um.illegal_parking", "2024-03-01 09:00:00", "2024-03-01 09:30:00"),
+            ],
+        )
+    mapping = {
+        "columns": {"zt": "status", "lx": "case_type", "sj": "reported_at"},
+        "values": {"status": {1: "reported", 2: "accepted"}},
+        "constants": {"channel": "grid_patrol", "domain": "urban_management"},
+        "id_template": "V-{bh}",
+        "timezone": "Asia/Shanghai",
+    }
+    options = {
+        "url": f"sqlite:///{path}",
+        "table": "aj",
+        "updated_column": "gx",
+        "key_column": "bh",
+        "mapping": mapping,
+    }
+    away, back = _hideable(path)
+    return Setup(options, tmp_path, "cases", away, back)
+
+
+LEAD_FACTORIES: dict[str, Factory] = {
+    "sql": sql_setup,
+    "mqtt": mqtt_setup,
+    "demo_feed": demo_feed_setup,
+    "sql_cases": sql_cases_setup,
+}
 
 ALL_FACTORIES = {**FACTORIES, **LEAD_FACTORIES}
 REGISTRY = discover()
@@ -263,7 +299,7 @@ def test_declares_its_kind_contracts_and_capabilities(kind, setup):
     assert source.kind == kind
     assert source.contracts and set(source.contracts) <= set(CONTRACTS)
     assert setup.contract in source.contracts
-    assert set(source.capabilities) <= {INCREMENTAL, PUSH, VALIDATED}
+    assert set(source.capabilities) <= {INCREMENTAL, KEYSET, PUSH, VALIDATED}
     assert set(source.contracts) <= set(type(source).contracts), "an instance may narrow, never widen"
 
 
