@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import time
 import uuid
 
@@ -13,18 +12,17 @@ import pytest
 import redis
 from apps import build_app
 from live_alerts import write_alert
-from servers import free_port, wait_for_port
 
 from live.alert_feed import stream
 from live.bus import UP, RedisBus
 from live.stream import BUS_KEY, FEED_KEY
 from security.scope import WHOLE_PARK
 from services import alert_engine
+from tests.brokers import PrivateRedis
 
 pytestmark = pytest.mark.integration
 
 REDIS = "redis://127.0.0.1:6379/0"
-REDIS_SERVER = "/usr/bin/redis-server"
 
 
 def alert_seqs(chunks: list[str]) -> list[int]:
@@ -111,39 +109,6 @@ def test_two_apps_on_one_store_share_alerts_through_redis(tmp_path):
         for app in (first, second):
             app.server.extensions[FEED_KEY].close()
             app.server.extensions[BUS_KEY].close()
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, self.process, timeout_s=10)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def test_redis_down_is_told_to_the_stream_and_what_happened_meanwhile_arrives_once(tmp_path, caplog):
