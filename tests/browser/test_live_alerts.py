@@ -171,6 +171,10 @@ def test_a_department_heads_page_never_gets_another_departments_alert(
         page.wait_for_function(HAS, arg=[ours], timeout=5000, polling=10)
         time.sleep(0.3)
         assert received(page) == [ours]  # the other department's came first and never arrived
+        page.locator("#shell-lang label", has_text="EN").click()  # the indicator follows the language
+        page.wait_for_function(
+            "() => document.getElementById('live-status').textContent === 'Live'", timeout=3000
+        )
         assert v.errors == []
 
 
