@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.types import JsonType, UtcDateTime
@@ -159,6 +159,14 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_department_state", "department", "state"),
         Index("ix_alerts_raised_at", "raised_at"),
+        # the alerts still open to their rule, which the alert engine looks up (migration 0008)
+        Index(
+            "ix_alerts_open_rule_sensor",
+            "rule",
+            "sensor_id",
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
     )
     pk: Mapped[int] = _pk()
     id: Mapped[str] = mapped_column(String(64), unique=True)
