@@ -42,6 +42,7 @@ from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.pool import QueuePool
 
 from data_sources.base import PUSH, PushBatch
+from data_sources.contracts import CONTRACTS
 from data_sources.errors import SourceError
 from data_sources.feeds.intake import SensorCatalog
 from data_sources.feeds.problems import DUPLICATE
@@ -49,7 +50,7 @@ from data_sources.monitor import SourceMonitor
 from live.periodic import PeriodicJob, hold_lease
 from services.context import KEY
 from services.data import snapshot
-from services.feed_counts import COUNTS_KEY
+from services.feed_counts import COUNTS_KEY, RATE_MINUTES
 from store.engine import begin_write, make_engine
 from store.models import Meta
 from store.reading_rows import insert_readings, roll_up_hour
@@ -66,6 +67,7 @@ LEASE_KEY = "feed_worker"
 TICK_S = 10.0
 JUDGE_GAP_S = 0.1  # rounds of the alert rules start at most this often
 ROLL_HOURS = 24  # hours of raw readings rolled up per tick at most
+READING_AT = CONTRACTS["readings"].columns.index("at")
 
 
 @dataclass
@@ -77,8 +79,34 @@ class FeedCounts:
     duplicates: int = 0  # of `received`, already in the store
     rejected: Counter[str] = field(default_factory=Counter)  # intake refusals by reason
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    messages: int = 0  # batches delivered (an MQTT message each), refused ones included
+    last_message_at: datetime | None = None  # when the newest message arrived
+    newest_reading_at: datetime | None = None  # the newest reading's own time
+    # readings received by minute of arrival (epoch minute → count), the last RATE_MINUTES + 1,
+    # from which the Sources page tells the feed's rate
+    minutes: dict[int, int] = field(default_factory=dict)
+
+    def add(self, batch: PushBatch, stored: int) -> None:
+        """Count one delivered batch of which `stored` readings were new to the store."""
+        self.messages += 1
+        self.received += len(batch.rows)
+        self.stored += stored
+        self.duplicates += len(batch.rows) - stored
+        self.rejected.update(batch.counts)
+        if self.last_message_at is None or batch.received_at > self.last_message_at:
+            self.last_message_at = batch.received_at
+        newest = max((row[READING_AT] for row in batch.rows), default=None)
+        if newest is not None and (self.newest_reading_at is None or newest > self.newest_reading_at):
+            self.newest_reading_at = newest
+        minute = int(batch.received_at.timestamp() // 60)
+        self.minutes[minute] = self.minutes.get(minute, 0) + len(batch.rows)
+        for old in [m for m in self.minutes if m < minute - RATE_MINUTES]:
+            del self.minutes[old]
 
     def as_json(self) -> str:
+        def moment(at: datetime | None) -> str | None:
+            return at.isoformat() if at else None
+
         return json.dumps(
             {
                 "received": self.received,
@@ -86,6 +114,11 @@ class FeedCounts:
                 "duplicates": self.duplicates,
                 "rejected": dict(self.rejected),
                 "since": self.since.isoformat(),
+                "messages": self.messages,
+                "last_message_at": moment(self.last_message_at),
+                "newest_reading_at": moment(self.newest_reading_at),
+                "minutes": {str(m): n for m, n in self.minutes.items()},
+                "saved_at": datetime.now(UTC).isoformat(),
             }
         )
 
@@ -223,11 +256,7 @@ class FeedWorker(PeriodicJob):
             stored = insert_readings(connection, batch.rows)
         duplicates = len(batch.rows) - stored
         with self._lock:
-            counts = self.counts.setdefault(batch.source, FeedCounts())
-            counts.received += len(batch.rows)
-            counts.stored += stored
-            counts.duplicates += duplicates
-            counts.rejected.update(batch.counts)
+            self.counts.setdefault(batch.source, FeedCounts()).add(batch, stored)
         monitor = self.listening.get(batch.source)
         if duplicates and monitor is not None:
             monitor.rejected_by_reason[DUPLICATE] += duplicates

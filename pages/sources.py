@@ -19,6 +19,7 @@ from security.guard import requires
 from security.roles import Permission
 from security.web_context import audit_request, current_principal
 from services.context import get_services
+from services.feed_status import FeedStatus, feed_statuses
 from services.freshness import ContractFreshness, age_text, served_contracts, source_state, warn_after
 
 dash.register_page(
@@ -63,6 +64,10 @@ CONTRACT_COLUMNS = (
     "note",
 )
 REJECTION_COLUMNS = ("source", "contract", "row", "key", "field", "value", "reason")
+FEED_COLUMNS = (
+    "name", "status", "rate", "lag", "last_message", "messages", "accepted", "duplicates", "rejected", "reasons",
+)  # fmt: skip
+NUMERIC |= {"rate", "messages", "duplicates"}
 
 
 def _table(columns: tuple[str, ...], prefix: str, rows: list[tuple], lang: str, name: str) -> dbc.Table:
@@ -115,6 +120,46 @@ def _note(c: ContractFreshness, settings, lang: str) -> str:
         if c.judged
         else ""
     )
+
+
+def reason_key(reason: str) -> str:
+    """The catalogue key of a refusal reason (data_sources.feeds.problems.REASONS)."""
+    return "feeds.reason." + reason.replace(" ", "_").replace("-", "_")
+
+
+def _feed_row(feed: FeedStatus, title: str, zone, lang: str) -> tuple:
+    """One feed's cells: its state with the reason, rate, lag, last message and counts."""
+    values = {k: age_text(v, lang) if isinstance(v, timedelta) else v for k, v in feed.reason_values.items()}
+    state = [_badge(feed.state, lang)]
+    if feed.reason:
+        state.append(html.Div(t(f"feeds.why.{feed.reason}", lang, **values), className="os-note-cell"))
+    reasons = [
+        html.Div(f"{t(reason_key(reason), lang)}: {count:,}", className="os-feed-reason")
+        for reason, count in sorted(feed.rejected.items(), key=lambda item: -item[1])
+    ] or "—"
+    lag = t("feeds.lag_of", lang, age=age_text(feed.lag, lang)) if feed.lag is not None else "—"
+    return (
+        [html.Div(title, className="fw-semibold"), html.Small(feed.source, className="text-body-secondary")],
+        state,
+        "—" if feed.per_minute is None else f"{feed.per_minute:,.1f}",
+        lag,
+        _when(feed.last_message_at, feed.message_age, zone, lang),
+        f"{feed.messages:,}",
+        f"{feed.accepted:,}",
+        f"{feed.duplicates:,}",
+        f"{feed.rejected_total:,}",
+        reasons,
+    )
+
+
+def feeds_section(lang: str, zone) -> html.Section | None:
+    """The feeds panel (None when no configured source pushes readings)."""
+    feeds = feed_statuses()
+    if not feeds:
+        return None
+    manager = get_services().sources
+    rows = [_feed_row(f, manager.title(f.source, lang), zone, lang) for f in feeds]
+    return _section(t("feeds.title", lang), _table(FEED_COLUMNS, "feeds.col", rows, lang, "feeds"), "feeds")
 
 
 def make_body(lang: str) -> list:
@@ -189,6 +234,7 @@ def make_body(lang: str) -> list:
             ),
             "list",
         ),
+        *filter(None, [feeds_section(lang, zone)]),
         _section(t("sources.batches", lang, count=len(rows)), contract_table, "contracts"),
         _section(
             t("sources.rejections", lang, shown=len(rejected_rows), total=len(rejections)),

@@ -64,3 +64,29 @@ class PrivateMosquitto(PrivateServer):
 
     def command(self) -> list[str]:
         return [MOSQUITTO, "-c", str(self.config)]
+
+
+def mqtt_sources_file(folder: Path, topic: str, *, title: str = "") -> Path:
+    """A sources file in `folder`: the park's store serving every panel, and `park-sensors`, an
+    mqtt source on the shared Mosquitto subscribed to `topic`/# with a client id of its own
+    (`title`: its YAML title mapping, e.g. "{en: Park sensors, zh: 园区传感器}")."""
+    import uuid
+
+    path = folder / "sources.yaml"
+    path.write_text(
+        f"""sources:
+  park-store:
+    adapter: sql
+    serves: [cases, case_events, sensors, readings, alerts, features, enterprises, enterprise_figures, chains]
+    options: {{url: "${{store_url}}"}}
+  park-sensors:
+    adapter: mqtt
+    {"title: " + title if title else ""}
+    options:
+      topics: ["{topic}/#"]
+      client_id: onescreen-it-{uuid.uuid4().hex[:12]}
+      session_expiry_s: 60
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -24,7 +24,7 @@ from data_sources.feeds import problems as why
 from demo.live_feed import ParkFeed
 from live.worker import FeedWorker, feed_sources
 from store.models import Reading
-from tests.brokers import PrivateMosquitto
+from tests.brokers import PrivateMosquitto, mqtt_sources_file
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,22 +36,7 @@ TOPIC = f"onescreen-test/{uuid.uuid4().hex[:12]}/sensors"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("feed-mqtt")
-    sources = folder / "sources.yaml"
-    sources.write_text(
-        f"""sources:
-  park-store:
-    adapter: sql
-    serves: [cases, case_events, sensors, readings, alerts, features, enterprises, enterprise_figures, chains]
-    options: {{url: "${{store_url}}"}}
-  park-sensors:
-    adapter: mqtt
-    options:
-      topics: ["{TOPIC}/#"]
-      client_id: onescreen-it-{uuid.uuid4().hex[:12]}
-      session_expiry_s: 60
-""",
-        encoding="utf-8",
-    )
+    sources = mqtt_sources_file(folder, TOPIC)
     return build_app(folder, demo_cases=300, sources_file=sources, demo_live=False).server
 
 
