@@ -7,16 +7,18 @@ from urllib.parse import quote
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
+from components.alert_ticker import TICKER, severity_card, ticker_frame, ticker_items
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
 from components.read_at import read_at
 from locales import normalise, t
-from security.guard import requires
+from security.guard import permitted, requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
+from services.alert_desk import FeedFilter, feed, open_counts
 from services.case_types import type_name
 from services.context import get_services
 from services.freshness import late_after
@@ -40,6 +42,14 @@ SCOPE = "overview-scope"
 EXPORT = "overview-export"
 WHOLE = "*"  # the dropdown's value for the whole park
 REFRESH_MS = 60_000
+# The live cards (sensors reporting, open alerts by severity) and the ticker read again on each
+# batch of the live store (`live-alerts`, copied to LIVE by assets/50-alerts.js) and every
+# LIVE_MS: a viewer has no stream, and "sensors reporting" changes with no alert at all.
+LIVE = "overview-live"
+LIVE_TICK = "overview-live-tick"
+LIVE_CARDS = "overview-live-cards"
+LIVE_MS = 10_000
+LIVE_KPIS = ("sensors_reporting",)
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
@@ -99,7 +109,9 @@ def make_body(lang: str, scope: Scope) -> list:
             scope_name,
         )
         for f in figures.kpis
+        if f.spec.id not in LIVE_KPIS
     ]
+    cards.append(html.Div(live_cards(lang, scope), id=LIVE_CARDS, className="os-kpi-live"))
     cases_from = sources.source_of("cases")
     cases_source = [sources.title(cases_from, lang), html.Span(" · ")] if cases_from else []
     if cases_from:
@@ -144,6 +156,36 @@ def make_body(lang: str, scope: Scope) -> list:
             className="os-panel-grid",
         ),
     ]
+
+
+def live_cards(lang: str, scope: Scope) -> list:
+    """The cards that follow the live store: the live KPIs (config/kpis.yaml) and the open alerts
+    by severity (counts only: every screen viewer may see them)."""
+    services = get_services()
+    late = late_after(services.settings, LIVE_MS / 1000)
+    scope_name = _department_name(scope, lang)
+    cards = [
+        make_kpi_card(
+            f,
+            lang,
+            services.settings.zone,
+            services.sources.title(f.source, lang) if f.source else t("panel.no_source", lang),
+            late,
+            scope_name,
+        )  # fmt: skip
+        for f in overview_figures(scope).kpis
+        if f.spec.id in LIVE_KPIS
+    ]
+    return [*cards, severity_card(open_counts(scope), lang)]
+
+
+def _ticker(lang: str, scope: Scope) -> list:
+    """The wall's alert ticker, for a principal who may read alerts (components/alert_ticker.py
+    says why a screens viewer gets none)."""
+    if not permitted(current_principal(), Permission.READ_RECORDS):
+        return []
+    rows, _total = feed(scope, FeedFilter())
+    return [ticker_frame(lang, ticker_items(rows, lang, get_services().settings.zone))]
 
 
 def _scope(department: object) -> Scope:
@@ -208,8 +250,11 @@ def layout(lang: str = "zh", department: object = None, **_query) -> html.Div:
     return html.Div(
         [
             _toolbar(lang, scope),
+            *_ticker(lang, scope),
             html.Div(make_body(lang, scope), id=BODY, className="os-page-body"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
+            dcc.Interval(id=LIVE_TICK, interval=LIVE_MS),
+            dcc.Store(id=LIVE),
         ],
         className="os-page os-overview",
     )
@@ -231,3 +276,40 @@ def update_body(_tick: int, department: object, lang: str):
 @requires(Permission.EXPORT)
 def update_export(department: object):
     return _export_href(_scope(department))
+
+
+# A batch of live messages becomes one re-read of the live panels (no server round trip per
+# message; a viewer's page has no live store, and this never fires for it).
+clientside_callback(
+    ClientsideFunction(namespace="alerts", function_name="seqOf"),
+    Output(LIVE, "data"),
+    Input("live-alerts", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(LIVE_CARDS, "children"),
+    Input(LIVE, "data"),
+    Input(LIVE_TICK, "n_intervals"),
+    State(SCOPE, "value"),
+    State("shell-lang", "value"),
+    prevent_initial_call=True,
+)
+@requires(Permission.VIEW_SCREENS)
+def update_live_cards(_live: object, _tick: int, department: object, lang: str):
+    return live_cards(normalise(lang), _scope(department))
+
+
+@callback(
+    Output(TICKER, "children"),
+    Input(LIVE, "data"),
+    Input(LIVE_TICK, "n_intervals"),
+    State(SCOPE, "value"),
+    State("shell-lang", "value"),
+    prevent_initial_call=True,
+)
+@requires(Permission.READ_RECORDS)
+def update_ticker(_live: object, _tick: int, department: object, lang: str):
+    rows, _total = feed(_scope(department), FeedFilter())
+    return ticker_items(rows, normalise(lang), get_services().settings.zone)

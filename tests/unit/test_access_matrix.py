@@ -28,6 +28,7 @@ kind      name                               anon viewer dept duty leader admin 
 page      /                                  302  200    200  200  200    200    302
 page      /sources                           302  403    403  200  200    200    302
 page      /cases                             302  403    200  200  200    403    302
+page      /alerts                            302  403    200  200  200    403    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
 page      /no/such/page                      302  404    404  404  404    404    302
@@ -36,6 +37,8 @@ dash      /_dash-dependencies                401  200    200  200  200    200   
 router    /                                  401  200    200  200  200    200    401
 router    /sources                           401  403    403  200  200    200    401
 router    /cases                             401  403    200  200  200    403    401
+router    /alerts                            401  403    200  200  200    403    401
+router    /alerts?department=ecology_environment 401 403 403  200  200    403    401
 router    /admin/audit                       401  403    403  403  403    200    401
 router    /admin/access                      401  403    403  403  403    200    401
 router    /?department=ecology_environment   401  200    403  200  200    200    401
@@ -47,6 +50,15 @@ callback  overview-body other dept           401  200    403  200  200    200   
 callback  overview-body list dept            401  400    403  400  400    400    401
 callback  overview-body unknown dept         401  400    403  400  400    400    401
 callback  overview-export                    401  403    200  403  200    403    401
+callback  overview-live-cards                401  200    200  200  200    200    401
+callback  overview-live-cards other dept     401  200    403  200  200    200    401
+callback  overview-ticker                    401  403    200  200  200    403    401
+callback  alerts-filter                      401  403    200  200  200    403    401
+callback  alerts-filter other dept           401  403    403  200  200    403    401
+callback  alerts-list                        401  403    200  200  200    403    401
+callback  alerts-panel                       401  403    200  200  200    403    401
+callback  alerts-step open                   401  403    200  200  403    403    401
+callback  alerts-step confirm                401  403    200  200  403    403    401
 callback  sources-body.children              401  403    403  200  200    200    401
 callback  sources-check                      401  403    403  403  403    200    401
 callback  cases-filter                       401  403    200  200  200    403    401
@@ -98,6 +110,15 @@ CALLBACKS = {
     "overview-body list dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": [OTHER, "urban_management"]}),
     "overview-body unknown dept": ("overview-body.children", {"overview-tick.n_intervals": 1, "overview-scope.value": "atlantis"}),
     "overview-export": ("overview-export.href", {"overview-scope.value": "urban_management"}),
+    "overview-live-cards": ("overview-live-cards.children", {"overview-live.data": 1, "overview-scope.value": "*", "shell-lang.value": "zh"}),
+    "overview-live-cards other dept": ("overview-live-cards.children", {"overview-live.data": 1, "overview-scope.value": OTHER, "shell-lang.value": "zh"}),
+    "overview-ticker": ("overview-ticker.children", {"overview-live.data": 1, "overview-scope.value": "*", "shell-lang.value": "zh"}),
+    "alerts-filter": ("alerts-filter.data", {"alerts-f-state.value": ["raised"], "shell-lang.value": "zh"}),
+    "alerts-filter other dept": ("alerts-filter.data", {"alerts-f-department.value": OTHER, "shell-lang.value": "zh"}),
+    "alerts-list": ("alerts-list.children", {"alerts-filter.data": {}, "shell-lang.value": "zh"}),
+    "alerts-panel": ("alerts-panel.children", {"alerts-selected.data": None, "shell-lang.value": "zh"}),
+    "alerts-step open": ("alerts-step-title.children", {'{"action":["ALL"],"type":"alerts-action"}.n_clicks': []}),
+    "alerts-step confirm": ("alerts-changed.data", {"alerts-step-confirm.n_clicks": None}),
     "sources-body.children": ("sources-body.children", {"sources-tick.n_intervals": 1}),
     "sources-check": (
         "sources-notice.children",
