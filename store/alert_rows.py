@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from store.models import Alert, AlertEvent, Reading, User
+from store.models import Alert, AlertEvent, Reading, Sensor, User
 
 ALERTS = Alert.__table__
 EVENTS = AlertEvent.__table__
 READINGS = Reading.__table__
+SENSORS = Sensor.__table__
+_WITH_SENSOR = ALERTS.outerjoin(SENSORS, SENSORS.c.id == ALERTS.c.sensor_id)
 EVENT_COLUMNS = ("pk", "alert_id", "action", "actor", "at", "note", "from_state", "to_state", "detail")
 # The id's shape: A-<the park's local day>-<a daily serial>, e.g. A-20261206-00042 (the demo
 # park's history uses AL-…, so the two never collide).
@@ -52,13 +54,25 @@ def insert_alert(connection: Connection, row: dict[str, Any]) -> None:
     connection.execute(insert(ALERTS).values(**row))
 
 
-def _columns() -> list[Any]:
-    return [c for c in ALERTS.c if c.name != "pk"]
+def answering_department() -> Any:
+    """The department that answers an alert: its own, else (an alert raised before alerts named
+    one, such as the demo park's history, or imported) its sensor's owner, as when raised."""
+    return func.coalesce(ALERTS.c.department, SENSORS.c.department)
+
+
+def _select() -> Any:
+    """Every column of an alert but the store's own key, its department the answering one."""
+    columns = [
+        answering_department().label("department") if c.name == "department" else c
+        for c in ALERTS.c
+        if c.name != "pk"
+    ]
+    return select(*columns).select_from(_WITH_SENSOR)
 
 
 def read_alert(connection: Connection, alert_id: str) -> dict[str, Any] | None:
     """The alert's row (every column but the store's own key), or None."""
-    row = connection.execute(select(*_columns()).where(ALERTS.c.id == alert_id)).first()
+    row = connection.execute(_select().where(ALERTS.c.id == alert_id)).first()
     return dict(row._mapping) if row is not None else None
 
 
@@ -121,7 +135,7 @@ def open_alerts(
     connection: Connection, *, sensor_ids: Collection[str] | None = None, rules: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     """Alerts still open to their rule (not cleared), of `sensor_ids` and `rules` when given."""
-    query = select(*_columns()).where(ALERTS.c.cleared_at.is_(None), ALERTS.c.sensor_id.is_not(None))
+    query = _select().where(ALERTS.c.cleared_at.is_(None), ALERTS.c.sensor_id.is_not(None))
     if sensor_ids is not None:
         query = query.where(ALERTS.c.sensor_id.in_(list(sensor_ids)))
     if rules is not None:
@@ -132,7 +146,7 @@ def open_alerts(
 def open_alert_of(connection: Connection, rule: str, sensor_id: str) -> dict[str, Any] | None:
     """The alert `rule` holds open for `sensor_id`, if any (the newest, should there be more)."""
     query = (
-        select(*_columns())
+        _select()
         .where(ALERTS.c.rule == rule, ALERTS.c.sensor_id == sensor_id, ALERTS.c.cleared_at.is_(None))
         .order_by(ALERTS.c.raised_at.desc())
         .limit(1)
@@ -143,7 +157,7 @@ def open_alert_of(connection: Connection, rule: str, sensor_id: str) -> dict[str
 
 def unacknowledged(connection: Connection, raised_before: datetime) -> list[dict[str, Any]]:
     """Raised alerts nobody acknowledged, raised before `raised_before` (escalation's candidates)."""
-    query = select(*_columns()).where(
+    query = _select().where(
         ALERTS.c.state == "raised",
         ALERTS.c.acknowledged_at.is_(None),
         ALERTS.c.escalated_at.is_(None),
@@ -220,7 +234,7 @@ def page_of_alerts(
     """A page of alerts matching `filters`, newest raised first, and how many match."""
     where = []
     if filters.department is not None:
-        where.append(ALERTS.c.department == filters.department)
+        where.append(answering_department() == filters.department)
     if filters.states:
         where.append(ALERTS.c.state.in_(filters.states))
     if filters.severities:
@@ -233,9 +247,9 @@ def page_of_alerts(
         where.append(ALERTS.c.raised_at >= filters.since)
     if filters.until is not None:
         where.append(ALERTS.c.raised_at < filters.until)
-    total = connection.execute(select(func.count()).select_from(ALERTS).where(*where)).scalar_one()
+    total = connection.execute(select(func.count()).select_from(_WITH_SENSOR).where(*where)).scalar_one()
     query = (
-        select(*_columns())
+        _select()
         .where(*where)
         .order_by(ALERTS.c.raised_at.desc(), ALERTS.c.pk.desc())
         .limit(limit)

@@ -24,7 +24,9 @@ BASE = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=3)
 def app(pg_url, tmp_path):
     app = build_app(tmp_path, demo_cases=600, database_url=pg_url, demo_live=False)
     yield app
-    app.server.extensions["onescreen"].engine.dispose()
+    services = app.server.extensions["onescreen"]
+    services.sources.close()  # the sensors were read through them: their connections too
+    services.engine.dispose()
 
 
 def _smoke_sensors(app) -> list[str]:

@@ -295,3 +295,13 @@ def test_bad_list_parameters_answer_422_naming_them(duty, query):
     response = duty[0].get(f"/api/v1/alerts?{query}")
     assert response.status_code == 422
     assert response.get_json()["message"].startswith("invalid parameters")
+
+
+def test_an_alert_naming_no_department_is_answered_by_its_sensors_owner(duty, head, engine, smoke):
+    # the demo park's history and imported alerts name none: their sensor's owner answers them
+    alert_id = new_alert(engine, smoke, department=None)
+    page = duty[0].get("/api/v1/alerts?department=fire_rescue&limit=1000").get_json()
+    assert {a["id"]: a["department"] for a in page["items"]}[alert_id] == "fire_rescue"
+    assert duty[0].get(f"/api/v1/alerts/{alert_id}").get_json()["department"] == "fire_rescue"
+    assert head[0].get(f"/api/v1/alerts/{alert_id}").status_code == 404  # urban_management's head
+    assert alert_id not in [a["id"] for a in head[0].get("/api/v1/alerts?limit=1000").get_json()["items"]]
