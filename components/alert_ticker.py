@@ -1,13 +1,14 @@
-"""The wall's live alert panels on the Overview: the ticker (the newest open alerts in one
-scrolling line, severity-coloured, 18 px and up as the wall theme asks) and the card of open
-alerts by severity. Both follow the shell's live store `live-alerts` (pages/overview.py turns
+"""The wall's live alert strip on the Overview: the open alerts counted by severity and the
+ticker (the newest open alerts in one scrolling line, severity-coloured, 18 px and up as the
+wall theme asks), one line above the KPI cards. Both follow the shell's live store `live-alerts` (pages/overview.py turns
 each batch into one re-read) and a 10 s tick.
 
 Who sees what: the ticker names alerts (sensor, place, department), record-level facts that only
 READ_RECORDS may read, and the live stream (live/stream.py) refuses the others, so a screens
-viewer (VIEW_SCREENS only) gets no ticker: it is not drawn for them. The card holds counts only,
-aggregate-safe and scoped, so everyone who sees the Overview sees it; for a viewer it follows
-the 10 s tick instead of the stream."""
+viewer (VIEW_SCREENS only) gets no ticker: it is not drawn for them. The counts are aggregate
+and scoped, so everyone who sees the Overview sees them; for a viewer they follow the 10 s tick
+instead of the stream. (A card in the KPI row was tried: an eighth card made every card too
+narrow for its source line at 18 px.)"""
 
 from __future__ import annotations
 
@@ -23,18 +24,21 @@ from locales import t
 from services.reference import department_name
 
 TICKER = "overview-ticker"
+COUNTS = "overview-alert-counts"
 SEVERITIES = frozenset(s.value for s in Severity)
 TICKER_ITEMS = 12  # the newest open alerts a ticker runs through
 
 
-def ticker_frame(lang: str, children: list) -> html.Div:
-    return html.Div(
-        [html.Span(t("ticker.label", lang), className="os-ticker-label"), html.Div(children, id=TICKER,
-                                                                                className="os-ticker-track")],
-        className="os-ticker",
-        role="marquee",
-        **{"aria-live": "off"},
-    )  # fmt: skip
+def ticker_frame(lang: str, counts: list, items: list | None) -> html.Div:
+    """The strip: the open alerts by severity (everyone), then the ticker (`items`; None for a
+    principal who may not read alerts: the strip holds the counts only)."""
+    children = [
+        html.Span(t("kpi.open_alerts", lang), className="os-ticker-label"),
+        html.Span(counts, id=COUNTS, className="os-ticker-counts"),
+    ]
+    if items is not None:
+        children.append(html.Div(items, id=TICKER, className="os-ticker-track"))
+    return html.Div(children, className="os-ticker", role="region", **{"aria-label": t("ticker.label", lang)})
 
 
 def ticker_items(rows: list[dict[str, Any]], lang: str, zone: ZoneInfo) -> list:
@@ -47,7 +51,9 @@ def ticker_items(rows: list[dict[str, Any]], lang: str, zone: ZoneInfo) -> list:
         department = row.get("department")
         words = [
             format_time(row.get("raised_at"), zone, "%H:%M"),
-            t(f"alert_severity.{row['severity']}", lang) if row["severity"] in SEVERITIES else row["severity"],
+            t(f"alert_severity.{row['severity']}", lang)
+            if row["severity"] in SEVERITIES
+            else row["severity"],
             alert_title(row, lang),
             department_name(department, lang) if department else "",
             str(row["id"]),
@@ -61,19 +67,13 @@ def ticker_items(rows: list[dict[str, Any]], lang: str, zone: ZoneInfo) -> list:
     return [html.Div([item(r, c) for c in (0, 1) for r in newest], className="os-ticker-items")]
 
 
-def severity_card(counts: dict[str, int], lang: str) -> html.Div:
-    """The card of open alerts by severity (critical first), with the total as its figure."""
-    total = sum(counts.values())
-    parts = [
-        html.Span(f"{t(f'alert_severity.{s}', lang)} {counts.get(s, 0):,}", className=f"os-sev-{s}")
+def severity_counts(counts: dict[str, int], lang: str) -> list:
+    """The open alerts by severity, critical first (counts only: any screen viewer may see them)."""
+    return [
+        html.Span(
+            [t(f"alert_severity.{s}", lang), " ", html.B(f"{counts.get(s, 0):,}")],
+            className=f"os-ticker-count os-sev-{s}",
+            **{"data-severity": s, "data-count": str(counts.get(s, 0))},
+        )
         for s in ("critical", "warning", "info")
     ]
-    return html.Div(
-        [
-            html.Div(t("kpi.open_alerts", lang), className="os-kpi-label"),
-            html.Div(f"{total:,}", className="os-kpi-value"),
-            html.Div(parts, className="os-kpi-meta os-kpi-severity"),
-        ],
-        className="os-kpi-card",
-        id={"type": "kpi-card", "kpi": "open_alerts"},
-    )

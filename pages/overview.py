@@ -9,7 +9,7 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
-from components.alert_ticker import TICKER, severity_card, ticker_frame, ticker_items
+from components.alert_ticker import COUNTS, TICKER, severity_counts, ticker_frame, ticker_items
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
 from components.read_at import read_at
@@ -159,8 +159,7 @@ def make_body(lang: str, scope: Scope) -> list:
 
 
 def live_cards(lang: str, scope: Scope) -> list:
-    """The cards that follow the live store: the live KPIs (config/kpis.yaml) and the open alerts
-    by severity (counts only: every screen viewer may see them)."""
+    """The cards that follow the live store: the live KPIs (config/kpis.yaml)."""
     services = get_services()
     late = late_after(services.settings, LIVE_MS / 1000)
     scope_name = _department_name(scope, lang)
@@ -176,16 +175,17 @@ def live_cards(lang: str, scope: Scope) -> list:
         for f in overview_figures(scope).kpis
         if f.spec.id in LIVE_KPIS
     ]
-    return [*cards, severity_card(open_counts(scope), lang)]
+    return cards
 
 
-def _ticker(lang: str, scope: Scope) -> list:
-    """The wall's alert ticker, for a principal who may read alerts (components/alert_ticker.py
-    says why a screens viewer gets none)."""
+def _ticker(lang: str, scope: Scope) -> html.Div:
+    """The wall's alert strip: the open alerts by severity, and the ticker for a principal who
+    may read alerts (components/alert_ticker.py says why a screens viewer gets none)."""
+    counts = severity_counts(open_counts(scope), lang)
     if not permitted(current_principal(), Permission.READ_RECORDS):
-        return []
+        return ticker_frame(lang, counts, None)
     rows, _total = feed(scope, FeedFilter())
-    return [ticker_frame(lang, ticker_items(rows, lang, get_services().settings.zone))]
+    return ticker_frame(lang, counts, ticker_items(rows, lang, get_services().settings.zone))
 
 
 def _scope(department: object) -> Scope:
@@ -250,7 +250,7 @@ def layout(lang: str = "zh", department: object = None, **_query) -> html.Div:
     return html.Div(
         [
             _toolbar(lang, scope),
-            *_ticker(lang, scope),
+            _ticker(lang, scope),
             html.Div(make_body(lang, scope), id=BODY, className="os-page-body"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
             dcc.Interval(id=LIVE_TICK, interval=LIVE_MS),
@@ -290,6 +290,7 @@ clientside_callback(
 
 @callback(
     Output(LIVE_CARDS, "children"),
+    Output(COUNTS, "children"),
     Input(LIVE, "data"),
     Input(LIVE_TICK, "n_intervals"),
     State(SCOPE, "value"),
@@ -298,7 +299,8 @@ clientside_callback(
 )
 @requires(Permission.VIEW_SCREENS)
 def update_live_cards(_live: object, _tick: int, department: object, lang: str):
-    return live_cards(normalise(lang), _scope(department))
+    lang, scope = normalise(lang), _scope(department)
+    return live_cards(lang, scope), severity_counts(open_counts(scope), lang)
 
 
 @callback(

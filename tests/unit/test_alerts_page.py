@@ -15,7 +15,7 @@ import pytest
 from apps import build_app
 from dash_calls import call, output_named
 from signin import signed_in
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from security import audit
 from security.audit import AuditFilter
@@ -109,12 +109,16 @@ def test_a_department_heads_tampered_filter_is_refused_and_audited(app, engine, 
     before = audit.count(engine, AuditFilter(actions=("scope.denied",), actor="dept-head"))
     values = {f"alerts-f-{n}.value": v for n, v in
               {"state": ["raised"], "severity": [], "department": OTHER, "kind": None, "hours": None}.items()}  # fmt: skip
-    response = call(*head[:2], app, output_named(app, "alerts-filter.data"), values | {"shell-lang.value": "en"})
+    response = call(
+        *head[:2], app, output_named(app, "alerts-filter.data"), values | {"shell-lang.value": "en"}
+    )
     assert response.status_code == 403
     assert audit.count(engine, AuditFilter(actions=("scope.denied",), actor="dept-head")) == before + 1
     # the same head's own department is a filter like any other, in the URL
     values["alerts-f-department.value"] = OWN
-    answer = _answer(call(*head[:2], app, output_named(app, "alerts-filter.data"), values | {"shell-lang.value": "en"}))
+    answer = _answer(
+        call(*head[:2], app, output_named(app, "alerts-filter.data"), values | {"shell-lang.value": "en"})
+    )
     assert answer["alerts-url"]["search"] == f"?state=raised&department={OWN}"
 
 
@@ -137,7 +141,9 @@ def test_a_new_critical_alert_in_the_live_store_is_listed_marked_and_announced(a
     row = next(r for r in rows if r["props"].get("data-alert") == alert_id)
     assert "os-alert-new" in row["props"]["className"]
     assert answer["alerts-new"]["data"] == {"ids": [alert_id], "seq": seq}
-    assert alert_id in _text(answer["alerts-announce"]) and "New critical alert" in _text(answer["alerts-announce"])
+    assert alert_id in _text(answer["alerts-announce"]) and "New critical alert" in _text(
+        answer["alerts-announce"]
+    )
     assert answer["alerts-handled"]["data"] == seq
     again = _answer(_list(app, duty, live={"seq": seq, "items": [message]}, handled=seq))
     assert "alerts-new" not in again  # handled once: no second chime
@@ -244,8 +250,16 @@ def test_the_overviews_live_cards_count_open_alerts_and_the_ticker_lists_them(ap
     alert_id, _ = _new_alert(engine, minutes=0)
     values = {"overview-live.data": 1, "overview-live-tick.n_intervals": 1, "overview-scope.value": "*",
               "shell-lang.value": "en"}  # fmt: skip
-    cards = _text(_answer(call(*duty[:2], app, output_named(app, "overview-live-cards.children"), values)))
-    assert "Open alerts" in cards and "Sensors reporting" in cards and "Critical" in cards
+    answer = _answer(call(*duty[:2], app, output_named(app, "overview-live-cards.children"), values))
+    assert "Sensors reporting" in _text(answer["overview-live-cards"])
+    counts = {
+        c["props"]["data-severity"]: int(c["props"]["data-count"])
+        for c in answer["overview-alert-counts"]["children"]
+    }
+    with engine.connect() as c:
+        open_critical = c.execute(select(func.count()).select_from(Alert).where(
+            Alert.severity == "critical", Alert.state.in_(["raised", "acknowledged", "assigned", "escalated"]))).scalar_one()  # fmt: skip
+    assert counts["critical"] == open_critical >= 1 and set(counts) == {"critical", "warning", "info"}
     ticker = _text(_answer(call(*duty[:2], app, output_named(app, "overview-ticker.children"), values)))
     assert alert_id in ticker and "os-sev-critical" in ticker
 
