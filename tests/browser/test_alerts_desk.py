@@ -177,3 +177,14 @@ def test_the_alerts_page_and_the_overview_fit_their_screens(
                                        " document.documentElement.scrollHeight > innerHeight]")  # fmt: skip
                 assert scroll == [False, False], (path, theme)
             assert v.errors == []
+
+
+@pytest.mark.browser
+def test_a_viewers_overview_shows_the_counts_without_a_ticker(browser, server, store, open_alerts, shots_dir):
+    with visit(browser, server.url + "/", shots_dir, "alerts-viewer-overview", locale="en-US", user="viewer",
+               ready=".os-ticker-count") as v:  # fmt: skip
+        page = v.page
+        assert page.locator(".os-ticker-item").count() == 0  # no record-level alert facts for a viewer
+        critical = page.get_attribute(".os-ticker-count[data-severity='critical']", "data-count")
+        assert critical is not None and int(critical) >= 2
+        assert v.errors == []
