@@ -62,6 +62,30 @@ def rate(minutes: dict[str, int], since: datetime, now: datetime) -> float:
     return count / (span.total_seconds() / 60)
 
 
+def _state(
+    health: SourceHealth,
+    since: datetime,
+    message_age: timedelta | None,
+    saved: datetime | None,
+    now: datetime,
+    warn: timedelta,
+) -> tuple[str, str | None, dict[str, Any]]:
+    """(state, reason, the reason's values) by the rule in feed_status's docstring."""
+    batch = health.batch("readings")
+    if health.status == "down":
+        return "down", "connection", {"error": health.last_error or "—"}
+    if saved is not None and now - saved > SILENT_WORKER:
+        return "down", "worker_silent", {"age": now - saved}
+    if health.status == "degraded" and batch is not None and batch.failures:
+        return "degraded", "dropped", {"error": health.last_error or "—"}
+    if health.status == "degraded" and batch is not None and batch.rejected:
+        return "degraded", "refused", {"count": batch.rejected}
+    quiet = message_age if message_age is not None else now - since
+    if quiet > warn:
+        return "degraded", "silent", {"age": quiet}
+    return "ok", None, {}
+
+
 def feed_status(
     health: SourceHealth, counts: dict[str, Any] | None, now: datetime, warn: timedelta
 ) -> FeedStatus:
@@ -70,28 +94,13 @@ def feed_status(
     while its connection has dropped (not yet down), while its latest message had refused
     records, or when no message came for `warn` (the screen's freshness_warn_s); else ok."""
     if counts is None:
-        empty: dict[str, int] = {}
-        state, reason, values = "unknown", "no_worker", {}
-        return FeedStatus(health.source, state, reason, values, None, None, None, None, 0, 0, 0, 0, empty)
+        return FeedStatus(health.source, "unknown", "no_worker", {}, None, None, None, None, 0, 0, 0, 0, {})
     since = _at(counts.get("since")) or now
     last = _at(counts.get("last_message_at"))
     newest = _at(counts.get("newest_reading_at"))
     saved = _at(counts.get("saved_at"))
     message_age = max(now - last, timedelta(0)) if last else None
-    batch = health.batch("readings")
-    values: dict[str, Any] = {}
-    if health.status == "down":
-        state, reason, values = "down", "connection", {"error": health.last_error or "—"}
-    elif saved is not None and now - saved > SILENT_WORKER:
-        state, reason, values = "down", "worker_silent", {"age": now - saved}
-    elif health.status == "degraded" and batch is not None and batch.failures:
-        state, reason, values = "degraded", "dropped", {"error": health.last_error or "—"}
-    elif health.status == "degraded" and batch is not None and batch.rejected:
-        state, reason, values = "degraded", "refused", {"count": batch.rejected}
-    elif (message_age or now - since) > warn:
-        state, reason, values = "degraded", "silent", {"age": message_age or now - since}
-    else:
-        state, reason = "ok", None
+    state, reason, values = _state(health, since, message_age, saved, now, warn)
     return FeedStatus(
         source=health.source,
         state=state,
