@@ -10,10 +10,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-PAGES = ["/", "/cases", "/sources", "/admin/audit", "/admin/access"]
+PAGES = ["/", "/alerts", "/cases", "/sources", "/admin/audit", "/admin/access"]
 # the demo user each page is opened as in the size-and-language test: one allowed to see it
 OPENED_AS = {
     "/": "leader",
+    "/alerts": "duty",
     "/cases": "duty",
     "/sources": "leader",
     "/admin/audit": "admin",
@@ -22,9 +23,9 @@ OPENED_AS = {
 # what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
 ROLE_PAGES = {
     "viewer": ["/"],
-    "dept-head": ["/", "/cases"],
-    "duty": ["/", "/cases", "/sources"],
-    "leader": ["/", "/cases", "/sources"],
+    "dept-head": ["/", "/alerts", "/cases"],
+    "duty": ["/", "/alerts", "/cases", "/sources"],
+    "leader": ["/", "/alerts", "/cases", "/sources"],
     "admin": ["/", "/sources", "/admin/audit", "/admin/access"],
 }
 SIZES = [(1920, 1080), (3840, 2160)]
