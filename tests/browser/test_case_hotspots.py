@@ -60,7 +60,9 @@ def test_a_burst_is_listed_in_words_and_a_click_lists_its_cases(
         page.wait_for_url(re.compile(rf"grid_cell={cell}"))
         assert f"case_type={TYPE}" in page.url and "since=" in page.url and "until=" in page.url
         page.wait_for_selector(".os-hotspot-shown")
-        page.wait_for_selector("#cases-count:text-is('7 cases')")  # not wait_for_function: the CSP refuses eval
+        page.wait_for_selector(
+            "#cases-count:text-is('7 cases')"
+        )  # not wait_for_function: the CSP refuses eval
         ids = page.locator(".os-cases-grid .ag-row [col-id='id']").all_inner_texts()
         assert sorted(ids) == [f"HOTSPOT{i:03d}" for i in range(7)]
         page.screenshot(path=str(shots_dir / "cases-hotspots-clicked_1920x1080.png"))

@@ -112,7 +112,13 @@ def test_tokens_are_not_offered_or_issued_for_the_admin_role(app, admin):
         )
     offered = component(form, "access-token-role")["props"]["options"]
     # reporter: a citizen app's token (Open311 reports), offered for tokens only
-    assert [o["value"] for o in offered] == ["leader", "department_head", "duty_officer", "viewer", "reporter"]
+    assert [o["value"] for o in offered] == [
+        "leader",
+        "department_head",
+        "duty_officer",
+        "viewer",
+        "reporter",
+    ]
     values = {"access-issue.n_clicks": 1, "access-token-client.value": "root-portal",
               "access-token-role.value": "admin"}  # fmt: skip
     got = answer(post(app, admin, "on_issue", values, "access-issue.n_clicks"))
