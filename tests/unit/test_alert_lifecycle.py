@@ -1,76 +1,39 @@
-"""The lifecycle of an alert (domain/alert_lifecycle.py): every legal and every illegal step,
-who may take it, what it needs, and the system's escalations, with a fixed clock."""
+"""The lifecycle of an alert (domain/alert_lifecycle.py): every legal and illegal step, who may take it and what it needs."""
 
 from __future__ import annotations
 
 import dataclasses
-import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
+from alert_steps import (
+    CENTRE,
+    COMPLETE,
+    EVERY_DESK,
+    FIRE,
+    LATER,
+    MINUTE,
+    T0,
+    VIEWER,
+    WATER,
+    alert,
+    applied,
+    step,
+    take,
+)
 
 from domain.alert_lifecycle import (
-    OPEN,
     RULES,
     SYSTEM,
     Action,
-    Alert,
-    EscalationPolicy,
     Severity,
     State,
-    Step,
     allowed_actions,
-    decide,
-    due_escalations,
     parse_action,
     raised_row,
 )
-from domain.steps import Actor, Desk, StaleVersion, StepRefused
+from domain.steps import StaleVersion, StepRefused
 
-T0 = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
-LATER = T0 + timedelta(minutes=3)
-MINUTE = timedelta(minutes=1)
-DEPARTMENTS = frozenset({"fire_rescue", "water", "emergency_management"})
-PEOPLE = {"li.wei": "water", "zhao.min": "fire_rescue", "duty2": None}
-CENTRE = Actor("duty1", frozenset({Desk.CENTRE}))
-FIRE = Actor("fire-head", frozenset({Desk.DEPARTMENT}), "fire_rescue")
-WATER = Actor("water-head", frozenset({Desk.DEPARTMENT}), "water")
-VIEWER = Actor("viewer", frozenset())
-# the table below tests state alone: one actor holding every desk
-EVERY_DESK = Actor("duty1", frozenset({Desk.CENTRE, Desk.SYSTEM}))
-POLICY = EscalationPolicy({Severity.CRITICAL: timedelta(minutes=5), Severity.WARNING: timedelta(minutes=15)})
-
-
-def alert(state: State = State.RAISED, **kw) -> Alert:
-    values = {"severity": Severity.CRITICAL, "department": "fire_rescue", "cleared_at": None}
-    values.update(kw)
-    return Alert("A1", state, raised_at=T0, **values)
-
-
-def step(action: Action, version: int = 1, at: datetime = LATER, **kw) -> Step:
-    return Step(action, version, at, **kw)
-
-
-def take(subject: Alert, actor: Actor, the_step: Step):
-    return decide(subject, actor, the_step, known_departments=DEPARTMENTS, people=PEOPLE)
-
-
-def applied(subject: Alert, decision) -> Alert:
-    """The alert as the store holds it after `decision` (what the service will write)."""
-    fields = {f.name for f in dataclasses.fields(Alert)}
-    changes = {k: v for k, v in decision.changes.items() if k in fields}
-    if "state" in changes:
-        changes["state"] = State(changes["state"])
-    return dataclasses.replace(subject, **changes)
-
-
-# what each step needs to be complete
-COMPLETE = {
-    Action.ASSIGN: {"department": "water"},
-    Action.ESCALATE: {"note": "no answer from the building manager"},
-    Action.RESOLVE: {"note": "burnt toast in flat 302; detector reset"},
-    Action.OPEN_CASE: {"case_id": "2026120600044"},
-}
 PAIRS = [(state, action) for state in State for action in Action]
 
 
@@ -328,98 +291,6 @@ def test_a_raised_row_starts_the_lifecycle():
     }
     with pytest.raises(ValueError, match="timezone-aware"):
         raised_row("A9", severity=Severity.WARNING, at=datetime(2026, 12, 6), department=None)  # noqa: DTZ001
-
-
-# --- the system's escalations ---------------------------------------------------------------
-
-
-def test_an_unacknowledged_alert_escalates_once_its_severitys_time_has_passed():
-    critical = alert(severity=Severity.CRITICAL)
-    warning = dataclasses.replace(alert(severity=Severity.WARNING), id="A2")
-    assert due_escalations([critical, warning], T0 + 5 * MINUTE - timedelta(seconds=1), POLICY) == []
-    due = due_escalations([critical, warning], T0 + 5 * MINUTE, POLICY)
-    assert [d.alert_id for d in due] == ["A1"]
-    assert due[0].target is State.ESCALATED
-    assert due[0].changes == {"version": 2, "state": "escalated", "escalated_at": T0 + 5 * MINUTE}
-    assert due[0].detail == {"automatic": True, "after_min": 5.0}
-    assert due[0].note is None
-    assert [d.alert_id for d in due_escalations([critical, warning], T0 + 15 * MINUTE, POLICY)] == [
-        "A1",
-        "A2",
-    ]
-
-
-def test_an_acknowledged_or_already_escalated_alert_does_not_escalate_by_itself():
-    late = T0 + timedelta(hours=2)
-    acked = alert(State.ACKNOWLEDGED, acknowledged_at=T0 + MINUTE, owner="duty1")
-    escalated = applied(alert(), due_escalations([alert()], T0 + 5 * MINUTE, POLICY)[0])
-    resolved = alert(State.RESOLVED, acknowledged_at=T0, owner="duty1")
-    assert due_escalations([acked, escalated, resolved], late, POLICY) == []
-    # and the system may not escalate an acknowledged one even when asked directly
-    with pytest.raises(StepRefused) as refused:
-        take(acked, SYSTEM, step(Action.ESCALATE))
-    assert refused.value.code == "acknowledged"
-
-
-def test_a_severity_without_a_time_never_escalates_by_itself():
-    info = alert(severity=Severity.INFO)
-    assert due_escalations([info], T0 + timedelta(days=3), POLICY) == []
-
-
-def test_an_escalation_decided_before_an_officer_acknowledged_is_stale_when_applied():
-    due = due_escalations([alert()], T0 + 6 * MINUTE, POLICY)[0]
-    acked = applied(alert(), take(alert(), CENTRE, step(Action.ACKNOWLEDGE, at=T0 + 5 * MINUTE)))
-    # the service applies the system's step under the version it was decided on
-    with pytest.raises(StaleVersion):
-        take(acked, SYSTEM, step(Action.ESCALATE, due.changes["version"] - 1, at=T0 + 6 * MINUTE))
-
-
-def test_due_escalations_needs_an_aware_now():
-    with pytest.raises(ValueError, match="timezone-aware"):
-        due_escalations([alert()], datetime(2026, 12, 6, 9, 0), POLICY)  # noqa: DTZ001
-
-
-# --- property-style: random walks of people's and the system's steps ------------------------
-
-ACTORS = (CENTRE, FIRE, WATER, VIEWER, SYSTEM)
-
-
-@pytest.mark.parametrize("seed", range(60))
-def test_random_walks_keep_the_lifecycles_invariants(seed):
-    rng = random.Random(seed)
-    state = alert(severity=rng.choice(list(Severity)))
-    at = T0
-    counted = 1
-    for _ in range(40):
-        at += timedelta(seconds=rng.randint(0, 600))
-        actor = rng.choice(ACTORS)
-        action = rng.choice(list(Action))
-        needs = dict(COMPLETE.get(action, {}))
-        if action is Action.ASSIGN:
-            needs = rng.choice(
-                [{"department": "fire_rescue"}, {"assignee": "zhao.min"}, {"assignee": "li.wei"}]
-            )
-        offered = action in allowed_actions(state, actor)
-        try:
-            decision = take(state, actor, step(action, state.version, at, **needs))
-        except StepRefused:
-            continue
-        # whatever decide accepts, the page offered (what it needs aside)
-        assert offered, (state, actor, action)
-        counted += "version" in decision.changes
-        state = applied(state, decision)
-        assert state.version == counted
-        if actor is not SYSTEM:  # an alert a person acted on has been acknowledged
-            assert state.acknowledged_at is not None
-        for stamp in ("acknowledged_at", "escalated_at", "cleared_at"):
-            value = getattr(state, stamp)
-            assert value is None or T0 <= value <= at
-        if state.state is State.CLOSED:
-            assert state.cleared_at is not None
-            assert all(allowed_actions(state, who) == [] for who in ACTORS)
-            break
-    assert state.state in set(State)
-    assert (state.state in OPEN) is (state.state not in {State.RESOLVED, State.CLOSED})
 
 
 def test_every_refusal_state_severity_and_action_is_in_both_catalogues():

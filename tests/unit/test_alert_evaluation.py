@@ -1,18 +1,27 @@
-"""Alert rules as data (domain/alert_rules.py, config/alert_rules.yaml) and their evaluator
-(domain/alert_evaluation.py), driven like the worker drives them with a fixed clock."""
+"""The alert evaluator (domain/alert_evaluation.py) driven like the worker: levels, late readings, rates, silence."""
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
-import yaml
+from alert_readings import (
+    AIR,
+    GAS,
+    GAUGE,
+    MIN,
+    RULES,
+    SMOKE,
+    STEP,
+    T0,
+    kinds,
+    readings,
+    threshold,
+    watch,
+)
 
-from config.alert_rules import RULES_FILE, load_alert_rules
-from demo.sensors import SENSOR_KINDS
 from domain.alert_evaluation import (
     Clear,
     OpenAlert,
@@ -27,205 +36,8 @@ from domain.alert_lifecycle import Severity
 from domain.alert_rules import (
     OfflineRule,
     RateRule,
-    RuleBookError,
     SustainedRule,
-    ThresholdRule,
-    parse_rule_book,
 )
-from locales import catalogue
-
-T0 = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
-MIN = timedelta(minutes=1)
-STEP = 5 * MIN  # the demo park's sensors report every five minutes
-BOOK = load_alert_rules()
-RULES = {rule.id: rule for rule in BOOK.rules}
-OWN = {
-    k.kind: {q.name: {"unit": q.unit, "warning": q.warning, "critical": q.critical} for q in k.quantities}
-    for k in SENSOR_KINDS
-}
-SMOKE = Sensor("urn:dev:sm-007", "smoke", OWN["smoke"])
-GAS = Sensor("urn:dev:gs-003", "gas", OWN["gas"])
-GAUGE = Sensor("urn:dev:wl-012", "water_level", OWN["water_level"])
-AIR = Sensor("urn:dev:aq-017", "air_quality", OWN["air_quality"])
-
-
-def readings(values, start=T0, step=STEP):
-    return [Reading(start + i * step, float(v)) for i, v in enumerate(values)]
-
-
-def watch(rule, sensor, arrivals, *, delay=timedelta(0), ticks=()):
-    """Drive `rule` as the worker does: each reading arrives `delay` after its own time (or at
-    the time given with it), the evaluator sees what has arrived back to lookback(rule), and
-    each outcome is applied to the open alert. `ticks` are extra evaluation times without a
-    reading (the offline rule's clock). The outcomes, each with the time it was decided."""
-    events = [(r.at + delay, r) if isinstance(r, Reading) else r for r in arrivals]
-    events += [(tick, None) for tick in ticks]
-    events.sort(key=lambda e: e[0])
-    seen, active, out = [], None, []
-    for now, reading in events:
-        if reading is not None:
-            seen.append(reading)
-        window = [r for r in seen if r.at >= now - lookback(rule)]
-        outcome = evaluate(rule, sensor, window, active, now)
-        if isinstance(outcome, Raise):
-            assert active is None
-            active = OpenAlert(outcome.severity, outcome.value, outcome.at)
-        elif isinstance(outcome, Update):
-            active = OpenAlert(outcome.severity, outcome.value, active.raised_at)
-        elif isinstance(outcome, Clear):
-            active = None
-        if outcome is not None:
-            out.append((now, outcome))
-    return out
-
-
-def kinds(events):
-    return [type(o).__name__ + (f":{o.severity.value}" if hasattr(o, "severity") else "") for _, o in events]
-
-
-def threshold(**kw) -> ThresholdRule:
-    values = {"id": "test_rule", "kind": "threshold", "sensor_kinds": ("smoke",), "quantity": "obscuration"}
-    return ThresholdRule(**{**values, **kw})
-
-
-# --- the rule book --------------------------------------------------------------------------
-
-
-def test_the_shipped_rule_book_watches_only_known_sensor_kinds_and_quantities():
-    BOOK.check_targets({kind: set(quantities) for kind, quantities in OWN.items()})
-    watched = {kind for rule in BOOK.rules for kind in rule.sensor_kinds}
-    assert watched == set(OWN)  # every IoT kind of the demo park has a rule
-    assert {r.id for r in BOOK.for_kind("water_level")} == {"road_flooding", "water_rising", "sensor_offline"}
-
-
-def test_check_targets_names_the_rule_and_what_it_watches_wrongly():
-    with pytest.raises(RuleBookError) as bad:
-        BOOK.check_targets({"smoke": {"obscuration"}, "gas": {"co"}})
-    message = str(bad.value)
-    assert "rule 'gas_leak': gas sensors do not measure 'ch4'" in message
-    assert "rule 'road_flooding': unknown sensor kind 'water_level'" in message
-
-
-def test_the_escalation_times_become_the_lifecycles_policy():
-    assert BOOK.policy().after == {Severity.CRITICAL: 5 * MIN, Severity.WARNING: 15 * MIN}
-    book = parse_rule_book({"escalation": {"info": 60, "warning": None}, "rules": [{**_OFFLINE}]})
-    assert book.policy().after == {Severity.CRITICAL: 5 * MIN, Severity.INFO: 60 * MIN}
-
-
-def test_every_rule_has_a_title_and_every_message_in_both_catalogues():
-    keys = {f"alert_rule.{rule.id}" for rule in BOOK.rules}
-    keys |= {f"alert_message.{m}" for m in ("above", "below", "sustained_above", "sustained_below")}
-    keys |= {"alert_message.rising", "alert_message.falling", "alert_message.offline"}
-    for lang in ("zh", "en"):
-        assert keys <= set(catalogue(lang)), keys - set(catalogue(lang))
-
-
-_OFFLINE = {"id": "quiet", "kind": "offline", "sensor_kinds": ["gas"], "silent_min": 15}
-_BAD_RULES = [
-    (
-        {
-            "id": "gas_leak",
-            "kind": "threshold",
-            "sensor_kinds": ["gas"],
-            "quantity": "ch4",
-            "warning": 50,
-            "critical": 20,
-        },
-        "rule 'gas_leak' (rules[1]): critical (20.0) must be at or above warning (50.0)",
-    ),
-    (
-        {"id": "low", "kind": "threshold", "sensor_kinds": ["gas"], "quantity": "ch4", "direction": "below"},
-        "rule 'low' (rules[1]): needs a warning or a critical level",
-    ),
-    (
-        {
-            "id": "smoke",
-            "kind": "threshold",
-            "sensor_kinds": ["smoke"],
-            "quantity": "obscuration",
-            "band": -1,
-        },
-        "rule 'smoke' (rules[1]) band: Input should be greater than or equal to 0",
-    ),
-    (
-        {
-            "id": "smoke",
-            "kind": "threshold",
-            "sensor_kinds": ["smoke"],
-            "quantity": "obscuration",
-            "colour": "red",
-        },
-        "rule 'smoke' (rules[1]) colour: Extra inputs are not permitted",
-    ),
-    (
-        {"id": "surge", "kind": "thresold", "sensor_kinds": ["gas"]},
-        "rule 'surge' (rules[1]): Input tag 'thresold'",
-    ),
-    (
-        {"id": "rise", "kind": "rate", "sensor_kinds": ["water_level"], "quantity": "level", "warning": 0.1},
-        "rule 'rise' (rules[1]) window_min: Field required",
-    ),
-    (
-        {
-            "id": "rise",
-            "kind": "rate",
-            "sensor_kinds": ["water_level"],
-            "quantity": "level",
-            "window_min": 30,
-            "warning": -0.1,
-        },
-        "rule 'rise' (rules[1]): warning is a speed in the rule's direction: more than 0",
-    ),
-    (
-        {"id": "held", "kind": "sustained", "sensor_kinds": ["noise"], "quantity": "laeq", "for_min": 0},
-        "rule 'held' (rules[1]) for_min: Input should be greater than 0",
-    ),
-    (
-        {"id": "Bad Id", "kind": "offline", "sensor_kinds": ["gas"], "silent_min": 5},
-        "rule 'Bad Id' (rules[1]) id: String should match pattern",
-    ),
-    (
-        {"kind": "offline", "sensor_kinds": [], "silent_min": 5},
-        "rules[1] sensor_kinds: Tuple should have at least 1",
-    ),
-    (_OFFLINE, "rule 'quiet' is declared twice"),
-]
-
-
-@pytest.mark.parametrize(("bad", "says"), _BAD_RULES, ids=[s[:40] for _, s in _BAD_RULES])
-def test_a_malformed_rule_stops_loading_with_a_message_naming_it(tmp_path, bad, says):
-    path = tmp_path / "alert_rules.yaml"
-    path.write_text(yaml.safe_dump({"rules": [_OFFLINE, bad]}), encoding="utf-8")
-    with pytest.raises(RuleBookError) as refused:
-        load_alert_rules(path)
-    assert str(refused.value).startswith(f"{path}: ")
-    assert says in str(refused.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "says"),
-    [
-        ("rules: [", "not valid YAML"),
-        ("", "Input should be a valid dictionary"),
-        ("rules: []", "the book has no rules"),
-        (
-            "rules: [{id: quiet, kind: offline, sensor_kinds: [gas], silent_min: 15}]\nescalation: {critical: 0}",
-            "escalation.critical: Input should be greater than 0",
-        ),
-    ],
-)
-def test_a_malformed_file_is_refused_naming_it(tmp_path, text, says):
-    path = tmp_path / "rules.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(RuleBookError, match=says):
-        load_alert_rules(path)
-
-
-def test_a_missing_file_is_refused_naming_it(tmp_path):
-    with pytest.raises(RuleBookError, match=r"nope\.yaml: No such file"):
-        load_alert_rules(tmp_path / "nope.yaml")
-    assert RULES_FILE.name == "alert_rules.yaml"
-
 
 # --- threshold rules and hysteresis -------------------------------------------------------
 
@@ -480,95 +292,11 @@ def test_silence_neither_raises_nor_clears_a_level_alert():
     assert kinds(watch(RULES["gas_leak"], GAS, live, ticks=quiet_ticks)) == ["Raise:warning"]
 
 
-# --- the scheduled incidents of issue 9 ---------------------------------------------------
-
-
-def test_the_scheduled_incidents_each_raise_the_right_alert_and_nothing_else():
-    rng = random.Random(20261206)
-    calm = {
-        "smoke": [0.05 + rng.gauss(0, 0.01) for _ in range(24)],
-        "gas": [max(0.6 + rng.gauss(0, 0.3), 0) for _ in range(24)],
-        "water_level": [abs(rng.gauss(0, 0.003)) for _ in range(24)],
-    }
-    incidents = {
-        "smoke": calm["smoke"][:12] + [2.6, 4.4, 4.8, 3.1, 0.9] + calm["smoke"][:7],  # a detector firing
-        "gas": calm["gas"][:12] + [6, 38, 61, 57] + calm["gas"][:8],  # a gas reading spiking
-        "water_level": calm["water_level"][:12]
-        + [0.35 * i / 12 for i in range(1, 13)],  # rising over an hour
-    }
-    expected = {
-        "smoke": {"smoke_alarm"},
-        "gas": {"gas_leak"},
-        "water_level": {"water_rising", "road_flooding"},
-    }
-    end = T0 + 24 * STEP
-    sensors = {s.kind: s for s in (SMOKE, GAS, GAUGE)}
-    for kind, values in calm.items():
-        sensor = sensors[kind]
-        for rule in BOOK.for_kind(sensor.kind):
-            raised = [
-                o for _, o in watch(rule, sensor, readings(values), ticks=[end]) if isinstance(o, Raise)
-            ]
-            assert raised == [], (sensor.kind, rule.id)
-    for kind, values in incidents.items():
-        sensor = sensors[kind]
-        fired = set()
-        for rule in BOOK.for_kind(sensor.kind):
-            raised = [
-                o for _, o in watch(rule, sensor, readings(values), ticks=[end]) if isinstance(o, Raise)
-            ]
-            fired |= {o.rule for o in raised}
-            assert all(o.severity in (Severity.WARNING, Severity.CRITICAL) for o in raised)
-        assert fired == expected[kind], kind
-    # a sensor falling silent: its readings stop half-way, the worker's clock runs on
-    silent = readings(calm["gas"][:12])
-    ticks = [T0 + i * MIN for i in range(60, 121)]
-    by_rule = {rule.id: watch(rule, GAS, silent, ticks=ticks) for rule in BOOK.for_kind("gas")}
-    assert kinds(by_rule["sensor_offline"]) == ["Raise:warning"]
-    assert by_rule["gas_leak"] == []
-
-
-# --- property-style: random series around a level -------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_raises_and_clears_respect_the_levels_and_the_band(seed):
-    rng = random.Random(seed)
-    rule = RULES["gas_leak"]  # 20 / 50 %LEL, band 5, clear after 10 minutes
-    value, values = 15.0, []
-    for _ in range(150):
-        value = min(max(value + rng.gauss(0, 4), 0), 80)
-        values.append(round(value, 1))
-    series = readings(values)
-    at = {r.at: r.value for r in series}
-    events = watch(rule, GAS, series)
-    kinds_seen = [type(o) for _, o in events]
-    assert all(a is not b or a is not Raise for a, b in zip(kinds_seen, kinds_seen[1:], strict=False))
-    for now, outcome in events:
-        newest = at[now]
-        if isinstance(outcome, Raise):
-            assert newest >= outcome.threshold >= 20
-        if isinstance(outcome, Clear):
-            # cleared only after ten minutes (three readings) all below 20 less the band
-            window = [v for t, v in at.items() if now - 10 * MIN <= t <= now]
-            assert len(window) == 3 and all(v < 15 for v in window)
-    # between two raises the series went below the band: each alert is one excursion
-    raises = [now for now, o in events if isinstance(o, Raise)]
-    for first, second in zip(raises, raises[1:], strict=False):
-        assert any(v < 15 for t, v in at.items() if first < t < second)
-
-
 def test_lookback_covers_what_each_rule_needs():
     assert lookback(RULES["pm25_high"]) == timedelta(minutes=60 + 15)
     assert lookback(RULES["water_rising"]) == timedelta(minutes=30 + 15 + 15)
     assert lookback(RULES["sensor_offline"]) == timedelta(minutes=30)
     assert isinstance(RULES["sensor_offline"], OfflineRule) and isinstance(RULES["pm25_high"], SustainedRule)
-
-
-def test_the_rule_book_loads_the_same_from_any_path(tmp_path):
-    copy = tmp_path / "rules.yaml"
-    copy.write_text(Path(RULES_FILE).read_text(encoding="utf-8"), encoding="utf-8")
-    assert load_alert_rules(copy) == BOOK
 
 
 def test_a_raise_gives_the_new_alerts_row_and_an_update_its_changes():
