@@ -15,10 +15,11 @@ from domain.steps import StepRefused
 from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope
-from security.web_context import audit_request, current_principal
+from security.web_context import current_principal
 from services.alert_commands import alert_of
-from services.case_commands import actor_of, in_scope
+from services.case_commands import actor_of
 from services.context import get_services
+from services.step_refusals import visible
 from store import alert_rows
 
 
@@ -62,15 +63,7 @@ def alert_detail(alert_id: str) -> AlertView | None:
     alert within the principal's scope (a probe of another department's is audited)."""
     principal = current_principal()
     with get_services().engine.connect() as connection:
-        row = alert_rows.read_alert(connection, alert_id)
-        if row is not None and not in_scope(principal, row):
-            audit_request(
-                "scope.denied",
-                outcome="denied",
-                target=f"alert:{alert_id[:64]}",
-                detail={"own": principal.scoped_department},
-            )
-            return None
+        row = visible("alert", alert_id, alert_rows.read_alert(connection, alert_id), principal)
         if row is None:
             return None
         events = alert_rows.events_of(connection, alert_id)

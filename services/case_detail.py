@@ -12,10 +12,11 @@ from domain.case_clock import CaseClock, Times, clock
 from domain.case_lifecycle import Action, StepRefused, allowed_actions
 from security.guard import requires
 from security.roles import Permission
-from security.web_context import audit_request, current_principal
-from services.case_commands import actor_of, in_scope, state_of
+from security.web_context import current_principal
+from services.case_commands import actor_of, state_of
 from services.case_types import limits_of
 from services.context import get_services
+from services.step_refusals import visible
 from store import case_rows
 
 
@@ -50,15 +51,7 @@ def case_detail(case_id: str, now: datetime | None = None) -> CaseDetail | None:
     such case within the principal's scope (a probe of another department's is audited)."""
     principal = current_principal()
     with get_services().engine.connect() as connection:
-        row = case_rows.read_case(connection, case_id)
-        if row is not None and not in_scope(principal, row):
-            audit_request(
-                "scope.denied",
-                outcome="denied",
-                target=f"case:{case_id[:64]}",
-                detail={"own": principal.scoped_department},
-            )
-            return None
+        row = visible("case", case_id, case_rows.read_case(connection, case_id), principal)
         if row is None:
             return None
         events = case_rows.events_of(connection, case_id)

@@ -5,6 +5,8 @@ the target (`<noun>:<id>`) and the catalogue's keys (`<noun>_refusal.<code>`).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.steps import StaleVersion, StepRefused
 from security.principal import Principal
 from security.web_context import audit_request
@@ -25,6 +27,21 @@ def audit_refusal(
         audit_request(
             "scope.denied", outcome="denied", target=target, detail={"own": principal.scoped_department}
         )
+
+
+def visible(
+    noun: str, subject_id: str, row: dict[str, Any] | None, principal: Principal
+) -> dict[str, Any] | None:
+    """`row` when the principal may read it (its department is theirs, or they read the whole
+    park); None for a missing row and for another department's, whose probe is audited as a
+    scope.denied read (the detail views of cases and alerts)."""
+    if row is None:
+        return None
+    own = principal.scoped_department
+    if own is None or row.get("department") == own:
+        return row
+    audit_request("scope.denied", outcome="denied", target=f"{noun}:{subject_id[:64]}", detail={"own": own})
+    return None
 
 
 def refusal_text(noun: str, refusal: StepRefused, lang: str) -> str:
