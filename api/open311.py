@@ -12,7 +12,8 @@ the resident's report is done with either way) is "closed", every other stage of
 (status_notes says "rejected" for a rejected one); expected_datetime is the case's deadline;
 updated_datetime its latest stage. Times are in the park's zone, with offset. XML holds the
 same elements as JSON, one per field (empty for null, booleans true/false), under
-<services><service> and <service_requests><request>.
+<services><service> and <service_requests><request>
+(the rendering: api/open311_format.py).
 
 Requests are read from the store (as the Cases page and the CSV export are, not from the cached
 snapshot), the scope a condition of the query, newest report first and then by id (a stable
@@ -31,8 +32,6 @@ The sign-in guard's 401 stays the API's JSON, answered before any view."""
 from __future__ import annotations
 
 import functools
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,13 +39,14 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 import pandas as pd
-from flask import Response, abort, jsonify, request
+from flask import abort, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import validate
 from webargs.fields import DelimitedList
 from werkzeug.exceptions import HTTPException
 
 from api.base import Instant, Query, audit_outside, documented_errors, error_body, park_time
+from api.open311_format import XML_CONTENT, GeoReportErrorSchema, wants_xml, xml_list, xml_response
 from data_sources.adapters.open311 import STATUSES
 from data_sources.contracts import CASE_STATUSES
 from demo.catalogue import load_case_types, load_departments
@@ -75,11 +75,6 @@ ARGUMENTS = {"location": "query", "unknown": ma.EXCLUDE, "error_status_code": 40
 # Who reads requests: read_records, or a citizen app's token (report) following its own reports.
 READERS = (Permission.READ_RECORDS, Permission.REPORT)
 FORMATS = ("xml", "json")
-XML_TYPE = "text/xml; charset=utf-8"
-XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-# Characters XML 1.0 cannot hold even escaped (controls, lone surrogates): replaced, so a
-# resident's stray control character never makes the document unreadable.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 FORMAT_PARAMETER = {
     "in": "path",
     "name": "format",
@@ -88,58 +83,23 @@ FORMAT_PARAMETER = {
 }
 
 
-def _wants_xml() -> bool:
-    return (request.view_args or {}).get("format") == "xml"
-
-
-def _xml_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _NOT_XML.sub("\ufffd", str(value))
-
-
-def xml_list(root: str, item: str, rows: list[dict[str, Any]]) -> bytes:
-    """GeoReport's XML: <root><item><field>value</field>…</item>…</root>, UTF-8 with its
-    declaration. ElementTree escapes the text (&, <, >), so markup in a description stays text."""
-    document = ET.Element(root)
-    for row in rows:
-        element = ET.SubElement(document, item)
-        for name, value in row.items():
-            ET.SubElement(element, name).text = _xml_text(value)
-    return (XML_DECLARATION + ET.tostring(document, encoding="unicode")).encode("utf-8")
-
-
-def _xml_response(body: bytes, status: int = 200) -> Response:
-    return Response(body, status=status, content_type=XML_TYPE)
-
-
 @blp.errorhandler(HTTPException)
 def _georeport_error(error: HTTPException):
     status, body, headers = error_body(error)
     # a view refusing several fields at once lists each (GeoReport's list); else the one message
     listed = (getattr(error, "data", None) or {}).get("georeport")
     errors = listed or [{"code": status, "description": body["message"]}]
-    response = _xml_response(xml_list("errors", "error", errors), status) if _wants_xml() else jsonify(errors)
+    response = xml_response(xml_list("errors", "error", errors), status) if wants_xml() else jsonify(errors)
     response.status_code = status
     response.headers.update(headers)
     return response
-
-
-class GeoReportErrorSchema(ma.Schema):
-    code = ma.fields.Integer(required=True)
-    description = ma.fields.String(required=True)
-
-
-_XML_CONTENT = {"text/xml": {"schema": {"type": "string", "description": "the same fields as elements"}}}
 
 
 def refusals(*extra: int) -> Callable:
     """The errors a view answers (GeoReport's error list, in JSON or XML) and the XML variant
     of its 200 answer, in the OpenAPI document."""
     errors = documented_errors(blp, *extra, schema=GeoReportErrorSchema(many=True))
-    xml = blp.doc(responses={code: {"content": _XML_CONTENT} for code in (200, 403, *extra)})
+    xml = blp.doc(responses={code: {"content": XML_CONTENT} for code in (200, 403, *extra)})
     return lambda fn: xml(errors(fn))
 
 
@@ -159,8 +119,8 @@ def known_format(fn: Callable) -> Callable:
 
 def _answer(items: list[dict[str, Any]], schema: ma.Schema, root: str, item: str, headers=None):
     """`items` in the request's format: XML built here, JSON dumped by flask-smorest."""
-    if _wants_xml():
-        response = _xml_response(xml_list(root, item, schema.dump(items)))
+    if wants_xml():
+        response = xml_response(xml_list(root, item, schema.dump(items)))
         response.headers.update(headers or {})
         return response
     return items, headers or {}
