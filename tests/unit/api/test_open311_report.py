@@ -1,40 +1,38 @@
 """POST /open311/v2/requests (GeoReport v2, "POST Service Request") in-process on a small demo
 park: a citizen app's reporter token files a case in the `reported` state on the snap-and-report
 channel with its event and audit row; every bad input is refused with GeoReport's error list
-naming the field and nothing written; only the reporter role may report; reports are limited
-per token; a retry files nothing new; a reporter's name and contacts are kept nowhere."""
+naming the field and nothing written; only the reporter role may report. Rate limits, retries
+and personal data: test_open311_report_limits.py."""
 
 from __future__ import annotations
 
-import threading
-from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from api_checks import audited, bearer
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+from open311_reporting import (
+    CODE,
+    PATH,
+    _case,
+    _count,
+    _events,
+    _form,
+    first_cell,
+    report_app,
+    reporter_token,
+)
+from sqlalchemy import select
 
 from security import tokens
 from security.scope import WHOLE_PARK
 from services.case_query import CaseFilter, case_page
 from services.case_types import home_of, limits_of
-from store.models import Case, CaseEvent, Feature
-
-LIMIT = 5  # reports per token per minute in this app
-CODE = "um.manhole_cover_damaged"
-PATH = "/open311/v2/requests.json"
+from store.models import Case, Feature
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """An app of its own: these tests file cases (the package's app is read by others)."""
-    from apps import build_app
-
-    return build_app(
-        tmp_path_factory.mktemp("open311-report"), demo_cases=300, open311_reports_per_minute=LIMIT
-    )
+    return report_app(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -44,58 +42,13 @@ def engine(app):
 
 @pytest.fixture(scope="module")
 def cell(engine):
-    """A unit cell of the park and a point inside it (its outline's mean: the cells are rectangles)."""
-    with engine.connect() as c:
-        cell_id, geometry = c.execute(
-            select(Feature.id, Feature.geometry)
-            .where(Feature.layer == "grid_unit")
-            .order_by(Feature.id)
-            .limit(1)
-        ).one()
-    ring = geometry["coordinates"][0][:-1]
-    return cell_id, sum(p[1] for p in ring) / len(ring), sum(p[0] for p in ring) / len(ring)
-
-
-_CLIENTS = iter(range(1, 1000))
-
-
-def reporter_token(engine, role: str = "reporter") -> str:
-    return tokens.issue(engine, f"citizen-app-{next(_CLIENTS)}", role, actor="admin")[0]
+    return first_cell(engine)
 
 
 @pytest.fixture
 def token(engine):
     """A fresh reporter token per test: each has its own rate window."""
     return reporter_token(engine)
-
-
-def _count(engine) -> int:
-    with engine.connect() as c:
-        return c.execute(select(func.count()).select_from(Case)).scalar_one()
-
-
-def _case(engine, case_id):
-    with engine.connect() as c:
-        return dict(c.execute(select(Case.__table__).where(Case.id == case_id)).one()._mapping)
-
-
-def _events(engine, case_id):
-    with engine.connect() as c:
-        return [
-            dict(r._mapping)
-            for r in c.execute(select(CaseEvent.__table__).where(CaseEvent.case_id == case_id))
-        ]
-
-
-def _form(cell, **extra):
-    _, lat, lon = cell
-    return {
-        "service_code": CODE,
-        "lat": f"{lat:.6f}",
-        "long": f"{lon:.6f}",
-        "description": "井盖松动",
-        **extra,
-    }
 
 
 def test_a_report_files_a_reported_case_with_its_event_and_audit(app, engine, cell, token):
@@ -286,118 +239,6 @@ def test_a_reporter_reads_back_its_own_reports_and_nothing_else(app, engine, cel
     assert client.get(f"/open311/v2/requests/{own}.json", headers=stranger).status_code == 404
     for path in ("/api/v1/cases", f"/api/v1/cases/{own}", "/api/v1/kpis", "/api/v1/departments"):
         assert client.get(path, headers=bearer(token)).status_code == 403, path
-
-
-def test_too_many_reports_get_429_with_retry_after_and_other_tokens_go_on(app, engine, cell, token):
-    client = app.server.test_client()
-    for n in range(LIMIT):  # different descriptions: each a new report
-        assert (
-            client.post(PATH, data=_form(cell, description=f"report {n}"), headers=bearer(token)).status_code
-            == 201
-        )
-    before = _count(engine)
-    refused = client.post(PATH, data=_form(cell, description="one too many"), headers=bearer(token))
-    assert refused.status_code == 429
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert (
-        refused.get_json()[0]["code"] == 429 and "at most 5 a minute" in refused.get_json()[0]["description"]
-    )
-    assert _count(engine) == before
-    other = reporter_token(engine)
-    assert (
-        client.post(PATH, data=_form(cell, description="another app"), headers=bearer(other)).status_code
-        == 201
-    )
-
-
-def test_a_retry_of_the_same_report_files_one_case(app, engine, cell, token):
-    client = app.server.test_client()
-    form = _form(cell, device_id="device-42", description="垃圾桶满溢")
-    first = client.post(PATH, data=form, headers=bearer(token))
-    again = client.post(PATH, data=form, headers=bearer(token))
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.get_json()[0]["service_request_id"] == again.get_json()[0]["service_request_id"]
-    # another device, or another text, is another report
-    other_device = client.post(PATH, data={**form, "device_id": "device-43"}, headers=bearer(token))
-    assert other_device.status_code == 201
-    other_text = client.post(PATH, data={**form, "description": "垃圾桶破损"}, headers=bearer(token))
-    assert other_text.status_code == 201
-
-
-def test_an_idempotency_key_names_one_report(app, engine, cell, token):
-    client = app.server.test_client()
-    headers = {**bearer(token), "Idempotency-Key": "retry-7f3a"}
-    first = client.post(PATH, data=_form(cell, description="路灯不亮"), headers=headers)
-    again = client.post(PATH, data=_form(cell, description="路灯不亮"), headers=headers)
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.get_json() == again.get_json()
-    reused = client.post(PATH, data=_form(cell, description="另一件事"), headers=headers)
-    assert reused.status_code == 422
-    assert reused.get_json()[0]["description"].startswith("Idempotency-Key: already used")
-
-
-def test_a_same_report_a_minute_later_is_a_new_case(app, engine, cell):
-    from security.principal import Principal
-    from security.roles import Role
-    from services.case_reports import file_report, parse_report
-
-    principal = Principal("token", "token:clock-app", "clock-app", (Role.REPORTER,), token_pk=987_654)
-    with app.server.test_request_context():
-        report = parse_report(_form(cell, description="同一处积水"))
-        first = file_report(report, principal)
-        at = _case(engine, first.case_id)["reported_at"]
-        assert file_report(report, principal, now=at + timedelta(seconds=59)) == type(first)(
-            first.case_id, False
-        )
-        later = file_report(report, principal, now=at + timedelta(seconds=61))
-    assert later.created and later.case_id != first.case_id
-
-
-def test_two_copies_sent_at_once_file_one_case(app, engine, cell, token):
-    form = _form(cell, device_id="twin", description="两次点击同时发出")
-    answers: list = []
-
-    def send() -> None:
-        answers.append(app.server.test_client().post(PATH, data=form, headers=bearer(token)))
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(a.status_code for a in answers) == [200, 201]
-    assert len({a.get_json()[0]["service_request_id"] for a in answers}) == 1
-
-
-def test_a_reporters_name_and_contacts_are_kept_nowhere(app, engine, cell, token):
-    personal = {
-        "first_name": "Xiaoyu7431",
-        "last_name": "Qianmo9920",
-        "email": "reporter.8812@example.invalid",
-        "phone": "13912345678",
-        "device_id": "device-pd-5561",
-    }
-    client = app.server.test_client()
-    response = client.post(PATH, data=_form(cell, account_id="acct-3390", **personal), headers=bearer(token))
-    assert response.status_code == 201
-    case_id = response.get_json()[0]["service_request_id"]
-    secrets = [*personal.values(), "acct-3390"]
-    # the store, audit log included: every byte of the SQLite file and its write-ahead log
-    database = Path(make_url(app.server.extensions["onescreen"].settings.store_url).database)
-    stored = b"".join(p.read_bytes() for p in (database, Path(f"{database}-wal")) if p.exists())
-    assert [s for s in secrets if s.encode() in stored] == []
-    # what the API answers and exports
-    reader = bearer(tokens.issue(engine, "privacy-check", "leader", actor="admin")[0])
-    answers = [
-        client.get(f"/open311/v2/requests/{case_id}.json", headers=reader),
-        client.get(f"/open311/v2/requests/{case_id}.xml", headers=reader),
-        client.get(PATH, headers=reader),
-        client.get("/api/v1/cases/export.csv", headers=reader),
-    ]
-    assert [a.status_code for a in answers] == [200] * len(answers), answers[-1].get_data(as_text=True)[:300]
-    texts = "".join(a.get_data(as_text=True) for a in answers)
-    assert case_id in texts
-    assert [s for s in secrets if s in texts] == []
 
 
 def test_the_reporter_role_is_for_tokens_never_for_users(engine):
