@@ -9,6 +9,21 @@ import click
 from flask.cli import AppGroup
 
 cases_cli = AppGroup("cases", help="Cases: import from Open311 and CSV exports of other systems.")
+BULK = 10_000  # cases written by one run after which the store's statistics are brought up to date
+
+
+def _report(report) -> None:
+    """Print what the run did; after a bulk load, renew the statistics the Cases grid's plans
+    rest on (store/planner_hints.py: a first import of a million cases into an empty store
+    would otherwise be planned as if it held none)."""
+    from services.context import get_services
+    from store.planner_hints import analyse
+
+    click.echo(report.summary)
+    for rejection in report.rejections:
+        click.echo(rejection.message)
+    if report.imported + report.updated >= BULK:
+        analyse(get_services().engine, ["cases"])
 
 
 @cases_cli.command("import-csv")
@@ -48,9 +63,7 @@ def import_csv_command(file: Path, mapping_file: Path, restart: bool, chunk_line
         click.echo(f"resumed after line {result.resumed_after} (--restart imports the file from the top)")
     elif result.not_resumed:
         click.echo(result.not_resumed)
-    click.echo(result.report.summary)
-    for rejection in result.report.rejections:
-        click.echo(rejection.message)
+    _report(result.report)
 
 
 @cases_cli.command("sync")
@@ -71,9 +84,7 @@ def sync_command(source: str, restart: bool) -> None:
         result = sync_cases(source, actor="cli", restart=restart)
     except SourceError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(result.report.summary)
-    for rejection in result.report.rejections:
-        click.echo(rejection.message)
+    _report(result.report)
 
 
 @cases_cli.command("import-open311")
@@ -104,6 +115,4 @@ def import_open311_command(origin: str, mapping_file: Path) -> None:
     if result.zoneless:
         times = "1 time had" if result.zoneless == 1 else f"{result.zoneless} times had"
         click.echo(f"note: {times} no time zone and {result.zone} time was assumed")
-    click.echo(result.report.summary)
-    for rejection in result.report.rejections:
-        click.echo(rejection.message)
+    _report(result.report)

@@ -20,6 +20,7 @@ from store.bulk import write_frame
 from store.engine import begin_write, make_engine
 from store.migrate import upgrade
 from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta, Reading
+from store.planner_hints import analyse
 from store.types import SQLITE_TIME_FORMAT, UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -147,18 +148,6 @@ def roll_demo_forward(engine: Engine, now: datetime) -> int:
     return days
 
 
-def analyse_written(engine: Engine, table_names: list[str]) -> None:
-    """PostgreSQL: VACUUM (ANALYZE) the tables just bulk-written, so that the planner has their
-    statistics and counts can read the visibility map. Without them the planner guesses (a
-    department's cases of 1,000,000: 986 estimated, 238,303 there) and the Cases grid's count read
-    the heap, 1.0-1.3 s, against 75-270 ms after (bench/bench_cases.py); autovacuum gets there
-    only minutes later on a busy server. Not for SQLite, whose ANALYZE made its planner choose
-    worse (migration 0004's notes). Blocks while vacuuming; outside any transaction."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for name in table_names:
-            connection.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
-
-
 def seed_demo_park(
     engine: Engine, settings: Settings, *, now: datetime | None = None, quiet: bool = False
 ) -> dict:
@@ -216,9 +205,11 @@ def seed_demo_park(
                 {"key": "generated_at", "value": now.isoformat()},
             ],
         )
+    bar.set_description("demo park: analysing")
     if engine.dialect.name == "postgresql":
-        bar.set_description("demo park: analysing")
-        analyse_written(engine, [{**CONTRACT_TABLES, **REFERENCE_TABLES}[n].name for n in counts] + ["meta"])
+        analyse(engine, [{**CONTRACT_TABLES, **REFERENCE_TABLES}[n].name for n in counts] + ["meta"])
+    else:  # the cases grid's plans were measured with statistics; other tables' without
+        analyse(engine, ["cases"])
     bar.n = 100
     bar.set_description("demo park: ready")
     bar.close()

@@ -77,6 +77,7 @@ class Case(Base):
         ),
         Index("ix_cases_channel_reported_at", "channel", "reported_at"),
         Index("ix_cases_sla_deadline", "sla_deadline"),
+        Index("ix_cases_department_sla_deadline", "department", "sla_deadline"),  # 0009
         Index("ix_cases_alert_id", "alert_id"),
     )
     pk: Mapped[int] = _pk()

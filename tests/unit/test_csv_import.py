@@ -224,3 +224,28 @@ def test_sync_names_the_sources_it_can_sync_when_given_another(app):
     result = app.server.test_cli_runner().invoke(args=["cases", "sync", "park-store"])
     assert result.exit_code == 1
     assert "'park-store' is a sql source, not sql_cases; sources that sync cases: none" in result.output
+
+
+def test_a_bulk_import_renews_the_statistics_the_grid_is_planned_on(app, engine, tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    import cli_cases
+
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'cases'"))
+    small = write_export(tmp_path / "small.csv", [hotline_row("ST-0001")])
+    assert run(app, small, "--mapping", HOTLINE).exit_code == 0
+    with engine.connect() as connection:  # a small run leaves them
+        assert connection.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'cases'")).scalar() == 0
+    monkeypatch.setattr(cli_cases, "BULK", 2)
+    bulk = write_export(tmp_path / "bulk.csv", [hotline_row(f"ST-{n:04d}") for n in range(2, 5)])
+    result = run(app, bulk, "--mapping", HOTLINE)
+    assert result.exit_code == 0 and "imported 3" in result.output
+    with engine.connect() as connection:
+        held = connection.execute(
+            text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'cases' AND idx = 'ix_cases_status'")
+        )
+        assert (
+            int(held.scalar_one().split()[0])
+            == connection.execute(select(func.count()).select_from(Case)).scalar()
+        )
