@@ -23,7 +23,7 @@ from data_sources.contracts import CONTRACTS  # noqa: E402
 from data_sources.health import HealthBook  # noqa: E402
 from data_sources.monitor import SourceMonitor  # noqa: E402
 from data_sources.validation import conform, validate  # noqa: E402
-from domain.kpis import evaluate  # noqa: E402
+from domain.kpi_frames import evaluate  # noqa: E402
 from services.kpis import load_specs  # noqa: E402
 from services.store_setup import seed_demo_park  # noqa: E402
 from store.engine import make_engine  # noqa: E402

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from data_sources.contracts import CONTRACTS
-from domain.kpis import KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
+from domain.kpi_frames import daily_counts, evaluate
+from domain.kpis import KpiSpecError, check_specs, parse_specs
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shijiazhuang
