@@ -39,7 +39,9 @@ def _mask(frame: pd.DataFrame, conditions: Mapping[str, Mapping[str, Any]], now:
     return mask
 
 
-def in_window(spec: KpiSpec, frame: pd.DataFrame, start: datetime | None, end: datetime | None) -> pd.DataFrame:
+def in_window(
+    spec: KpiSpec, frame: pd.DataFrame, start: datetime | None, end: datetime | None
+) -> pd.DataFrame:
     """The rows of the spec's window: [start, end) by its time field, or for a yearly figure
     the latest `years` years with data up to end's year (end in the park's zone, given)."""
     if spec.window is None or start is None or end is None:

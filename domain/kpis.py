@@ -190,7 +190,9 @@ def overview_ids(data: Any, specs: list[KpiSpec]) -> tuple[str, ...]:
     return tuple(str(i) for i in raw)
 
 
-def check_specs(specs: list[KpiSpec], columns: dict[str, list[str]], departments: set[str] | None = None) -> None:
+def check_specs(
+    specs: list[KpiSpec], columns: dict[str, list[str]], departments: set[str] | None = None
+) -> None:
     """Check that every spec names a known contract and its fields (`columns`: contract →
     field names), and a known owner; raise KpiSpecError naming the KPI and the key."""
     for spec in specs:

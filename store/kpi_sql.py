@@ -138,7 +138,9 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _grouped(connection: Connection, ask: Ask, zone: Any, group: ColumnElement[Any] | None) -> dict[Any, float | None]:
+def _grouped(
+    connection: Connection, ask: Ask, zone: Any, group: ColumnElement[Any] | None
+) -> dict[Any, float | None]:
     """The measure per value of `group` (or once, under the key None)."""
     spec = ask.spec
     table = CONTRACT_TABLES[spec.contract]
@@ -182,7 +184,9 @@ def _percentiles(connection: Connection, ask: Ask, key: ColumnElement[Any], base
     spec = ask.spec
     table = CONTRACT_TABLES[spec.contract]
     value = _measured(spec, ask.now)
-    inner = select(key, value.label("v")).where(*base, *_conditions(table, spec.where, ask.now), value.is_not(None))
+    inner = select(key, value.label("v")).where(
+        *base, *_conditions(table, spec.where, ask.now), value.is_not(None)
+    )
     values = inner.subquery()
     n = func.count().over(partition_by=values.c.g)
     ranked = select(

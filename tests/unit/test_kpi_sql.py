@@ -62,10 +62,14 @@ def test_a_yearly_figure_is_the_latest_year_with_data(park):
         this_year = kpi_sql.value(connection, kpi_sql.Ask(spec, WHOLE_PARK, now), zone)
         # a range ending within the year before: that year's figure
         back = datetime(latest - 1, 6, 30, tzinfo=UTC)
-        before = kpi_sql.value(connection, kpi_sql.Ask(spec, WHOLE_PARK, now, back - timedelta(days=365), back), zone)
+        before = kpi_sql.value(
+            connection, kpi_sql.Ask(spec, WHOLE_PARK, now, back - timedelta(days=365), back), zone
+        )
         # a range ending after the latest year with data: still the latest year's
         ahead = datetime(latest + 3, 6, 30, tzinfo=UTC)
-        later = kpi_sql.value(connection, kpi_sql.Ask(spec, WHOLE_PARK, now, ahead - timedelta(days=365), ahead), zone)
+        later = kpi_sql.value(
+            connection, kpi_sql.Ask(spec, WHOLE_PARK, now, ahead - timedelta(days=365), ahead), zone
+        )
     assert this_year == later == pytest.approx(figures.loc[figures["year"] == latest, "revenue"].sum())
     assert before == pytest.approx(figures.loc[figures["year"] == latest - 1, "revenue"].sum())
 
