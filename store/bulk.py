@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from store.types import UtcDateTime
 
 CHUNK_ROWS = 50_000
 BULK_CACHE_KIB = 128 * 1024
+SQLITE_ROWS_PER_STATEMENT = 500  # see _execute_multirow
+SQLITE_MAX_VARIABLES = 32_766  # SQLite's limit on a statement's parameters since 3.32
 
 
 def _is_missing(value: Any) -> bool:
@@ -189,4 +192,49 @@ def write_frame(
         return 0
     rows = driver_rows(connection, table, frame, columns)
     sql, order = insert_sql(connection.dialect, table, columns)
+    if connection.dialect.name == "sqlite" and order == columns:
+        return _execute_multirow(connection, sql, columns, rows, progress)
     return execute_rows(connection, sql, order, columns, rows, progress)
+
+
+def _multirow_sql(sql: str, width: int, count: int) -> str:
+    """`sql`, a one-row INSERT … VALUES (?, …) of `width` columns, for `count` rows at once."""
+    head, values, one = sql.rpartition(" VALUES ")
+    if one != "(" + ", ".join("?" * width) + ")":
+        raise AssertionError(f"not a one-row positional INSERT: {sql!r}")
+    return head + values + ", ".join([one] * count)
+
+
+def _execute_multirow(
+    connection: Connection,
+    sql: str,
+    columns: list[str],
+    rows: list[tuple],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """On SQLite, `rows` inserted by `sql` (a one-row INSERT) SQLITE_ROWS_PER_STATEMENT at a time.
+    A table with a trigger (the data versions', migration 0010) gets a statement journal per
+    statement, which copies every page the statement changes: one row per statement measured
+    3.6 times slower for 100,000 cases (eight indexes), a few hundred rows per statement the
+    same as without the trigger (bench/bench_data_versions.py)."""
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // len(columns)))
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    done = 0
+    try:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            whole = len(chunk) - len(chunk) % per
+            if whole:
+                groups = [tuple(chain.from_iterable(chunk[i : i + per])) for i in range(0, whole, per)]
+                cursor.executemany(_multirow_sql(sql, len(columns), per), groups)
+            if whole < len(chunk):
+                rest = chunk[whole:]
+                cursor.execute(_multirow_sql(sql, len(columns), len(rest)), tuple(chain.from_iterable(rest)))
+            done += len(chunk)
+            if progress:
+                progress(done)
+    finally:
+        cursor.close()
+    return done

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import BigInteger
 
 from store.types import JsonType, UtcDateTime
 
@@ -330,6 +331,16 @@ class Meta(Base):
     pk: Mapped[int] = _pk()
     key: Mapped[str] = mapped_column(String(64), unique=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class DataVersion(Base):
+    """A version per contract that the store's own triggers raise on every write to its table
+    (migration 0010; store/data_versions.py reads them): cached figures are keyed by it. Keyed
+    by the contract's name, not an INTEGER pk: a handful of rows, read whole."""
+
+    __tablename__ = "data_versions"
+    contract: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class User(Base):
