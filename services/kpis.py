@@ -4,8 +4,7 @@ with where it came from and how fresh it is."""
 from __future__ import annotations
 
 import functools
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,13 +16,12 @@ from data_sources.contracts import CONTRACTS
 from domain.kpis import KpiSpec, KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
 from security.scope import Scope
 from services import scoping
-from services.cache import cache
 from services.context import get_services
 from services.data import snapshot
+from services.figure_cache import cached_figure
+from services.snapshot_versions import follow
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
-# Short next to the snapshots' refresh: figures follow new data within seconds.
-OVERVIEW_TTL_S = 5
 
 
 def load_specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
@@ -125,6 +123,7 @@ class OverviewFigures:
     by_channel: pd.Series
     cases_fetched_at: datetime | None = None  # the cases snapshot the charts were drawn from
     by_type: pd.Series | None = None  # a department's own case types, when it works one domain
+    computed_at: datetime | None = None  # when these figures were computed (services.figure_cache)
 
 
 @functools.cache
@@ -151,29 +150,27 @@ def _by_domain_or_type(scope: Scope) -> tuple[pd.Series, pd.Series | None]:
 
 
 OVERVIEW_KEY = "overview-figures"
-_overview_lock = threading.Lock()
 
 
 def overview_figures(scope: Scope) -> OverviewFigures:
-    """Everything the Overview shows for `scope`, computed once per few seconds for all its
-    viewers (the shared cache: Redis in production), so a wall of screens refreshing together
-    costs one computation, not one per screen."""
-    key = f"{OVERVIEW_KEY}:{scope.department or '*'}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    with _overview_lock:  # one computation per process when the entry expires under load
-        cached = cache.get(key)
-        if cached is None:
-            by_domain, by_type = _by_domain_or_type(scope)
-            fetched = snapshot("cases").fetched_at if get_services().sources.source_of("cases") else None
-            cached = OverviewFigures(
-                kpi_figures(scope),
-                case_trend(scope, 30),
-                by_domain,
-                cases_by(scope, "channel", 30),
-                fetched,
-                by_type,
-            )
-            cache.set(key, cached, timeout=OVERVIEW_TTL_S)
-        return cached
+    """Everything the Overview shows for `scope`, computed once per change of the data it reads
+    for all its viewers (services.figure_cache: keyed by the contracts' data versions, and by
+    a few seconds' bucket for readings; the shared cache, Redis in production), so a wall of
+    screens refreshing together costs one computation, and a write shows at the next read."""
+    contracts = panel_contracts()
+
+    def compute() -> OverviewFigures:
+        follow(contracts)  # snapshots read before another process's write are read again
+        by_domain, by_type = _by_domain_or_type(scope)
+        fetched = snapshot("cases").fetched_at if get_services().sources.source_of("cases") else None
+        return OverviewFigures(
+            kpi_figures(scope),
+            case_trend(scope, 30),
+            by_domain,
+            cases_by(scope, "channel", 30),
+            fetched,
+            by_type,
+        )
+
+    cached = cached_figure(f"{OVERVIEW_KEY}:{scope.department or '*'}", contracts, compute)
+    return replace(cached.value, computed_at=cached.computed_at)
