@@ -80,6 +80,8 @@ def test_the_catalogue_lists_every_kpi_with_names_bands_and_its_current_figure(a
         clients["leader"].get("/api/v1/kpis?lang=zh").get_json()["kpis"][0]["label"]
         == body["kpis"][0]["name"]
     )
+    english = clients["leader"].get("/api/v1/kpis/cases_30d", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert english.get_json()["lang"] == "en" and english.get_json()["label"] == en["kpi.cases_30d"]
 
 
 def test_a_kpi_over_a_custom_range_equals_kpi_values(app, clients, days):
@@ -111,6 +113,10 @@ def test_drill_down_filters_narrow_the_figure_and_move_the_split_down(app, clien
     assert all(g["status"] in ("green", "amber", "red") for g in body["breakdown"])
     by_cell = clients["leader"].get(f"/api/v1/kpis/cases_30d?department={OWN}&by=grid_cell").get_json()
     assert by_cell["by"] == "grid_cell"
+    kind = body["breakdown"][0]["key"]
+    bottom = clients["leader"].get(f"{url}&case_type={kind}").get_json()  # every level filtered: the records
+    assert bottom["by"] is None and bottom["breakdown"] == []
+    assert bottom["value"] == body["breakdown"][0]["value"]
 
 
 def test_a_department_head_reads_their_department_by_session_and_token(app, clients, head_token, cases):
