@@ -1,5 +1,5 @@
 """Data versions on the real PostgreSQL: one statement-level trigger per versioned table raises
-its contract's version once per writing statement (a COPY and a TRUNCATE included), never for
+its contract's version once per writing transaction (a COPY and a TRUNCATE included), never for
 another table's writes; a case step raises cases and case_events; a figure cached by version
 is computed again after a write and not before; the migration downgrades cleanly."""
 
@@ -72,19 +72,29 @@ def test_each_versioned_table_has_one_statement_trigger(engine):
     assert versions(engine) == dict.fromkeys(VERSIONED, 1)
 
 
-def test_one_raise_per_statement_however_many_rows(engine):
+def test_one_raise_per_writing_transaction_however_many_rows_and_statements(engine):
     start = versions(engine)
     with engine.begin() as c:
-        c.execute(insert(Case), [_case(f"C{i}") for i in range(3)])  # one executemany
-    assert versions(engine)["cases"] >= start["cases"] + 1
-    before = versions(engine)["cases"]
+        c.execute(insert(Case), [_case(f"C{i}") for i in range(3)])  # an executemany: 3 statements
+    assert versions(engine)["cases"] == start["cases"] + 1
     with engine.begin() as c:
         c.execute(update(Case).values(status=Status.ACCEPTED.value))
-    assert versions(engine)["cases"] == before + 1
-    with engine.begin() as c:
         c.execute(delete(Case).where(Case.id == "C0"))
-    assert versions(engine)["cases"] == before + 2
+    assert versions(engine)["cases"] == start["cases"] + 2
+    with engine.begin() as c:  # and again in the next transaction of the same connection
+        c.execute(delete(Case).where(Case.id == "C1"))
+    assert versions(engine)["cases"] == start["cases"] + 3
     assert _others(versions(engine), "cases") == _others(start, "cases")
+
+
+def test_a_write_rolled_back_to_a_savepoint_does_not_count_as_raised(engine):
+    before = versions(engine)["cases"]
+    with engine.begin() as c:
+        savepoint = c.begin_nested()
+        c.execute(insert(Case), [_case("S1")])
+        savepoint.rollback()  # the raise is undone with the row, and so is its mark
+        c.execute(insert(Case), [_case("S2")])
+    assert versions(engine)["cases"] == before + 1
 
 
 def test_a_copy_and_a_truncate_each_raise_the_version(engine):

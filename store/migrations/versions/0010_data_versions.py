@@ -4,7 +4,8 @@ officer's action, an import, a sync, the demo simulator or a statement typed int
 in the figures at the next read instead of a cache timeout later. Triggers, not Python code,
 raise them, so no write path can forget to.
 
-PostgreSQL: one statement-level trigger per table (a COPY of 100,000 rows raises it once).
+PostgreSQL: one statement-level trigger per table, raising the version once per writing
+transaction (a COPY of 100,000 rows, or a transaction of many statements, raises it once).
 SQLite has no statement-level triggers: a row-level trigger per kind of write (the cost on a
 bulk insert is in the README). Readings are not versioned: they arrive thousands a second, and
 figures over them are cached for a few seconds instead.
@@ -54,13 +55,21 @@ def upgrade() -> None:
     )
     op.bulk_insert(versions, [{"contract": contract, "version": 1} for contract in VERSIONED])
     if op.get_bind().dialect.name == "postgresql":
-        # the contract is the trigger's argument; the row lock the UPDATE takes is held until
-        # the writing transaction commits, so the new version is seen exactly with the new rows
+        # The contract is the trigger's argument. The row lock the UPDATE takes is held until
+        # the writing transaction commits, so the new version is seen exactly with the new rows.
+        # Raised once per transaction (a transaction-local setting remembers it): readers see
+        # only committed states, and updating one row for every statement of a transaction
+        # (an executemany sends one statement per row) grows a chain of its dead versions that
+        # each update walks again: 10,000 rows by executemany took 4.4 s, once per transaction
+        # 1.5 s, without the trigger 1.25 s.
         op.execute(
             f"""
             CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE data_versions SET version = version + 1 WHERE contract = TG_ARGV[0];
+                IF current_setting('data_versions.' || TG_ARGV[0], true) IS DISTINCT FROM 'raised' THEN
+                    UPDATE data_versions SET version = version + 1 WHERE contract = TG_ARGV[0];
+                    PERFORM set_config('data_versions.' || TG_ARGV[0], 'raised', true);
+                END IF;
                 RETURN NULL;
             END
             $$
