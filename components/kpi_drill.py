@@ -1,0 +1,245 @@
+"""The KPI page's controls and drill-down levels, as layout only (pages/kpis.py holds the
+callbacks and builds the links): the range picker, the breadcrumb with a way back at every
+level, one level's split as horizontal bars (largest on top) beside the same rows as links,
+its CSV and XLSX exports, and the bottom level: the records, on the Cases (or Alerts) page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components import kpi_format as fmt
+from components.charts import FONT, PALETTE, SIZE, TEXT
+from domain.kpis import KpiSpec
+from locales import t
+from services.kpi_periods import RANGES
+
+RANGE_DAYS = "kpis-days"
+APPLY = "kpis-apply"
+GRAPH = "kpis-split"
+EXPORT_CSV = "kpis-export-csv"
+EXPORT_XLSX = "kpis-export-xlsx"
+DOWNLOAD = "kpis-download"
+SHOWN = 20  # bars a level draws legibly; the export holds every row
+LABEL_CHARS = 34  # a longer name is cut in the chart (the whole name is in the list beside it)
+BAR_PX = 30
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
+
+
+def range_bar(current: str, since: date | None, until: date | None, href_of: Callable[[str], str], lang: str):
+    """The ranges as links (a link reproduces the view), and two days for a custom range."""
+    links = [
+        dcc.Link(
+            t(f"kpis.range.{name}", lang),
+            href=href_of(name),
+            className="btn btn-sm " + ("btn-primary active" if name == current else "btn-outline-secondary"),
+            id=f"kpis-range-{name}",
+        )
+        for name in RANGES
+        if name != "custom"
+    ]
+    return html.Div(
+        [
+            html.Span(t("kpis.range", lang), className="os-toolbar-label"),
+            html.Div(links, className="btn-group os-kpi-ranges", role="group"),
+            html.Div(
+                dcc.DatePickerRange(
+                    id=RANGE_DAYS,
+                    start_date=since.isoformat() if since else None,
+                    end_date=until.isoformat() if until else None,
+                    display_format="YYYY-MM-DD",
+                    start_date_placeholder_text=t("kpis.first_day", lang),
+                    end_date_placeholder_text=t("kpis.last_day", lang),
+                    minimum_nights=0,
+                ),
+                className="os-kpi-days",
+            ),
+            html.Button(
+                t("kpis.range.custom", lang),
+                id=APPLY,
+                className="btn btn-sm " + ("btn-primary" if current == "custom" else "btn-outline-secondary"),
+            ),
+        ],
+        className="os-toolbar os-kpi-toolbar",
+    )
+
+
+def breadcrumb(steps: Sequence[tuple[str, str | None]], lang: str) -> html.Nav:
+    """(label, href) from the catalogue down to here; the last step (href None) is where we are."""
+    items = []
+    for i, (text, href) in enumerate(steps):
+        if i:
+            items.append(html.Li("›", className="os-crumb-sep", **{"aria-hidden": "true"}))
+        inner = dcc.Link(text, href=href) if href else html.Span(text, **{"aria-current": "page"})
+        items.append(html.Li(inner, className="os-crumb", title=text))
+    return html.Nav(html.Ol(items, className="os-crumbs"), **{"aria-label": t("kpis.crumbs", lang)})
+
+
+def split_figure(rows: Sequence[tuple[str, float | None]], names: dict[str, str], spec: KpiSpec) -> go.Figure:
+    """Horizontal bars, the largest on top (plotly draws the first at the bottom), labelled with
+    the value as the card writes it; each bar carries its key for the click that drills on."""
+    rows = list(rows)[:SHOWN][::-1]
+    keys = [k for k, _ in rows]
+    labels = [_cut(names.get(k, k)) for k in keys]
+    values = [v if v is not None else 0 for _, v in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=keys,
+            orientation="h",
+            marker_color=PALETTE[0],
+            customdata=keys,
+            text=[fmt.number(v, spec.format) for _, v in rows],
+            textposition="outside",
+            textangle=0,
+            hovertext=[names.get(k, k) for k in keys],
+            hoverinfo="text+x",
+            cliponaxis=False,
+        )
+    )
+    fig.update_layout(
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT, "color": TEXT, "size": SIZE},
+        margin={"l": 8, "r": 72, "t": 8, "b": 8},
+        height=max(len(rows), 3) * BAR_PX + 40,
+        showlegend=False,
+        bargap=0.25,
+    )
+    fig.update_yaxes(tickmode="array", tickvals=keys, ticktext=labels, automargin=True)
+    fig.update_xaxes(rangemode="tozero", showticklabels=False, showgrid=False, zeroline=False)
+    return fig
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def split_level(
+    spec: KpiSpec,
+    by: str,
+    rows: Sequence[tuple[str, float | None]],
+    href_of: Callable[[str], str],
+    can_export: bool,
+    lang: str,
+) -> html.Section:
+    """One level: how the figure splits by `by`, as bars and as links (each drills on)."""
+    names = {k: fmt.value_name(by, k, lang) for k, _ in rows[:SHOWN]}
+    title = t("kpis.split_by", lang, field=fmt.field_name(by, lang))
+    head = [html.H2(title)]
+    if can_export:
+        head.append(exports(lang))
+    if not rows:
+        body = [
+            html.Div(
+                [html.I(className="bi bi-inbox me-2"), t("kpis.split_empty", lang)], className="os-empty"
+            )
+        ]
+        return html.Section(
+            [html.Header(head, className="os-panel-head"), *body], className="os-panel os-kpi-split"
+        )
+    items = [
+        html.Li(
+            [
+                dcc.Link(names[k], href=href_of(k), className="os-kpi-row-name", title=names[k]),
+                html.Span(fmt.number(v, spec.format), className="os-kpi-row-value"),
+            ],
+            className="os-kpi-row",
+        )
+        for k, v in rows[:SHOWN]
+    ]
+    more = len(rows) - SHOWN
+    if more > 0:
+        items.append(
+            html.Li(t("kpis.more_rows", lang, count=f"{more:,}"), className="os-kpi-row os-kpi-more")
+        )
+    return html.Section(
+        [
+            html.Header(head, className="os-panel-head"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(id=GRAPH, figure=split_figure(rows, names, spec), config=GRAPH_CONFIG),
+                        className="os-kpi-chart",
+                    ),
+                    html.Ol(items, className="os-kpi-rows", **{"aria-label": title}),
+                ],
+                className="os-kpi-split-body",
+            ),
+        ],
+        className="os-panel os-kpi-split",
+    )
+
+
+def exports(lang: str) -> html.Div:
+    return html.Div(
+        [
+            html.Button(
+                [html.I(className="bi bi-download me-1"), "CSV"],
+                id=EXPORT_CSV,
+                className="btn btn-sm btn-outline-secondary",
+                title=t("kpis.export_title", lang),
+            ),
+            html.Button(
+                "XLSX",
+                id=EXPORT_XLSX,
+                className="btn btn-sm btn-outline-secondary ms-1",
+                title=t("kpis.export_title", lang),
+            ),  # fmt: skip
+            dcc.Download(id=DOWNLOAD),
+        ],
+        className="os-kpi-exports",
+    )
+
+
+def records_level(
+    records_href: str | None, cases: Sequence[tuple[str, str, str]], total: int | None, lang: str
+) -> html.Section:
+    """The bottom: the records themselves, on their own page (`records_href`), and the newest
+    of them (`cases`: id, href, what) each opening on the Cases page beside its list."""
+    if records_href is None:
+        body: list = [html.P(t("kpis.no_records_page", lang), className="text-body-secondary")]
+    else:
+        body = [
+            dcc.Link(
+                [html.I(className="bi bi-list-check me-1"), t("kpis.open_records", lang)],
+                href=records_href,
+                className="btn btn-sm btn-primary os-kpi-records-link",
+            )
+        ]
+    if cases:
+        body.append(
+            html.H3(t("kpis.newest", lang, count=f"{total or len(cases):,}"), className="os-kpi-subhead")
+        )
+        body.append(
+            html.Ol(
+                [
+                    html.Li(
+                        [
+                            dcc.Link(case_id, href=href, className="os-kpi-case-id"),
+                            html.Span(what, className="os-kpi-case-what", title=what),
+                        ],
+                        className="os-kpi-row",
+                    )  # fmt: skip
+                    for case_id, href, what in cases
+                ],
+                className="os-kpi-rows",
+            )
+        )
+    return html.Section(
+        [html.Header(html.H2(t("kpis.records", lang)), className="os-panel-head"), *body],
+        className="os-panel os-kpi-split os-kpi-records",
+    )
+
+
+def problem(heading_key: str, detail: str, lang: str) -> dbc.Alert:
+    """A refused URL or range: what was refused, in the reader's language, and why."""
+    return dbc.Alert(
+        [html.Strong(t(heading_key, lang)), html.Span(" " + detail[:200])],
+        color="warning",
+        className="os-kpi-problem",
+    )
