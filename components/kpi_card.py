@@ -8,7 +8,7 @@ from dash import html
 
 from components.read_at import read_at, read_state
 from locales import t
-from services.kpis import NONE_IN_SCOPE, PARK_WIDE, KpiFigure
+from services.kpi_cards import NONE_IN_SCOPE, PARK_WIDE, KpiFigure
 
 
 def format_value(value: float | None, fmt: str, lang: str) -> str:

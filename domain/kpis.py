@@ -134,9 +134,9 @@ def _one(name: str, raw: dict[str, Any]) -> KpiSpec:
     for key, condition in {**spec.where, **spec.of}.items():
         if not isinstance(condition, dict):
             raise KpiSpecError(f"kpi {name}: condition on {key}: give a mapping such as {{in: [...]}}")
-        unknown = set(condition) - CONDITIONS
-        if unknown:
-            raise KpiSpecError(f"kpi {name}: condition on {key}: unknown {', '.join(sorted(unknown))}")
+        strange = set(condition) - CONDITIONS
+        if strange:
+            raise KpiSpecError(f"kpi {name}: condition on {key}: unknown {', '.join(sorted(strange))}")
     if spec.measure not in MEASURES:
         raise KpiSpecError(f"kpi {name}: measure: {spec.measure!r} is not one of {', '.join(MEASURES)}")
     if spec.format not in FORMATS:

@@ -1,5 +1,6 @@
-"""KPI figures for panels: the specs of config/kpis.yaml evaluated over cached snapshots, each
-with where it came from and how fresh it is."""
+"""The KPI catalogue (config/kpis.yaml, checked at start-up) and the Overview's figures: its KPI
+cards (services/kpi_cards.py) and case charts (services/case_figures.py), all computed in the
+store and cached by the data's version for every viewer."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import pandas as pd
 import yaml
 
 from config.settings import ROOT
-from data_sources.contracts import CONTRACTS
-from domain.kpis import KpiSpec, KpiSpecError, check_specs, daily_counts, evaluate, parse_specs
+from domain.kpis import KpiSpec, KpiSpecError, check_specs, overview_ids, parse_specs
 from security.scope import Scope
-from services import scoping
+from services.case_figures import daily_cases, recent_cases_by
 from services.context import get_services
-from services.data import snapshot
 from services.figure_cache import cached_figure
-from services.snapshot_versions import follow
+from services.kpi_cards import KpiFigure, kpi_figures, overview_specs
+from store.models import CONTRACT_TABLES
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
 
@@ -31,7 +31,12 @@ def load_specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
     except (OSError, yaml.YAMLError) as exc:
         raise KpiSpecError(f"{path}: {exc}") from None
     parsed = parse_specs(data)
-    check_specs(parsed, {name: contract.columns for name, contract in CONTRACTS.items()})
+    overview_ids(data, parsed)  # an overview naming an unknown KPI stops start-up too
+    from demo.catalogue import load_departments
+
+    # the KPIs run on the store's tables: their columns (alerts have a department there)
+    columns = {name: [c.name for c in table.c] for name, table in CONTRACT_TABLES.items()}
+    check_specs(parsed, columns, set(load_departments()["id"]))
     return tuple(parsed)
 
 
@@ -41,78 +46,21 @@ def specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
 
 
 def panel_contracts() -> list[str]:
-    """The contracts the Overview's panels read: the KPIs' and the freshness indicator's."""
-    from services.freshness import NEWEST_BY
-
-    return sorted({spec.contract for spec in specs()} | set(NEWEST_BY))
-
-
-# What a card says about its scope besides its value (components.kpi_card words them):
-PARK_WIDE = "park_wide"  # a department's view showing a park-wide figure (shared reference data)
-NONE_IN_SCOPE = "none_in_scope"  # the park has rows of this contract, the department none
-
-
-@dataclass(frozen=True)
-class KpiFigure:
-    spec: KpiSpec
-    value: float | None
-    source: str | None
-    fetched_at: datetime | None
-    stale: bool
-    note: str | None = None  # PARK_WIDE, NONE_IN_SCOPE or None
-
-
-def kpi_figures(scope: Scope, now: datetime | None = None) -> list[KpiFigure]:
-    """Every KPI's current figure within `scope`. Never raises for a source that is down: the
-    figure is computed from the last good data and marked stale (or None with no data at all)."""
-    services = get_services()
-    now = now or datetime.now(UTC)
-    figures = []
-    for spec in specs():
-        source = services.sources.source_of(spec.contract)
-        if source is None:  # no source serves it: the card says so
-            figures.append(KpiFigure(spec, None, None, None, stale=False))
-            continue
-        snap = snapshot(spec.contract)
-        frame = scoping.scope_frame(spec.contract, snap.frame, scope)
-        note = None
-        if not scope.whole_park and spec.contract in scoping.PARK_WIDE:
-            note = PARK_WIDE
-        elif not scope.whole_park and frame.empty and not snap.frame.empty:
-            note = NONE_IN_SCOPE  # said in words: "—" alone would read as "not loaded"
-        if snap.frame.empty or note == NONE_IN_SCOPE:
-            value = None  # no rows to judge by (a count of nothing would claim a measured zero)
-        else:
-            value = evaluate(spec, frame, now, services.settings.zone)
-        figures.append(KpiFigure(spec, value, source, snap.fetched_at, snap.stale, note))
-    return figures
+    """The contracts the Overview's figures are computed from (their data versions key the
+    cached figures); read in the store, never as whole snapshots."""
+    return sorted({spec.contract for spec in overview_specs()} | {"cases"})
 
 
 def case_trend(scope: Scope, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
-    """Cases reported and closed per park-local day over the last `days` days."""
+    """Cases reported and closed per park-local day over the last `days` days (in the store)."""
     services = get_services()
-    now = now or datetime.now(UTC)
-    frame = scoping.scoped_snapshot("cases", scope)
-    zone = services.settings.zone
-    if frame.empty:
-        index = pd.date_range(end=pd.Timestamp(now).tz_convert(zone).normalize(), periods=days, freq="D")
-        return pd.DataFrame({"reported": 0, "closed": 0}, index=index)
-    return pd.DataFrame(
-        {
-            "reported": daily_counts(frame, "reported_at", days, now, zone),
-            "closed": daily_counts(frame, "closed_at", days, now, zone),
-        }
-    )
+    return daily_cases(services.engine, scope, services.settings.zone, days, now)
 
 
 def cases_by(scope: Scope, column: str, days: int = 30, now: datetime | None = None) -> pd.Series:
-    """Cases reported in the last `days` days, counted by `column` (largest first)."""
-    now = now or datetime.now(UTC)
-    frame = scoping.scoped_snapshot("cases", scope)
-    if frame.empty:
-        return pd.Series(dtype=int)
-    recent = frame[frame["reported_at"] >= pd.Timestamp(now) - pd.Timedelta(days=days)]
-    return recent[column].value_counts()
+    """Cases reported in the last `days` days, counted by `column`, largest first (in the store)."""
+    services = get_services()
+    return recent_cases_by(services.engine, scope, services.settings.zone, column, days, now)
 
 
 @dataclass(frozen=True)
@@ -121,7 +69,7 @@ class OverviewFigures:
     trend: pd.DataFrame
     by_domain: pd.Series
     by_channel: pd.Series
-    cases_fetched_at: datetime | None = None  # the cases snapshot the charts were drawn from
+    cases_fetched_at: datetime | None = None  # when the case charts were computed from the store
     by_type: pd.Series | None = None  # a department's own case types, when it works one domain
     computed_at: datetime | None = None  # when these figures were computed (services.figure_cache)
 
@@ -160,17 +108,24 @@ def overview_figures(scope: Scope) -> OverviewFigures:
     contracts = panel_contracts()
 
     def compute() -> OverviewFigures:
-        follow(contracts)  # snapshots read before another process's write are read again
         by_domain, by_type = _by_domain_or_type(scope)
-        fetched = snapshot("cases").fetched_at if get_services().sources.source_of("cases") else None
+        served = get_services().sources.source_of("cases") is not None
         return OverviewFigures(
             kpi_figures(scope),
             case_trend(scope, 30),
             by_domain,
             cases_by(scope, "channel", 30),
-            fetched,
+            datetime.now(UTC) if served else None,
             by_type,
         )
 
     cached = cached_figure(f"{OVERVIEW_KEY}:{scope.department or '*'}", contracts, compute)
-    return replace(cached.value, computed_at=cached.computed_at)
+    figures = replace(cached.value, computed_at=cached.computed_at)
+    if not cached.versions:  # the store could not say: the figures are as of their computation
+        return figures
+    # The versions were read now and match: the figures are the store's as of now (within the
+    # cache's timeout, as time windows move), which is what "read HH:MM" on a card says.
+    checked = datetime.now(UTC)
+    kpis = [replace(f, fetched_at=checked) if f.fetched_at is not None else f for f in figures.kpis]
+    fetched = checked if figures.cases_fetched_at is not None else None
+    return replace(figures, kpis=kpis, cases_fetched_at=fetched)
