@@ -31,7 +31,7 @@ from services.alert_book import checked_rule_book, install_rule_book
 from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
-from services.kpis import panel_contracts, specs
+from services.kpis import specs
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store, store_contents
 
@@ -103,13 +103,18 @@ def _warm_up(server: Flask) -> None:
         client.get("/_dash-dependencies")
 
 
+# The small contracts panels still read as snapshots (sensors for the alert desk and the worker,
+# the map layers, the last day of readings); KPIs and case figures are queries in the store.
+SNAPSHOT_PANELS = ["sensors", "features", "readings"]
+
+
 def start_background(server: Flask) -> None:
     """What a serving process starts besides answering requests (not the CLI): read the
     contracts the panels use once, so the first visitor does not wait, on the embedded
     demo park the simulator that keeps it live, and the syncs of foreign case tables
     (live/case_sync.py). Called by main() and by gunicorn's post_worker_init hook
     (config/gunicorn.conf.py)."""
-    prefetch(server, panel_contracts())
+    prefetch(server, SNAPSHOT_PANELS)
     start_simulator(server, store_contents(server.extensions[KEY].engine, count=False).park)
     start_worker(server)
     start_syncers(server)
