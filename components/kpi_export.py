@@ -19,13 +19,14 @@ SCALE = {"percent": 100.0, "minutes": 60.0}  # the figure as the card writes it 
 
 
 def split_frame(spec: KpiSpec, by: str, rows: Sequence[tuple[str, float | None]], lang: str) -> pd.DataFrame:
-    """The rows as a table with headers in `lang`: field id, name, figure (unit in the header)."""
+    """The rows as a table with headers in `lang`: the value's id, its name, the figure (its unit
+    in the header)."""
     scale = SCALE.get(spec.format, 1.0)
     unit = "%" if spec.format == "percent" else fmt.unit(spec, lang)
     figure = f"{fmt.label(spec, lang)} ({unit})" if unit else fmt.label(spec, lang)
     return pd.DataFrame(
         {
-            by: [key for key, _ in rows],
+            "id": [key for key, _ in rows],
             fmt.field_name(by, lang): [fmt.value_name(by, key, lang) for key, _ in rows],
             figure: [None if v is None else round(v * scale, 4) for _, v in rows],
         }
