@@ -5,7 +5,8 @@ Stale-while-revalidate: an expired entry is served at once while one background 
 it again, so after the first read no request waits on a large read, and an expiry under load
 never stampedes (FIELD_NOTES.md). Every snapshot carries the time it was fetched and whether
 its source is down. Readings are high-volume: panels see the last day of them (RECENT) unless
-they ask for a longer window; every other contract is read whole.
+they ask for a longer window; cases (LARGE) are read here only over a recent window, for their
+freshness; every other contract is read whole.
 
 Thread-safe: one lock per entry serialises its reads; the table of entries has its own lock,
 never held during I/O."""
@@ -31,6 +32,10 @@ from services.sources import SourceManager
 log = logging.getLogger(__name__)
 
 RECENT = {"readings": timedelta(days=1)}
+# Large contracts that no serving process reads whole (DESIGN; issue 11): their rows are
+# queried in the store (services/records.py, services/case_query.py, store/kpi_sql.py); their
+# snapshot is read over a recent window only (large_window), for the newest row's time.
+LARGE = frozenset({"cases"})
 # The time field a window applies to, when the source cannot filter by time itself.
 WINDOW_FIELD = {"readings": "at", "cases": "reported_at", "case_events": "at", "alerts": "raised_at"}
 CHECK_INTERVAL_S = 10  # a "check now" more often than this answers from the last check
@@ -130,7 +135,7 @@ class SnapshotCache:
         self._checked[name] = time.monotonic()
         served = [c for c, source in self.sources.serving.items() if source == name]
         for contract in served:
-            self.refresh(contract)
+            self.refresh(contract, large_window(contract))
         if not served and KEYSET in monitor.source.capabilities:
             # a vendor's case table synced into the store: checking it is a sync (an import)
             from services.case_sync import sync_cases
@@ -170,6 +175,15 @@ def _polled_into_store(source: object) -> bool:
     """An open311 source imported into the store on an interval (services/open311_import.py)."""
     options = getattr(source, "options", None)
     return getattr(source, "kind", None) == "open311" and bool(getattr(options, "sync_interval_s", None))
+
+
+def large_window(contract: str) -> timedelta | None:
+    """The window a LARGE contract's snapshot is read over (None for the others: whole, or
+    RECENT): a day, and at least twice case_intake_warn_s, so a window without a row means its
+    newest row is older than the warning (services/freshness.py judges that stale)."""
+    if contract not in LARGE:
+        return None
+    return max(timedelta(days=1), 2 * timedelta(seconds=get_services().settings.case_intake_warn_s))
 
 
 def snapshot(contract: str, window: timedelta | None = None) -> Snapshot:

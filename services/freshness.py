@@ -19,7 +19,7 @@ from babel.dates import format_timedelta
 
 from data_sources.health import SourceHealth
 from services.context import get_services
-from services.data import snapshot
+from services.data import large_window, snapshot
 
 # The contracts whose newest row says how fresh the screen's data is: feeds and case intake
 # keep arriving. Alerts and case events come when something happens (an hour without an alert
@@ -67,20 +67,34 @@ class ContractFreshness:
     newest: datetime | None  # the newest row's time, for contracts with a time field
     read_at: datetime | None  # the latest successful read
     age: timedelta | None  # now - newest
+    window: timedelta | None = None  # read over this recent window only: `rows` are the window's
 
 
 def contract_state(
-    health: SourceHealth, contract: str, now: datetime, warn: timedelta, *, served: bool = True
+    health: SourceHealth,
+    contract: str,
+    now: datetime,
+    warn: timedelta,
+    *,
+    served: bool = True,
+    window: timedelta | None = None,
 ) -> ContractFreshness:
     """The state of `contract` from the source of `health`: the rule in the module's
     docstring, as a pure function of the health and the clock. Only a contract the source
-    `served` to panels is judged on its age (an import source's old rows are not stale data)."""
+    `served` to panels is judged on its age (an import source's old rows are not stale data).
+    `window`: the contract is read over that recent window only (services.data.LARGE), so its
+    row count is the window's, and a read with no row says the newest is older than the window
+    (longer than `warn`): stale, at least that old."""
     batch = health.batch(contract)
     judged = served and contract in JUDGED
     if batch is None:
-        return ContractFreshness(contract, health.source, "unread", judged, None, 0, 0, None, None, None)
+        return ContractFreshness(
+            contract, health.source, "unread", judged, None, 0, 0, None, None, None, window
+        )
     newest = batch.newest_at
     age = None if newest is None else max(now - newest, timedelta(0))
+    if judged and window is not None and newest is None and batch.accepted == 0 and not batch.down:
+        age = max(window, warn)  # a lower bound: nothing within the window
     if batch.down:
         state = "down"
     elif judged and age is not None and age > warn:
@@ -102,6 +116,7 @@ def contract_state(
         newest,
         batch.read_time,
         age,
+        window,
     )
 
 
@@ -136,6 +151,7 @@ def served_contracts(now: datetime | None = None) -> tuple[list[SourceHealth], l
             now,
             warn_after(services.settings, contract),
             served=serving.get(contract) == source,
+            window=large_window(contract),
         )
         for source in by_name
         for contract in sorted(
@@ -167,7 +183,7 @@ def freshness_summary(now: datetime | None = None) -> Freshness:
     now = now or datetime.now(UTC)
     for contract in JUDGED:
         if services.sources.source_of(contract) is not None:
-            snapshot(contract)
+            snapshot(contract, large_window(contract))  # cases: the recent ones, never all of them
     healths, contracts = served_contracts(now)
     judged = [c for c in contracts if c.judged]
     down = sum(1 for h in healths if h.status == "down")

@@ -1,10 +1,11 @@
 """Scoped reads of single records (cases) for the JSON API, the Open311 endpoints and exports.
 
-The scope is a required argument and is applied inside the read (services.scoping), so no
-caller can forget it; a case outside the scope reads as missing, so that its existence does not
-leak. Pages of cases come from the cached snapshot of `cases`, newest report first; an export
-is a query run in the store and read in chunks (CaseExport), so a download of every case
-neither holds the table nor is cut short."""
+The scope is a required argument and a condition of every query, so no caller can forget it;
+a case outside the scope reads as missing, so that its existence does not leak. Every read is
+a query run in the store (DESIGN: no serving process holds a whole large contract): a page of
+cases is a count and the page's rows, newest report first; one case is one row by its id; an
+export is read in chunks (CaseExport), so a download of every case neither holds the table
+nor is cut short."""
 
 from __future__ import annotations
 
@@ -13,16 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, CursorResult, DateTime, Engine, String, func, select, type_coerce
+from sqlalchemy import Connection, CursorResult, DateTime, Engine, String, func, or_, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 from data_sources.contracts import CASES as CASES_CONTRACT
 from data_sources.validation import conform
-from security.scope import WHOLE_PARK, Scope
-from services import scoping
+from security.scope import Scope
 from services.case_query import OPEN_STATUSES
 from services.context import get_services
-from services.data import snapshot
+from services.data import large_window, snapshot
 from store.models import Case
 from store.types import UtcDateTime
 
@@ -38,40 +38,57 @@ def _many(value: str | Collection[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _filtered(
+def _where(
     scope: Scope,
     *,
-    status: str | Collection[str] | None,
-    domain: str | None,
-    case_type: str | Collection[str] | None,
-    ids: Collection[str] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> pd.DataFrame:
-    frame = scoping.scoped_snapshot("cases", scope)
-    mask = pd.Series(True, index=frame.index)
-    if status is not None:
-        mask &= frame["status"].isin(_many(status))
-    if domain is not None:
-        mask &= frame["domain"] == domain
-    if case_type is not None:
-        mask &= frame["case_type"].isin(_many(case_type))
-    if ids is not None:
-        mask &= frame["id"].isin(list(ids))
+    status: str | Collection[str] | None = None,
+    domain: str | Collection[str] | None = None,
+    case_type: str | Collection[str] | None = None,
+    ids: Collection[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a read of cases: the scope first (a condition of every query, so no
+    caller can forget it), then the filters given."""
+    c = CASE_TABLE.c
+    where: list[ColumnElement[bool]] = []
+    if not scope.whole_park:
+        where.append(c.department == scope.department)
+    for column, values in (("status", status), ("domain", domain), ("case_type", case_type), ("id", ids)):
+        if values is not None:
+            where.append(c[column].in_(_many(values)))
     if since is not None:
-        mask &= frame["reported_at"] >= since
+        where.append(c.reported_at >= since)
     if until is not None:
-        mask &= frame["reported_at"] < until
-    return frame[mask]
+        where.append(c.reported_at < until)
+    return where
 
 
-def _newest(frame: pd.DataFrame, count: int) -> pd.DataFrame:
-    """The `count` newest rows, newest first; the id breaks ties so that pages do not overlap.
-    A page needs only the first rows: selecting them before sorting is ten times faster than
-    sorting a park's 300,000 cases (measured: 15 ms against 160 ms)."""
-    if count < len(frame):
-        frame = frame.nlargest(count, "reported_at", keep="all")  # ties at the edge stay in
-    return frame.sort_values(["reported_at", "id"], ascending=False).head(count)
+def _raw_columns(dialect: str) -> list[ColumnElement[Any]]:
+    """The contract's columns, times selected raw and parsed per frame in one vectorised pass
+    (conform): the per-value TypeDecorator costs seconds per 100,000 rows
+    (data_sources/adapters/sql_store.py)."""
+    raw_time = String() if dialect == "sqlite" else DateTime(timezone=True)
+    return [
+        type_coerce(CASE_TABLE.c[n], raw_time)
+        if isinstance(CASE_TABLE.c[n].type, UtcDateTime)
+        else CASE_TABLE.c[n]
+        for n in CASES_CONTRACT.columns
+    ]
+
+
+def _frame(rows: Collection[Any]) -> pd.DataFrame:
+    """Rows of _raw_columns as a frame with the snapshot's dtypes (and cells)."""
+    names = CASES_CONTRACT.columns
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in zip(names, by_column, strict=True)})
+    return conform(frame, CASES_CONTRACT)
+
+
+def _serves_cases() -> bool:
+    """Whether a source serves cases: a park may have none (no case system), which reads as no
+    cases rather than as an error, as the snapshots did."""
+    return get_services().sources.source_of("cases") is not None
 
 
 def cases(
@@ -88,11 +105,25 @@ def cases(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the cases within `scope` that match every filter given (status and
     case_type: one value or several; since/until: timezone-aware bounds on reported_at,
-    until excluded), and how many match in all. Raises SourceMisconfigured as snapshot() does."""
-    frame = _filtered(
+    until excluded), newest report first and then by id (so pages never overlap), and how many
+    match in all. Two queries in the store (the count and the page), never the whole table.
+    Raises SQLAlchemyError when the store cannot be read."""
+    if not _serves_cases():
+        return _frame([]), 0
+    where = _where(
         scope, status=status, domain=domain, case_type=case_type, ids=ids, since=since, until=until
     )
-    return _newest(frame, offset + limit).iloc[offset:], len(frame)
+    with get_services().engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(CASE_TABLE).where(*where)).scalar_one()
+        query = (
+            select(*_raw_columns(connection.dialect.name))
+            .where(*where)
+            .order_by(CASE_TABLE.c.reported_at.desc(), CASE_TABLE.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = connection.execute(query).all()
+    return _frame(rows), int(total)
 
 
 class CaseExport:
@@ -114,14 +145,9 @@ class CaseExport:
         self._closed = False
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
-        names = CASES_CONTRACT.columns
         try:
             for rows in self._result.partitions(self._chunk_rows):
-                by_column = list(zip(*rows, strict=True))
-                frame = pd.DataFrame(
-                    {n: pd.Series(v, dtype=object) for n, v in zip(names, by_column, strict=True)}
-                )
-                yield conform(frame, CASES_CONTRACT)  # the same dtypes (and cells) as the snapshot's
+                yield _frame(rows)
         finally:
             self.close()
 
@@ -161,17 +187,7 @@ def export_cases(
     engine = engine or get_services().engine
     chunk_rows = chunk_rows or EXPORT_CHUNK_ROWS
     table = CASE_TABLE
-    conditions: list[ColumnElement[bool]] = []
-    if not scope.whole_park:
-        conditions.append(table.c.department == scope.department)
-    if status is not None:
-        conditions.append(table.c.status.in_(_many(status)))
-    if domain is not None:
-        conditions.append(table.c.domain.in_(_many(domain)))
-    if since is not None:
-        conditions.append(table.c.reported_at >= since)
-    if until is not None:
-        conditions.append(table.c.reported_at < until)
+    conditions = _where(scope, status=status, domain=domain, since=since, until=until)
     if departments:  # within the scope, which stays a condition of its own
         conditions.append(table.c.department.in_(list(departments)))
     # the Cases page's filters (services.case_query), so its export holds the rows it shows
@@ -185,13 +201,7 @@ def export_cases(
     try:
         _begin_read(connection)
         rows = connection.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
-        # Times are selected raw and parsed per chunk in one vectorised pass (conform): the
-        # per-value TypeDecorator costs seconds per 100,000 rows (data_sources/adapters/sql_store.py).
-        raw_time = String() if connection.dialect.name == "sqlite" else DateTime(timezone=True)
-        columns = [
-            type_coerce(table.c[n], raw_time) if isinstance(table.c[n].type, UtcDateTime) else table.c[n]
-            for n in CASES_CONTRACT.columns
-        ]
+        columns = _raw_columns(connection.dialect.name)
         query = select(*columns).where(*conditions).order_by(table.c.reported_at.desc(), table.c.id.desc())
         # a server-side cursor on PostgreSQL; SQLite's cursor steps through the rows as fetched
         result = connection.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
@@ -229,29 +239,39 @@ def _end_read(connection: Connection) -> None:
 
 
 def case(scope: Scope, case_id: str) -> dict[str, Any] | None:
-    """The case `case_id` as a record (see records_of), or None when there is none within `scope`."""
-    frame = scoping.scoped_snapshot("cases", scope)
-    found = records_of(frame[frame["id"] == case_id].head(1))
+    """The case `case_id` as a record (see records_of), or None when there is none within
+    `scope`: one row read by its id in the store."""
+    if not _serves_cases():
+        return None
+    with get_services().engine.connect() as connection:
+        query = select(*_raw_columns(connection.dialect.name)).where(*_where(scope, ids=[case_id]))
+        rows = connection.execute(query.order_by(CASE_TABLE.c.pk).limit(1)).all()
+    found = records_of(_frame(rows))
     return found[0] if found else None
 
 
 def outside_scope(scope: Scope, case_ids: Collection[str]) -> list[str]:
     """Those of `case_ids` that exist but lie outside `scope`, to audit a probe of another
-    department's cases. Never to answer with: the caller still answers as if they were missing."""
-    if scope.whole_park:
+    department's cases. Never to answer with: the caller still answers as if they were missing.
+    A case without a department lies outside every department (as services.scoping has it)."""
+    if scope.whole_park or not case_ids or not _serves_cases():
         return []
-    every = scoping.scoped_snapshot("cases", WHOLE_PARK)
-    asked = every[every["id"].isin(list(case_ids))]
-    inside = set(scoping.scope_frame("cases", asked, scope)["id"])
-    return [case_id for case_id in dict.fromkeys(asked["id"]) if case_id not in inside]
+    c = CASE_TABLE.c
+    inside = c.department == scope.department
+    query = select(c.id).where(c.id.in_(list(case_ids)), or_(c.department.is_(None), ~inside))
+    with get_services().engine.connect() as connection:
+        found = connection.execute(query.order_by(c.pk)).scalars().all()
+    return list(dict.fromkeys(found))
 
 
 def freshness() -> tuple[datetime | None, bool]:
-    """When the cases were read and whether their source is down (the read served its last good data)."""
-    if get_services().sources.source_of("cases") is None:
+    """When the cases were read and whether their source is down. Pages of cases are read from
+    the store when asked, so they were read now; whether the source is down is what its monitor
+    last saw (the recent window the header reads, services.data.large_window: never every
+    case); no time without a cases source."""
+    if not _serves_cases():
         return None, False
-    snap = snapshot("cases")
-    return snap.fetched_at, snap.stale
+    return datetime.now(UTC), snapshot("cases", large_window("cases")).stale
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Department scoping of contract frames (services.scoping), without an app: every contract has
 a rule, an unclassified one is an error (fail closed), rows owned through a parent (alerts and
-readings through their sensor) are filtered, and records and KPIs read through the one scoped
-snapshot."""
+readings through their sensor, case events through their case) are filtered. Records and KPIs
+are queries in the store (tests/unit/test_case_reads_in_store.py, tests/unit/test_kpi_sql.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from data_sources.contracts import CONTRACTS
 from security.scope import WHOLE_PARK, Scope
-from services import kpis, records, scoping
+from services import scoping
 
 OWN, OTHER = "urban_management", "ecology_environment"
 SENSORS = pd.DataFrame({"id": ["s-own", "s-other"], "department": [OWN, OTHER]})
@@ -24,6 +24,13 @@ def parents(monkeypatch):
     """The parents' snapshots (sensors, cases) a scoped read looks owners up in."""
     frames = {"sensors": SENSORS, "cases": CASES}
     monkeypatch.setattr(scoping, "snapshot", lambda name: SimpleNamespace(frame=frames[name]))
+
+    def owned_in_store(parent, key, scope, wanted):  # the store's answer, without a store
+        owners = frames[parent]
+        return set(owners.loc[(owners["department"] == scope.department) & owners[key].isin(wanted), key])
+
+    # cases are looked up in the store (tests/unit/test_case_reads_in_store.py asks a real one)
+    monkeypatch.setattr(scoping, "owned_in_store", owned_in_store)
 
 
 def _frame(contract: str) -> pd.DataFrame:
@@ -84,29 +91,3 @@ def test_an_unclassified_contract_fails_closed(scope):
 def test_no_parent_rows_means_nothing_for_a_department(monkeypatch):
     monkeypatch.setattr(scoping, "snapshot", lambda name: SimpleNamespace(frame=pd.DataFrame()))
     assert scoping.scope_frame("readings", _frame("readings"), Scope(OWN)).empty
-
-
-def test_records_and_kpis_read_through_the_one_scoped_snapshot(monkeypatch):
-    now = pd.Timestamp.now(tz="UTC")
-    cases = pd.DataFrame(
-        {
-            "id": ["c1", "c2"],
-            "department": [OWN, OWN],
-            "domain": ["a", "b"],
-            "status": ["closed", "reported"],
-            "case_type": ["t", "t"],
-            "reported_at": [now, now - pd.Timedelta(hours=1)],
-        }
-    )
-    asked = []
-
-    def scoped_snapshot(contract, scope):
-        asked.append((contract, scope))
-        return cases
-
-    monkeypatch.setattr(scoping, "scoped_snapshot", scoped_snapshot)
-    page, total = records.cases(Scope(OWN))
-    assert total == 2 and page["id"].tolist() == ["c1", "c2"]
-    assert records.case(Scope(OWN), "c2")["domain"] == "b"
-    assert kpis.cases_by(Scope(OWN), "domain").to_dict() == {"a": 1, "b": 1}
-    assert asked == [("cases", Scope(OWN))] * 3
