@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -27,7 +28,12 @@ DOWNLOAD = "kpis-download"
 SHOWN = 20  # bars a level draws legibly; the export holds every row
 LABEL_CHARS = 34  # a longer name is cut in the chart (the whole name is in the list beside it)
 BAR_PX = 30
-GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
+GRAPH_CONFIG: Any = {"displaylogo": False, "displayModeBar": False, "responsive": True}
+
+
+def _aria(name: str, value: str) -> dict[str, Any]:
+    """An ARIA attribute for a Dash component (its keyword has a hyphen)."""
+    return {name: value}
 
 
 def range_bar(current: str, since: date | None, until: date | None, href_of: Callable[[str], str], lang: str):
@@ -73,10 +79,10 @@ def breadcrumb(steps: Sequence[tuple[str, str | None]], lang: str) -> html.Nav:
     items = []
     for i, (text, href) in enumerate(steps):
         if i:
-            items.append(html.Li("›", className="os-crumb-sep", **{"aria-hidden": "true"}))
-        inner = dcc.Link(text, href=href) if href else html.Span(text, **{"aria-current": "page"})
+            items.append(html.Li("›", className="os-crumb-sep", **_aria("aria-hidden", "true")))
+        inner = dcc.Link(text, href=href) if href else html.Span(text, **_aria("aria-current", "page"))
         items.append(html.Li(inner, className="os-crumb", title=text))
-    return html.Nav(html.Ol(items, className="os-crumbs"), **{"aria-label": t("kpis.crumbs", lang)})
+    return html.Nav(html.Ol(items, className="os-crumbs"), **_aria("aria-label", t("kpis.crumbs", lang)))
 
 
 def split_figure(rows: Sequence[tuple[str, float | None]], names: dict[str, str], spec: KpiSpec) -> go.Figure:
@@ -130,7 +136,7 @@ def split_level(
     """One level: how the figure splits by `by`, as bars and as links (each drills on)."""
     names = {k: fmt.value_name(by, k, lang) for k, _ in rows[:SHOWN]}
     title = t("kpis.split_by", lang, field=fmt.field_name(by, lang))
-    head = [html.H2(title)]
+    head: list[Any] = [html.H2(title)]
     if can_export:
         head.append(exports(lang))
     if not rows:
@@ -166,7 +172,7 @@ def split_level(
                         dcc.Graph(id=GRAPH, figure=split_figure(rows, names, spec), config=GRAPH_CONFIG),
                         className="os-kpi-chart",
                     ),
-                    html.Ol(items, className="os-kpi-rows", **{"aria-label": title}),
+                    html.Ol(items, className="os-kpi-rows", **_aria("aria-label", title)),
                 ],
                 className="os-kpi-split-body",
             ),

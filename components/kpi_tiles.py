@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -21,8 +22,13 @@ from services.kpi_values import KpiReading
 GROUPS = ("cases", "alerts", "sensors", "economy")
 PER_ROW = 9  # cards a row of the 1920-wide stage holds (12.6rem each, assets/60-kpis.css)
 SPARK_HEIGHT = "2.2rem"
-SPARK_CONFIG = {"displayModeBar": False, "staticPlot": True, "responsive": True}
+SPARK_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "responsive": True}
 TONE_CLASS = {"good": "os-kpi-good", "bad": "os-kpi-bad", "flat": "os-kpi-flat"}
+
+
+def _aria(name: str, value: str) -> dict[str, Any]:
+    """An ARIA attribute for a Dash component (its keyword has a hyphen)."""
+    return {name: value}
 
 
 def sparkline(series: Sequence[tuple[datetime, float | None]], zone: ZoneInfo) -> go.Figure:
@@ -132,7 +138,7 @@ def pending_tile(spec: KpiSpec, lang: str) -> html.Div:
     return html.Div(
         [html.Div(name, className="os-kpi-label", title=name), html.Div("…", className="os-kpi-value")],
         className="os-kpi-tile os-rag-edge-none os-kpi-pending",
-        **{"aria-busy": "true"},
+        **_aria("aria-busy", "true"),
     )
 
 

@@ -82,7 +82,8 @@ def _crumbs(view: View, c: Checked, lang: str) -> list[tuple[str, str | None]]:
     ]
     for i, field in enumerate(shown):
         kept = {f: c.filters[f] for f in shown[: i + 1]}
-        text = f"{fmt.field_name(field, lang)}: {fmt.value_name(field, c.filters[field], lang)}"
+        what = fmt.field_name(field, lang)
+        text = f"{what[:1].upper()}{what[1:]}: {fmt.value_name(field, c.filters[field], lang)}"
         steps.append((text, view.href(filters=kept) if i + 1 < len(shown) else None))
     return steps
 
@@ -169,7 +170,7 @@ def layout(lang: str = "zh", **query) -> html.Div:
     bar = kpi_drill.range_bar(view.range, since, until, lambda name: view.href(range=name), lang)
     return html.Div(
         [
-            dcc.Location(id=URL, refresh=False),
+            dcc.Location(id=URL, refresh="callback-nav"),  # a new URL is drawn by the router
             dcc.Store(id=STATE, data=view.state()),
             bar,
             html.Div(id=NOTICE, className="os-notice", children=refused),
