@@ -103,7 +103,16 @@ def _when(moment, age: timedelta | None, zone, lang: str):
 
 
 def _note(c: ContractFreshness, settings, lang: str) -> str:
-    """What a contract's state means, in words."""
+    """What a contract's state means, in words; for a contract read over a recent window only
+    (cases), that its row count is the window's, not the table's."""
+    meaning = _meaning(c, settings, lang)
+    if c.window is None or c.state in ("down", "unread"):
+        return meaning
+    window = t("sources.note.window", lang, window=age_text(c.window, lang))
+    return f"{meaning} · {window}" if meaning else window
+
+
+def _meaning(c: ContractFreshness, settings, lang: str) -> str:
     if c.state == "stale":
         return t(
             "sources.note.stale",

@@ -173,3 +173,10 @@ def test_the_sources_page_counts_the_cases_of_the_window_it_read(app):
     recent = (frame["reported_at"] > pd.Timestamp(datetime.now(UTC) - window)).sum()
     assert cases.window == window and cases.rows == recent < len(frame)
     assert cases.newest == frame["reported_at"].max()
+    from pages.sources import _note
+    from services.freshness import age_text
+
+    with app.server.app_context():
+        for lang in ("en", "zh"):
+            note = _note(cases, app.server.extensions["onescreen"].settings, lang)
+            assert age_text(window, lang) in note  # the count is said to be the window's
