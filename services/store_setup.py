@@ -17,6 +17,7 @@ from config.settings import Settings
 from data_sources.contracts import CONTRACTS
 from data_sources.validation import validate
 from store.bulk import write_frame
+from store.data_versions import rewriting_tables
 from store.engine import begin_write, make_engine
 from store.migrate import upgrade
 from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta, Reading
@@ -182,7 +183,8 @@ def seed_demo_park(
     total_rows = sum(len(f) for f in frames.values()) or 1
     written = 0
     counts: dict[str, int] = {}
-    with engine.begin() as connection:
+    # the data versions raised once for the whole rewrite, not per row (rewriting_tables)
+    with engine.begin() as connection, rewriting_tables(connection):
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in CONTRACT_TABLES or table.name in REFERENCE_TABLES or table.name == "meta":
                 connection.execute(delete(table))
