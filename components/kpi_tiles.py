@@ -97,7 +97,7 @@ def kpi_tile(reading: KpiReading, href: str, source_title: str, zone: ZoneInfo, 
             _change(reading.value, reading.previous, spec.better, "kpis.vs_previous", lang),
             _change(reading.value, reading.last_year, spec.better, "kpis.vs_last_year", lang),
         ]
-        if spec.timed
+        if spec.timed and not spec.yearly  # a yearly figure is the latest year whatever the range
         else []
     )
     number = fmt.number(reading.value, spec.format)

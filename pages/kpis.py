@@ -83,7 +83,12 @@ def _crumbs(view: View, c: Checked, lang: str) -> list[tuple[str, str | None]]:
     for i, field in enumerate(shown):
         kept = {f: c.filters[f] for f in shown[: i + 1]}
         what = fmt.field_name(field, lang)
-        text = f"{what[:1].upper()}{what[1:]}: {fmt.value_name(field, c.filters[field], lang)}"
+        text = t(
+            "kpis.crumb",
+            lang,
+            field=what[:1].upper() + what[1:],
+            value=fmt.value_name(field, c.filters[field], lang),
+        )
         steps.append((text, view.href(filters=kept) if i + 1 < len(shown) else None))
     return steps
 
