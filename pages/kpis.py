@@ -121,10 +121,10 @@ def _drill(view: View, c: Checked, lang: str) -> list:
     tile = kpi_tiles.kpi_tile(r, view.href(), _source(r.source, lang), zone, lang)
     records = records_href(c)
     side: list = [tile]
-    if records is not None:
+    by = next_level(spec, c.filters)
+    if records is not None and by is not None:  # at the bottom the records are the level itself
         side.append(dcc.Link([html.I(className="bi bi-list-check me-1"), t("kpis.open_records", lang)],
                              href=records, className="btn btn-sm btn-outline-secondary os-kpi-records-link"))  # fmt: skip
-    by = next_level(spec, c.filters)
     if not spec.drill:
         main = html.Section(html.P(t("kpis.no_drill", lang), className="text-body-secondary"),
                             className="os-panel os-kpi-split")  # fmt: skip
@@ -153,7 +153,8 @@ def _body(view: View, lang: str) -> tuple[list, Any]:
         c = check(view)
         return (_drill(view, c, lang) if c.spec is not None else _cards(view, c, lang)), None
     except Refusal as refused:
-        return [], kpi_drill.problem(refused.key, refused.detail, lang)
+        back = kpi_drill.breadcrumb([(t("kpis.all", lang), View().href())], lang)  # a way out
+        return [back], kpi_drill.problem(refused.key, refused.detail, lang)
 
 
 def _days(view: View) -> tuple[date | None, date | None]:
