@@ -77,7 +77,10 @@ def owned_in_store(parent_contract: str, key: str, scope: Scope, wanted: pd.Seri
 def scoped_snapshot(contract: str, scope: Scope) -> pd.DataFrame:
     """The cached snapshot of `contract` within `scope`: the one scoped read that services share.
     No source serving the contract reads as no rows (with the contract's columns), not an error:
-    a park may have no case system. Raises SourceMisconfigured as snapshot() does."""
+    a park may have no case system. Raises SourceMisconfigured as snapshot() does, and
+    ValueError for a LARGE contract (cases), which is queried in the store, never held whole."""
+    if contract in LARGE:
+        raise ValueError(f"{contract!r} is never read whole: query it in the store (services/records.py)")
     if get_services().sources.source_of(contract) is None:
         return pd.DataFrame(columns=CONTRACTS[contract].columns)
     return scope_frame(contract, snapshot(contract).frame, scope)

@@ -91,3 +91,8 @@ def test_an_unclassified_contract_fails_closed(scope):
 def test_no_parent_rows_means_nothing_for_a_department(monkeypatch):
     monkeypatch.setattr(scoping, "snapshot", lambda name: SimpleNamespace(frame=pd.DataFrame()))
     assert scoping.scope_frame("readings", _frame("readings"), Scope(OWN)).empty
+
+
+def test_a_large_contract_is_never_held_as_a_scoped_snapshot():
+    with pytest.raises(ValueError, match="never read whole"):
+        scoping.scoped_snapshot("cases", Scope(OWN))
