@@ -139,12 +139,13 @@ def roll_demo_forward(engine: Engine, now: datetime) -> int:
         ).rowcount
         if claimed != 1:  # another process moved it first
             return 0
-        for table in Base.metadata.sorted_tables:
-            if table.name not in CONTRACT_TABLES:
-                continue
-            columns = [c for c in table.c if isinstance(c.type, UtcDateTime)]
-            if columns:
-                connection.execute(update(table).values({c.name: _shifted(c, days) for c in columns}))
+        with rewriting_tables(connection):  # every row moves: versions raised once, not per row
+            for table in Base.metadata.sorted_tables:
+                if table.name not in CONTRACT_TABLES:
+                    continue
+                columns = [c for c in table.c if isinstance(c.type, UtcDateTime)]
+                if columns:
+                    connection.execute(update(table).values({c.name: _shifted(c, days) for c in columns}))
     log.info("demo park moved forward by %d days to %s", days, moved)
     return days
 

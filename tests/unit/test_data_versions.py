@@ -296,3 +296,21 @@ def test_seeding_the_demo_park_raised_every_version(app):
     engine = app.server.extensions["onescreen"].engine
     assert all(version > 1 for version in versions(engine).values())
     assert len(_version_triggers(engine)) == 3 * len(VERSIONED)
+
+
+def test_moving_the_demo_park_forward_raises_every_version_once_and_keeps_the_triggers(engine):
+    from services.store_setup import roll_demo_forward
+
+    generated = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as c:
+        c.execute(insert(Case), [_case("M1"), _case("M2")])
+        c.execute(
+            insert(Meta),
+            [{"key": "park", "value": "demo"}, {"key": "generated_at", "value": generated.isoformat()}],
+        )
+    triggers, before = _version_triggers(engine), versions(engine)
+    assert roll_demo_forward(engine, generated + timedelta(days=2, hours=1)) == 2
+    assert versions(engine) == {k: v + 1 for k, v in before.items()}
+    assert _version_triggers(engine) == triggers
+    assert roll_demo_forward(engine, generated + timedelta(days=2, hours=2)) == 0  # nothing moved
+    assert versions(engine) == {k: v + 1 for k, v in before.items()}
