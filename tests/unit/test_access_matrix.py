@@ -29,6 +29,7 @@ page      /                                  302  200    200  200  200    200   
 page      /sources                           302  403    403  200  200    200    302
 page      /cases                             302  403    200  200  200    403    302
 page      /alerts                            302  403    200  200  200    403    302
+page      /kpis                              302  403    200  200  200    403    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
 page      /no/such/page                      302  404    404  404  404    404    302
@@ -39,6 +40,8 @@ router    /sources                           401  403    403  200  200    200   
 router    /cases                             401  403    200  200  200    403    401
 router    /alerts                            401  403    200  200  200    403    401
 router    /alerts?department=ecology_environment 401 403 403  200  200    403    401
+router    /kpis                              401  403    200  200  200    403    401
+router    /kpis?kpi=open_cases               401  403    200  200  200    403    401
 router    /admin/audit                       401  403    403  403  403    200    401
 router    /admin/access                      401  403    403  403  403    200    401
 router    /?department=ecology_environment   401  200    403  200  200    200    401
@@ -59,6 +62,11 @@ callback  alerts-list                        401  403    200  200  200    403   
 callback  alerts-panel                       401  403    200  200  200    403    401
 callback  alerts-step open                   401  403    200  200  403    403    401
 callback  alerts-step confirm                401  403    200  200  403    403    401
+callback  kpis-card                          401  403    200  200  200    403    401
+callback  kpis-bar                           401  403    200  200  200    403    401
+callback  kpis-custom                        401  403    200  200  200    403    401
+callback  kpis-export                        401  403    200  403  200    403    401
+callback  kpis-export other dept             401  403    403  403  200    403    401
 callback  sources-body.children              401  403    403  200  200    200    401
 callback  sources-check                      401  403    403  403  403    200    401
 callback  cases-filter                       401  403    200  200  200    403    401
@@ -119,6 +127,13 @@ CALLBACKS = {
     "alerts-panel": ("alerts-panel.children", {"alerts-selected.data": None, "shell-lang.value": "zh"}),
     "alerts-step open": ("alerts-step-title.children", {'{"action":["ALL"],"type":"alerts-action"}.n_clicks': []}),
     "alerts-step confirm": ("alerts-changed.data", {"alerts-step-confirm.n_clicks": None}),
+    "kpis-card": ('{"kpi":["MATCH"],"type":"kpis-slot"}.children', {'{"kpi":["MATCH"],"type":"kpis-slot"}.id': {"kpi": "open_cases", "type": "kpis-slot"}, "kpis-state.data": {"range": "month"}, "shell-lang.value": "zh"}),
+    "kpis-bar": ("kpis-url.search", {"kpis-split.clickData": {"points": [{"customdata": "urban_management"}]}, "kpis-state.data": {"kpi": "open_cases", "range": "month", "filters": {}}}),
+    "kpis-custom": ("kpis-url.search@", {"kpis-apply.n_clicks": 1, "kpis-days.start_date": "2026-11-01", "kpis-days.end_date": "2026-11-02", "kpis-state.data": {"range": "month"}, "shell-lang.value": "zh"}),
+    "kpis-export": ("kpis-download.data", {"kpis-export-csv.n_clicks": 1, "kpis-state.data": {"kpi": "open_cases", "range": "month", "filters": {}}, "shell-lang.value": "zh"}),
+    # a department head's export naming another department: 403 and an audit row (the page
+    # drawn from such a URL says so in words instead: tests/unit/test_kpi_page.py)
+    "kpis-export other dept": ("kpis-download.data", {"kpis-export-csv.n_clicks": 1, "kpis-state.data": {"kpi": "open_cases", "range": "month", "filters": {"department": OTHER}}, "shell-lang.value": "zh"}),
     "sources-body.children": ("sources-body.children", {"sources-tick.n_intervals": 1}),
     "sources-check": (
         "sources-notice.children",
