@@ -34,6 +34,8 @@ READINGS_TTL_S = 5  # how long a figure over readings stays: they are not versio
 # snapshot still being read again, see `provisional`): the next read after that computes again.
 PROVISIONAL_TTL_S = 1
 UNVERSIONED = "readings"
+# Single-flight locks kept at most (a key forgotten while in use costs one duplicate computation)
+MAX_LOCKS = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ _computing = threading.local()
 
 def _lock(key: str) -> threading.Lock:
     with _locks_lock:
+        if len(_locks) >= MAX_LOCKS:  # keys carry filters and ranges: forget the idle ones
+            for idle in [k for k, lock in _locks.items() if not lock.locked()]:
+                del _locks[idle]
         return _locks.setdefault(key, threading.Lock())
 
 

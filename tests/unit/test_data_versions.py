@@ -314,3 +314,17 @@ def test_moving_the_demo_park_forward_raises_every_version_once_and_keeps_the_tr
     assert _version_triggers(engine) == triggers
     assert roll_demo_forward(engine, generated + timedelta(days=2, hours=2)) == 0  # nothing moved
     assert versions(engine) == {k: v + 1 for k, v in before.items()}
+
+
+def test_idle_single_flight_locks_are_forgotten_beyond_the_limit(monkeypatch):
+    monkeypatch.setattr(figure_cache, "MAX_LOCKS", 5)
+    monkeypatch.setattr(figure_cache, "_locks", {})
+    held = figure_cache._lock("busy")
+    held.acquire()
+    try:
+        for n in range(12):
+            figure_cache._lock(f"k{n}")
+        assert len(figure_cache._locks) <= 5
+        assert figure_cache._locks.get("busy") is held  # the one in use is kept
+    finally:
+        held.release()
