@@ -23,9 +23,9 @@ OPENED_AS = {
 # what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
 ROLE_PAGES = {
     "viewer": ["/"],
-    "dept-head": ["/", "/alerts", "/cases"],
-    "duty": ["/", "/alerts", "/cases", "/sources"],
-    "leader": ["/", "/alerts", "/cases", "/sources"],
+    "dept-head": ["/", "/alerts", "/kpis", "/cases"],
+    "duty": ["/", "/alerts", "/kpis", "/cases", "/sources"],
+    "leader": ["/", "/alerts", "/kpis", "/cases", "/sources"],
     "admin": ["/", "/sources", "/admin/audit", "/admin/access"],
 }
 SIZES = [(1920, 1080), (3840, 2160)]
