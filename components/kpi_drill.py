@@ -5,6 +5,7 @@ its CSV and XLSX exports, and the bottom level: the records, on the Cases (or Al
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -242,10 +243,39 @@ def records_level(
     )
 
 
+# The reasons services.kpi_periods and services.kpi_values give (in English, for logs and the
+# API), as the reader's language says them; a reason of another shape is shown as it is.
+REASONS = (
+    (r"a custom range needs both a first and a last day", "kpis.why.both"),
+    (r"the last day (?P<until>\S+) is before the first (?P<since>\S+)", "kpis.why.inverted"),
+    (r"the range starts after today \((?P<since>[^)]+)\)", "kpis.why.future"),
+    (r"a range of (?P<days>\d+) days is longer than (?P<most>\d+)", "kpis.why.long"),
+    (r"unknown range (?P<name>.+?): one of .*", "kpis.why.unknown_range"),
+    (r"(?P<name>since|until) (?P<value>.+) is not a day \(YYYY-MM-DD\)", "kpis.why.day"),
+    (r"(?P<kpi>\S+) does not drill through (?P<field>.+)", "kpis.why.field"),
+    (r"(?P<field>\S+) (?P<value>.+) does not exist", "kpis.why.value"),
+    (r"unknown department (?P<value>.+)", "kpis.why.department"),
+    (r"no KPI (?P<kpi>.+)", "kpis.why.kpi"),
+    (r"(?P<fields>.+): pick a KPI first", "kpis.why.no_kpi"),
+)
+
+
+def reason(detail: str, lang: str) -> str:
+    """`detail` in the reader's language when it has a known shape."""
+    for pattern, key in REASONS:
+        found = re.fullmatch(pattern, detail)
+        if found:
+            values = found.groupdict()
+            if "name" in values and key == "kpis.why.day":
+                values["name"] = t("kpis.first_day" if values["name"] == "since" else "kpis.last_day", lang)
+            return t(key, lang, **values)
+    return detail
+
+
 def problem(heading_key: str, detail: str, lang: str) -> dbc.Alert:
     """A refused URL or range: what was refused, in the reader's language, and why."""
     return dbc.Alert(
-        [html.Strong(t(heading_key, lang)), html.Span(" " + detail[:200])],
+        [html.Strong(t(heading_key, lang)), html.Span(" " + reason(detail[:200], lang))],
         color="warning",
         className="os-kpi-problem",
     )

@@ -289,6 +289,13 @@ def test_a_tampered_url_shows_a_message_never_a_trace(leader, search, words):
     assert words in text and "Traceback" not in text
 
 
+def test_a_refusal_says_why_in_the_readers_language(leader):
+    text = _text(_page(leader, "?range=custom&since=2026-05-10&until=2026-05-01", lang="zh"))
+    assert "无法读取此时间范围" in text and "结束日期 2026-05-01 早于开始日期 2026-05-10" in text
+    text = _text(_page(leader, "?kpi=open_cases&grid_cell=ZZZ", lang="zh"))
+    assert "无法显示此分解" in text and "不存在" in text
+
+
 # ---- a department head ------------------------------------------------------------------------
 
 
