@@ -79,6 +79,7 @@ class Case(Base):
         Index("ix_cases_channel_reported_at", "channel", "reported_at"),
         Index("ix_cases_sla_deadline", "sla_deadline"),
         Index("ix_cases_department_sla_deadline", "department", "sla_deadline"),  # 0009
+        Index("ix_cases_closed_at", "closed_at"),  # the KPIs of cases closed in a range (0011)
         Index("ix_cases_alert_id", "alert_id"),
     )
     pk: Mapped[int] = _pk()
@@ -116,6 +117,7 @@ class Case(Base):
 
 class CaseEvent(Base):
     __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_action_at", "action", "at"),)  # returns, reopenings (0011)
     pk: Mapped[int] = _pk()
     case_id: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(32))
