@@ -16,7 +16,8 @@ from apps import build_app
 from components.kpi_card import make_kpi_card
 from components.read_at import read_state
 from security.scope import WHOLE_PARK, Scope
-from services.kpis import NONE_IN_SCOPE, PARK_WIDE, KpiFigure, kpi_figures, specs
+from services.kpi_cards import NONE_IN_SCOPE, PARK_WIDE, KpiFigure, kpi_figures
+from services.kpis import specs
 
 OWN = "urban_management"  # works the urban-management domain only (config/departments.yaml)
 ZONE = ZoneInfo("Asia/Shanghai")
