@@ -187,6 +187,12 @@ def run_engine(label: str, args, database_url: str | None) -> None:
     # migrated to the latest revision, and seeded when it holds fewer cases (bench/bench_cases.py)
     engine, settings = store(args.cases, data_dir, database_url, label)
     settings = settings.model_copy(update={"demo_live": False})
+    with engine.connect() as connection:  # the indexes measured are those of this revision
+        line(
+            f"{label}_store_revision",
+            connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar(),
+            "",
+        )
     parquet = Path(tempfile.mkdtemp(prefix="onescreen-bench-kpi-parquet-"))
     try:
         specs = catalogue()
