@@ -55,6 +55,11 @@ lint: $(VENV)/.dev-installed
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# The suite runs on two processes (pytest-xdist), one test file per process at a time so that a
+# file's module fixtures (a demo park, a server) are built once: most tests wait on a database,
+# a broker, a server or a browser, and two processes keep both cores busy. PYTEST_ARGS replaces
+# it (e.g. PYTEST_ARGS="tests/unit/test_kpis.py" runs one file in this process).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 # pytest's exit code 5 means it collected no test (e.g. PYTEST_ARGS selecting nothing): that is
 # said out loud and not treated as a failure; every other non-zero code fails.
 test: $(VENV)/.dev-installed system-deps lint types

@@ -1,6 +1,6 @@
 """The reference bench/bench_kpi.py measures the store against (issue 11: "the same figure
 computed by DuckDB over a Parquet export of the same cases"): the store's contract tables
-exported once to Parquet (pandas reads them in chunks, pyarrow writes them), and each KPI of
+exported once to Parquet (pandas reads them in chunks, DuckDB writes them), and each KPI of
 the catalogue translated to DuckDB SQL here, written from the spec and not from
 store/kpi_sql.py, so a wrong translation in either shows as a disagreement. The rules are the
 pandas reference's (domain/kpi_frames.py): half-open windows, NULL in no list, comparisons with
@@ -17,8 +17,6 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import JSON, Boolean, Date, Float, Integer, Text
 
 from domain.kpis import NOW, KpiSpec, periods_in
@@ -28,53 +26,61 @@ from store.types import UtcDateTime
 CHUNK_ROWS = 250_000
 
 
-def _arrow_type(column: Any) -> pa.DataType | None:
-    """The Parquet type of a store column; None for the ones no KPI reads (JSON, long text:
+def _duck_type(column: Any) -> str | None:
+    """The DuckDB type of a store column; None for the ones no KPI reads (JSON, long text:
     left out to keep the export short)."""
     kind = column.type
     if isinstance(kind, JSON | Text):
         return None
     if isinstance(kind, UtcDateTime):
-        return pa.timestamp("us", tz="UTC")
+        return "TIMESTAMPTZ"
     if isinstance(kind, Date):
-        return pa.date32()
+        return "DATE"
     if isinstance(kind, Boolean):
-        return pa.bool_()
+        return "BOOLEAN"
     if isinstance(kind, Integer):
-        return pa.int64()
+        return "BIGINT"
     if isinstance(kind, Float):
-        return pa.float64()
-    return pa.string()
+        return "DOUBLE"
+    return "VARCHAR"
 
 
 def export(engine: Any, contracts: list[str], folder: Path) -> dict[str, int]:
-    """Each contract's table as `folder`/<contract>.parquet, read CHUNK_ROWS at a time; the rows
-    written per contract."""
+    """Each contract's table as `folder`/<contract>.parquet, read CHUNK_ROWS at a time into a
+    DuckDB table of the columns' types and written by DuckDB's own Parquet writer (no pyarrow:
+    installed, it would change pandas' string type for the whole test suite); the rows written
+    per contract."""
     written: dict[str, int] = {}
-    for contract in contracts:
-        table = CONTRACT_TABLES[contract]
-        columns = [
-            (c.name, t, isinstance(c.type, UtcDateTime)) for c in table.c if (t := _arrow_type(c)) is not None
-        ]
-        schema = pa.schema([(name, kind) for name, kind, _ in columns])
-        # plain SQL (no per-value type processing): times are converted per column, vectorised
-        sql = f"SELECT {', '.join(name for name, _, _ in columns)} FROM {contract}"  # the table's name
-        rows = 0
-        with (
-            engine.connect() as connection,
-            pq.ParquetWriter(folder / f"{contract}.parquet", schema) as writer,
-        ):
-            for chunk in pd.read_sql_query(
-                sql, connection.connection.driver_connection, chunksize=CHUNK_ROWS
-            ):
-                for name, kind, is_time in columns:
-                    if is_time:
-                        chunk[name] = pd.to_datetime(chunk[name], utc=True, format="ISO8601")
-                    elif kind == pa.date32():
-                        chunk[name] = pd.to_datetime(chunk[name]).dt.date
-                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
-                rows += len(chunk)
-        written[contract] = rows
+    db = duckdb.connect()
+    try:
+        for contract in contracts:
+            table = CONTRACT_TABLES[contract]
+            columns = [(c.name, t) for c in table.c if (t := _duck_type(c)) is not None]
+            db.execute(f"CREATE TABLE {contract} ({', '.join(f'{n} {t}' for n, t in columns)})")
+            # plain SQL (no per-value type processing): times are converted per column, vectorised
+            sql = f"SELECT {', '.join(name for name, _ in columns)} FROM {contract}"  # the table's name
+            rows = 0
+            with engine.connect() as connection:
+                for chunk in pd.read_sql_query(
+                    sql, connection.connection.driver_connection, chunksize=CHUNK_ROWS
+                ):
+                    for name, kind in columns:
+                        if kind == "TIMESTAMPTZ":
+                            chunk[name] = pd.to_datetime(chunk[name], utc=True, format="ISO8601")
+                        elif kind == "DATE":
+                            chunk[name] = pd.to_datetime(chunk[name])
+                        elif kind == "VARCHAR":
+                            chunk[name] = chunk[name].astype(object)
+                    db.register("chunk", chunk)
+                    casts = ", ".join(f"CAST({n} AS {t})" for n, t in columns)
+                    db.execute(f"INSERT INTO {contract} SELECT {casts} FROM chunk")
+                    db.unregister("chunk")
+                    rows += len(chunk)
+            target = str(folder / f"{contract}.parquet").replace("'", "''")
+            db.execute(f"COPY {contract} TO '{target}' (FORMAT parquet)")
+            written[contract] = rows
+    finally:
+        db.close()
     return written
 
 
