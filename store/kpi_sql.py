@@ -21,9 +21,14 @@ from sqlalchemy import Connection, Float, Integer, and_, case, cast, func, liter
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from domain.alert_lifecycle import OPEN as ALERT_OPEN
+from domain.alert_lifecycle import State as AlertState
+from domain.case_lifecycle import OPEN as CASE_OPEN
+from domain.case_lifecycle import Status
 from domain.kpis import NOW, KpiSpec, periods_in
 from security.scope import Scope
 from store.models import CONTRACT_TABLES, Sensor
+from store.planner_hints import rare
 from store.types import UtcDateTime
 
 CASES = CONTRACT_TABLES["cases"]
@@ -32,6 +37,11 @@ OWN_DEPARTMENT = frozenset({"cases", "alerts", "sensors"})
 VIA = {"readings": ("sensor_id", Sensor.__table__), "case_events": ("case_id", CASES)}
 PARK_WIDE = frozenset({"enterprises", "enterprise_figures", "chains", "features"})
 QUANTUM = 10_000  # a percentile's q in ten-thousandths: its rank in integer arithmetic
+# (table, column) of a lifecycle → (every state, the unfinished ones)
+STATES = {
+    ("cases", "status"): (frozenset(Status), frozenset(CASE_OPEN)),
+    ("alerts", "state"): (frozenset(AlertState), frozenset(ALERT_OPEN)),
+}
 
 
 class _Hours(FunctionElement[float]):
@@ -87,13 +97,26 @@ def scope_condition(contract: str, scope: Scope) -> list[ColumnElement[bool]]:
     return [table.c[column].in_(select(parent.c.id).where(parent.c.department == scope.department))]
 
 
+def _listed(table: Any, name: str, values: Any) -> ColumnElement[bool]:
+    """`name IN values`, said to be rare when the values are all unfinished states of the loop
+    (open cases, open alerts: few once a park has a history; store/planner_hints.py)."""
+    condition = table.c[name].in_(list(values))
+    states = STATES.get((table.name, name))
+    return rare(condition) if states is not None and set(values) <= states[1] else condition
+
+
 def _conditions(table: Any, conditions: Mapping[str, Mapping[str, Any]], now: datetime) -> list:
     where: list[ColumnElement[bool]] = []
     for name, condition in conditions.items():
         column = table.c[name]
+        states = STATES.get((table.name, name))
         if "in" in condition:
-            where.append(column.in_(list(condition["in"])))
-        if "not_in" in condition:
+            where.append(_listed(table, name, condition["in"]))
+        if "not_in" in condition and states is not None:
+            # a lifecycle column holds only its states and never NULL: "not closed or rejected"
+            # is "one of the open states", which an index can find (a NOT IN reads every row)
+            where.append(_listed(table, name, sorted(states[0] - set(condition["not_in"]))))
+        elif "not_in" in condition:
             where.append(or_(column.not_in(list(condition["not_in"])), column.is_(None)))
         if "le_field" in condition:
             where.append(column <= table.c[condition["le_field"]])
@@ -148,8 +171,9 @@ def _grouped(
     base = _base(ask, zone) + ([group.is_not(None)] if group is not None else [])
     now = ask.now
     if spec.measure == "percentile":
-        found = _percentiles(connection, ask, key, base)
-        return found if group is not None else {None: found.get(0)}
+        if group is None:
+            return {None: _percentile(connection, ask, base)}
+        return _percentiles(connection, ask, key, base)
     if spec.measure == "share":
         hit = and_(*_conditions(table, spec.where, now)) if spec.where else literal(True)
         query = select(key, func.count(), func.sum(case((hit, 1), else_=0))).select_from(table)
@@ -176,6 +200,26 @@ def _grouped(
         assert start is not None and end is not None
         out = {g: (v or 0.0) / periods_in(spec, start, end) for g, v in out.items()}
     return out
+
+
+def _percentile(connection: Connection, ask: Ask, base: list) -> float | None:
+    """The smallest value with at least q of the values at or below it: rank r = ⌈q·n⌉, read
+    from the nearer end (the 90th percentile is the 10 %'s smallest from the top), so the store
+    keeps only the values up to it instead of sorting them all (a 90th percentile of 120,000
+    handling times: 740-950 ms sorting all on SQLite)."""
+    spec = ask.spec
+    table = CONTRACT_TABLES[spec.contract]
+    value = _measured(spec, ask.now)
+    where = [*base, *_conditions(table, spec.where, ask.now), value.is_not(None)]
+    n = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    if not n:
+        return None
+    rank = max((n * round((spec.q or 0.5) * QUANTUM) + QUANTUM - 1) // QUANTUM, 1)
+    from_top = n - rank < rank - 1
+    order = value.desc() if from_top else value.asc()
+    offset = n - rank if from_top else rank - 1
+    query = select(value).select_from(table).where(*where).order_by(order).limit(1).offset(offset)
+    return _float(connection.execute(query).scalar_one_or_none())
 
 
 def _percentiles(connection: Connection, ask: Ask, key: ColumnElement[Any], base: list) -> dict:
