@@ -99,7 +99,7 @@ def test_a_department_working_one_domain_sees_its_case_types(app):
     assert "Cases by domain" in park_en and "cases by type" not in park_en
 
 
-def test_many_case_types_show_the_ten_largest_and_the_rest_as_one_bar():
+def test_many_case_types_show_the_ten_largest_and_the_rest_as_one_bar(app):  # pages register with the app
     from pages.overview import OTHER, _top
 
     counts = pd.Series({f"t{i:02d}": i + 1 for i in range(30)})

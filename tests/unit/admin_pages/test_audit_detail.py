@@ -114,10 +114,11 @@ def test_an_unknown_key_and_a_nested_dict_lose_nothing():
     assert readable({"items": [{"a": 1}, "b"]}, "en") == 'items: {"a": 1}, b'
 
 
-def test_markup_in_a_value_stays_text():
+def test_markup_in_a_value_stays_text(app):
     detail = {"why": '<img src=x onerror="alert(1)"> & <b>bold</b>', "<key>": "v"}
     assert readable(detail, "en") == 'Why: <img src=x onerror="alert(1)"> & <b>bold</b> · <key>: v'
-    # the grid draws the detail as text: no renderer that would read it as HTML or markdown
+    # the grid draws the detail as text: no renderer that would read it as HTML or markdown (the
+    # page module registers itself with Dash, so the app must exist first, whichever test ran before)
     from pages.admin_audit import _columns
 
     detail_column = next(c for c in _columns("en") if c["field"] == "detail")
