@@ -56,7 +56,9 @@ def export(engine: Any, contracts: list[str], folder: Path) -> dict[str, int]:
         for contract in contracts:
             table = CONTRACT_TABLES[contract]
             columns = [(c.name, t) for c in table.c if (t := _duck_type(c)) is not None]
-            db.execute(f"CREATE TABLE {contract} ({', '.join(f'{n} {t}' for n, t in columns)})")
+            # names quoted: `at` (case events, readings) is a DuckDB keyword
+            fields = ", ".join(f'"{n}" {t}' for n, t in columns)
+            db.execute(f"CREATE TABLE {contract} ({fields})")
             # plain SQL (no per-value type processing): times are converted per column, vectorised
             sql = f"SELECT {', '.join(name for name, _ in columns)} FROM {contract}"  # the table's name
             rows = 0
@@ -72,7 +74,7 @@ def export(engine: Any, contracts: list[str], folder: Path) -> dict[str, int]:
                         elif kind == "VARCHAR":
                             chunk[name] = chunk[name].astype(object)
                     db.register("chunk", chunk)
-                    casts = ", ".join(f"CAST({n} AS {t})" for n, t in columns)
+                    casts = ", ".join(f'CAST("{n}" AS {t})' for n, t in columns)
                     db.execute(f"INSERT INTO {contract} SELECT {casts} FROM chunk")
                     db.unregister("chunk")
                     rows += len(chunk)
