@@ -7,29 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import BigInteger
 
-from store.types import JsonType, UtcDateTime
-
-# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonType}
-
-
-def _pk() -> Mapped[int]:
-    return mapped_column(Integer, primary_key=True, autoincrement=True)
+from store.model_base import NAMING, Base  # noqa: F401 - the base every table and migration reads
+from store.model_base import pk_column as _pk
+from store.models_access import ApiToken, AuditRow, User  # noqa: F401 - registered on Base, imported from here
+from store.types import JsonType
 
 
 class Department(Base):
@@ -355,62 +340,6 @@ class DataVersion(Base):
     __tablename__ = "data_versions"
     contract: Mapped[str] = mapped_column(String(32), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
-
-
-class User(Base):
-    """A person who logs in. Roles are security.roles.Role values, comma-separated; a
-    department head also names a department (departments.id)."""
-
-    __tablename__ = "users"
-    pk: Mapped[int] = _pk()
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100))
-    # argon2id (PHC string); None for the embedded demo users, who log in with one click only
-    password_hash: Mapped[str | None] = mapped_column(String(255))
-    roles: Mapped[str] = mapped_column(String(120))
-    department: Mapped[str | None] = mapped_column(String(32))
-    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
-    # part of the session's user id: raising it (password reset, role change, disabling) ends
-    # every session the user has open
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime]
-    last_login_at: Mapped[datetime | None]
-
-
-class ApiToken(Base):
-    """A bearer token for another portal. Only its SHA-256 is stored; the token itself is shown
-    once, when issued."""
-
-    __tablename__ = "api_tokens"
-    pk: Mapped[int] = _pk()
-    client: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(32))
-    department: Mapped[str | None] = mapped_column(String(32))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-
-
-class AuditRow(Base):
-    """One entry of the audit log: who, when, what, from where. Append-only in the database
-    itself (triggers in migration 0002 refuse UPDATE and DELETE)."""
-
-    __tablename__ = "audit_log"
-    pk: Mapped[int] = _pk()
-    at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(100), index=True)
-    action: Mapped[str] = mapped_column(String(48), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))  # ok / denied / failed
-    target: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
-    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 CONTRACT_TABLES = {
