@@ -62,8 +62,15 @@ def known_values(spec: KpiSpec, field: str) -> set[str]:
 
     table = kpi_sql.CONTRACT_TABLES[spec.contract]
     column = table.c[field]
-    with get_services().engine.connect() as connection:
-        return {str(v) for (v,) in connection.execute(select(column).distinct().where(column.is_not(None)))}
+
+    def read() -> frozenset[str]:
+        with get_services().engine.connect() as connection:
+            found = connection.execute(select(column).distinct().where(column.is_not(None)))
+            return frozenset(str(v) for (v,) in found)
+
+    # a DISTINCT over a million cases is a scan: read once per change of the contract's data,
+    # not on every request that names a filter
+    return set(cached_figure(f"kpi:known:{spec.contract}:{field}", [spec.contract], read).value)
 
 
 def check_filters(spec: KpiSpec, filters: Mapping[str, Any], scope: Scope) -> dict[str, str]:
@@ -96,6 +103,12 @@ def _contracts(spec: KpiSpec) -> list[str]:
     return [c for c in (spec.contract, spec.total, via.get(spec.contract)) if c]
 
 
+def _to_the_minute(p: Period | None) -> Period | None:
+    """A period ending now moves each second: the cache keys it by the minute it ends in."""
+    minute = datetime.now(UTC).replace(second=0, microsecond=0)
+    return Period(p.name, p.start, minute) if p is not None and p.end >= minute else p
+
+
 def reading(
     spec: KpiSpec, scope: Scope, p: Period | None, filters: Mapping[str, str] | None = None
 ) -> KpiReading:
@@ -103,9 +116,7 @@ def reading(
     services = get_services()
     zone = services.settings.zone
     filters = dict(filters or {})
-    # a period ending now moves each second: the cache keys it by the minute it ends in
-    if p is not None and p.end >= datetime.now(UTC).replace(second=0, microsecond=0):
-        p = Period(p.name, p.start, datetime.now(UTC).replace(second=0, microsecond=0))
+    p = _to_the_minute(p)
 
     def compute() -> KpiReading:
         now = datetime.now(UTC)
@@ -140,8 +151,7 @@ def split(
     zone = services.settings.zone
     if by not in spec.drill:
         raise BadFilter(f"{spec.id} does not drill through {by[:40]!r}")
-    if p is not None and p.end >= datetime.now(UTC).replace(second=0, microsecond=0):
-        p = Period(p.name, p.start, datetime.now(UTC).replace(second=0, microsecond=0))
+    p = _to_the_minute(p)
 
     def compute() -> list[tuple[str, float | None]]:
         now = datetime.now(UTC)
