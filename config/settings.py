@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     tile_url: str | None = Field(
         None, description="intranet map tile URL template ({z}/{x}/{y}); none: the map draws without tiles"
     )
+    tile_crs: Literal["wgs84", "gcj02", "bd09", "cgcs2000"] = Field(
+        "wgs84",
+        description="the coordinate system the tile server draws in: gcj02 for Gaode (AMap) and Tencent, "
+        "bd09 for Baidu, cgcs2000 for Tianditu, wgs84 for OpenStreetMap-style servers; every layer "
+        "(in WGS-84) is shifted to match it",
+    )
+    wms_url: str | None = Field(
+        None, description="an intranet WMS endpoint drawn over the tiles (same origin rules as tile_url)"
+    )
+    wms_layers: str = Field("", description="the WMS layers to draw, comma-separated, when wms_url is set")
     demo_seed: int = Field(20261124, description="seed of the demo park generator")
     demo_cases: int = Field(300_000, ge=0, description="cases the demo park generates")
     demo_live: bool = Field(
@@ -116,6 +126,15 @@ class Settings(BaseSettings):
         le=5,
         description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted",
     )
+
+    @field_validator("wms_url")
+    @classmethod
+    def _wms_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s;'\"?]*)?", value
+        ):
+            raise ValueError(f"{value!r} is not a WMS URL like https://gis.park.local/geoserver/wms")
+        return value
 
     @field_validator("tile_url")
     @classmethod

@@ -27,7 +27,10 @@ def tile_origin(tile_url: str | None) -> str | None:
 
 
 def build_policy(settings: Settings, script_hashes: list[str]) -> str:
-    tiles = tile_origin(settings.tile_url)
+    # the tile server and the WMS are the one or two origins beyond the app's own (images only)
+    tiles = " ".join(
+        dict.fromkeys(o for o in (tile_origin(settings.tile_url), tile_origin(settings.wms_url)) if o)
+    )
     ancestors = " ".join(settings.frame_ancestors) if settings.frame_ancestors else "'none'"
     directives = {
         "default-src": "'self'",
