@@ -88,6 +88,7 @@ api       /api/v1/me                         401  200    200  200  200    200   
 api       /api/v1/kpis                       401  200    200  200  200    200    403
 api       /api/v1/kpis other dept            401  200    403  200  200    200    403
 api       /api/v1/departments                401  200    200  200  200    200    403
+api       /api/v1/map/search                 401  422    422  422  422    422    403
 api       /api/v1/cases                      401  403    200  200  200    403    403
 api       /api/v1/cases other dept           401  403    403  200  200    403    403
 api       /api/v1/cases/hotspots             401  403    200  200  200    403    403
