@@ -32,6 +32,7 @@ from services.cache import init_cache
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
 from services.kpis import specs
+from services.map_catalogue import load_layers
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store, store_contents
 
@@ -41,11 +42,12 @@ log = logging.getLogger("onescreen")
 def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     """Build the Dash app: store migrated (and seeded with the demo park when empty in the
     embedded profile), sources configured, pages registered, the alert rules loaded.
-    Raises SettingsError, SourceMisconfigured, KpiSpecError or RuleBookError on bad
+    Raises SettingsError, SourceMisconfigured, KpiSpecError, LayerSpecError or RuleBookError on bad
     configuration, before serving anything."""
     settings = settings or load_settings()
     sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
     specs()  # the KPI file too
+    load_layers(sources=set(sources_config.sources))  # and the map's layers
     alert_rules = checked_rule_book()  # and the alert rules: a malformed one names itself
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))

@@ -14,6 +14,7 @@ from api import case_hotspots as _case_hotspots  # noqa: F401 - adds its routes 
 from api import case_transitions as _case_transitions  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import cases as _cases  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import kpis as _kpis  # noqa: F401 - adds its routes to api.v1's blueprint
+from api import map_layers as _map_layers  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import map_search as _map_search  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import open311_report as _open311_report  # noqa: F401 - adds POST requests to api.open311's
 from api.base import ErrorSchema
