@@ -47,7 +47,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     settings = settings or load_settings()
     sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
     specs()  # the KPI file too
-    load_layers(sources=set(sources_config.sources))  # and the map's layers
+    load_layers(settings.map_layers_file, sources=set(sources_config.sources))  # and the map's layers
     alert_rules = checked_rule_book()  # and the alert rules: a malformed one names itself
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="Redis URL for cache and bus (production profile)")
     sources_file: Path = Field(ROOT / "config" / "sources.yaml", description="the configured data sources")
+    map_layers_file: Path = Field(
+        ROOT / "config" / "map_layers.yaml", description='the one map\'s layers (README, "The one map")'
+    )
     timezone: str = Field(
         "Asia/Shanghai", description="the park's time zone for display; the store keeps UTC"
     )

@@ -11,6 +11,7 @@ a department head's cases, counts and alerts are their department's (the API sco
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -189,8 +190,11 @@ def on_view(rng: Any, _values: Any, view: Any):
     if isinstance(rng, str) and rng in RANGES:
         view["range"] = rng
     filters: dict[str, dict[str, str]] = {}
-    for item in ctx.inputs_list[1]:
-        ident, value = item.get("id") or {}, item.get("value")
+    listed = ctx.inputs_list[1] if len(ctx.inputs_list) > 1 and isinstance(ctx.inputs_list[1], list) else []
+    for item in listed:  # a tampered request may send anything here
+        if not isinstance(item, dict) or not isinstance(item.get("id"), dict):
+            continue
+        ident, value = item["id"], item.get("value")
         spec = spec_of(str(ident.get("layer")))
         if spec is not None and ident.get("field") in spec.filters and isinstance(value, str) and value:
             filters.setdefault(spec.id, {})[ident["field"]] = value[:64]
@@ -227,6 +231,19 @@ def on_layer_states(view: Any, shown: Any, _tick: Any, lang: Any):
     return layer_list.entries(specs, drawn, counts, shown, filters, lang)
 
 
+def _trigger() -> tuple[Any, Any]:
+    """The pattern id and value that triggered the callback, or (None, None) for a request whose
+    trigger is not one (Dash's ctx.triggered_id raises on a malformed id: a tampered request)."""
+    triggered = ctx.triggered[0] if ctx.triggered and isinstance(ctx.triggered[0], dict) else {}
+    prop_id = str(triggered.get("prop_id") or "")
+    raw_id = prop_id.rsplit(".", 1)[0]
+    try:
+        ident = json.loads(raw_id) if raw_id.startswith("{") else None
+    except ValueError:
+        return None, None
+    return ident, triggered.get("value")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -242,8 +259,7 @@ def _now() -> datetime:
 def on_click(_clicks: Any, lang: Any):
     """The clicked feature's panel; a cluster (no id of its own) zooms in instead."""
     lang = normalise(lang)
-    trigger = ctx.triggered_id
-    clicked = ctx.triggered[0]["value"] if ctx.triggered else None
+    trigger, clicked = _trigger()
     spec = spec_of(str(trigger.get("layer"))) if isinstance(trigger, dict) else None
     if spec is None or not readable(spec) or not isinstance(clicked, dict):
         return no_update, no_update
@@ -263,6 +279,7 @@ def on_click(_clicks: Any, lang: Any):
     Input("map-side-close", "n_clicks"),
     prevent_initial_call=True,
 )
+@requires(Permission.VIEW_SCREENS)
 def on_close(clicks: Any):
     return "os-map-page" if clicks else no_update
 
@@ -306,9 +323,10 @@ def on_search(q: Any, lang: Any):
     State("map-hit-data", "data"),
     prevent_initial_call=True,
 )
+@requires(Permission.VIEW_SCREENS)
 def on_hit(clicks: Any, data: Any):
     """Fly to the chosen hit."""
-    trigger = ctx.triggered_id
+    trigger, _value = _trigger()
     if not isinstance(trigger, dict) or not any(clicks or []) or not isinstance(data, list):
         return no_update, no_update
     i = trigger.get("i")

@@ -13,6 +13,7 @@ import yaml
 
 from config.settings import ROOT
 from domain.map_layers import LayerSpec, LayerSpecError, check_sources, parse_layers
+from services.context import get_services
 from services.kpi_periods import Period, PeriodError, period
 
 LAYERS_FILE = ROOT / "config" / "map_layers.yaml"
@@ -34,8 +35,13 @@ def load_layers(path: Path = LAYERS_FILE, sources: set[str] | None = None) -> tu
     return specs
 
 
+def layers() -> tuple[LayerSpec, ...]:
+    """The current app's layers (settings.map_layers_file, checked at start-up)."""
+    return _layers(get_services().settings.map_layers_file)
+
+
 @functools.cache
-def layers(path: Path = LAYERS_FILE) -> tuple[LayerSpec, ...]:
+def _layers(path: Path) -> tuple[LayerSpec, ...]:
     return load_layers(path)
 
 

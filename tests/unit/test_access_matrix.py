@@ -30,6 +30,7 @@ page      /sources                           302  403    403  200  200    200   
 page      /cases                             302  403    200  200  200    403    302
 page      /alerts                            302  403    200  200  200    403    302
 page      /kpis                              302  403    200  200  200    403    302
+page      /map                               302  200    200  200  200    200    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
 page      /no/such/page                      302  404    404  404  404    404    302
@@ -42,6 +43,7 @@ router    /alerts                            401  403    200  200  200    403   
 router    /alerts?department=ecology_environment 401 403 403  200  200    403    401
 router    /kpis                              401  403    200  200  200    403    401
 router    /kpis?kpi=open_cases               401  403    200  200  200    403    401
+router    /map                               401  200    200  200  200    200    401
 router    /admin/audit                       401  403    403  403  403    200    401
 router    /admin/access                      401  403    403  403  403    200    401
 router    /?department=ecology_environment   401  200    403  200  200    200    401
@@ -78,6 +80,12 @@ callback  cases-panel other dept             401  403    200  200  200    403   
 callback  cases-step open                    401  403    200  200  403    403    401
 callback  cases-step confirm                 401  403    200  200  403    403    401
 callback  audit-grid                         401  403    403  403  403    200    401
+callback  map-layer-states                   401  200    200  200  200    200    401
+callback  map-view                           401  200    200  200  200    200    401
+callback  map-side                           401  200    200  200  200    200    401
+callback  map-side-close                     401  200    200  200  200    200    401
+callback  map-search                         401  200    200  200  200    200    401
+callback  map-hit                            401  200    200  200  200    200    401
 callback  audit-download                     401  403    403  403  403    200    401
 callback  access-users create                401  403    403  403  403    200    401
 callback  access-users select                401  403    403  403  403    200    401
@@ -89,6 +97,8 @@ api       /api/v1/kpis                       401  200    200  200  200    200   
 api       /api/v1/kpis other dept            401  200    403  200  200    200    403
 api       /api/v1/departments                401  200    200  200  200    200    403
 api       /api/v1/map/search                 401  422    422  422  422    422    403
+api       /api/v1/map/layers                 401  200    200  200  200    200    403
+api       /api/v1/map/layers other dept      401  200    403  200  200    200    403
 api       /api/v1/cases                      401  403    200  200  200    403    403
 api       /api/v1/cases other dept           401  403    403  200  200    403    403
 api       /api/v1/cases/hotspots             401  403    200  200  200    403    403
@@ -152,6 +162,12 @@ CALLBACKS = {
     "cases-step open": ("cases-step-title.children", {'{"action":["ALL"],"type":"cases-action"}.n_clicks': []}),
     "cases-step confirm": ("cases-changed.data", {"cases-step-confirm.n_clicks": None}),
     "audit-grid": ("audit-grid.rowData", {"shell-lang.value": "zh"}),
+    "map-layer-states": ("map-layer-states.children", {"map-view.data": {"range": "7d"}, "map-shown.value": ["grid_cells", "sensors"], "shell-lang.value": "zh"}),
+    "map-view": ("map-view.data", {"map-range.value": "30d", "map-view.data": {"range": "7d"}}),
+    "map-side": ("map-side.children", {"shell-lang.value": "zh"}),
+    "map-side-close": ("map-page.className@", {"map-side-close.n_clicks": 1}),
+    "map-search": ("map-hit-data.data", {"map-query.value": "U288", "shell-lang.value": "zh"}),
+    "map-hit": ("map-leaflet.viewport", {}),
     "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
     "access-users create": ("..access-users.rowData...access-notice.children...", {}),
     "access-users select": ("access-selected.children", {}),
