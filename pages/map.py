@@ -99,14 +99,18 @@ def _view(query: dict[str, Any]) -> dict[str, Any]:
 def _centre(query: dict[str, Any]) -> tuple[tuple[float, float], int]:
     settings = get_services().settings
     try:
-        lat, lon = (float(x) for x in str(query.get("c") or "").split(",")[:2])
         zoom = int(query.get("z") or ZOOM)
-        if -90 <= lat <= 90 and -180 <= lon <= 180 and 3 <= zoom <= 19:
+    except ValueError:
+        zoom = ZOOM
+    zoom = zoom if 3 <= zoom <= 19 else ZOOM
+    try:
+        lat, lon = (float(x) for x in str(query.get("c") or "").split(",")[:2])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
             return (lat, lon), zoom
     except ValueError:
-        pass
+        pass  # no centre, or a tampered one: the park's middle
     lon, lat = to_crs(*park_centre(), settings.tile_crs)
-    return (lat, lon), ZOOM
+    return (lat, lon), zoom
 
 
 @requires(Permission.VIEW_SCREENS)
@@ -266,7 +270,10 @@ def on_click(_clicks: Any, lang: Any):
     props = clicked.get("properties") if isinstance(clicked.get("properties"), dict) else {}
     if props.get("cluster"):
         return no_update, no_update
-    content = side_panel(spec, clicked, _scope(), lang)
+    # dash-leaflet writes its own `cluster` flag and the feature's index in the layer as `id`
+    # into the properties; the panel's id row is the feature's own id (clickData's `id`)
+    props = {k: v for k, v in props.items() if k not in ("cluster", "id")}
+    content = side_panel(spec, {**clicked, "properties": props}, _scope(), lang)
     if spec.source.contract == "sensors":
         content.append(sensor_chart(str(clicked.get("id") or "")[:128], lang))
     close = html.Button(html.I(className="bi bi-x-lg"), id="map-side-close", className="btn btn-sm btn-link float-end",
