@@ -137,8 +137,12 @@ def layout(lang: str = "zh", **query) -> html.Div:
         ],
         className="os-map-search",
     )
+    # the shell holds the live store only for readers of records; the layers' URL callback takes
+    # it as an Input, and a missing Input stops that callback (a viewer's map drew no layer)
+    no_live = [] if current_principal().can(Permission.READ_RECORDS) else [dcc.Store(id=LIVE, data={})]
     return html.Div(
         [
+            *no_live,
             dcc.Store(id=VIEW, data=view),
             dcc.Store(id=META, data=meta(specs, get_services().settings, zoom)),
             dcc.Store(id=URL_SINK),
