@@ -22,11 +22,11 @@ OPENED_AS = {
 }
 # what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
 ROLE_PAGES = {
-    "viewer": ["/"],
-    "dept-head": ["/", "/alerts", "/kpis", "/cases"],
-    "duty": ["/", "/alerts", "/kpis", "/cases", "/sources"],
-    "leader": ["/", "/alerts", "/kpis", "/cases", "/sources"],
-    "admin": ["/", "/sources", "/admin/audit", "/admin/access"],
+    "viewer": ["/", "/map"],
+    "dept-head": ["/", "/alerts", "/kpis", "/cases", "/map"],
+    "duty": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map"],
+    "leader": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map"],
+    "admin": ["/", "/sources", "/admin/audit", "/admin/access", "/map"],
 }
 SIZES = [(1920, 1080), (3840, 2160)]
 BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
