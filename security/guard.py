@@ -123,6 +123,16 @@ def _callback_permission(body: Any) -> tuple[Permission | str | None, str]:
     return getattr(entry.get("callback"), PERMISSION_ATTR, None), f"callback {output[:150]}"
 
 
+def _items_well_formed(items: list) -> bool:
+    """Each input or state is an {"id", "property"} object, or (a pattern-matching one) a list of
+    them: Dash reads every item's id and raises on anything else."""
+    return all(
+        (isinstance(item, dict) and "id" in item)
+        or (isinstance(item, list) and all(isinstance(i, dict) and "id" in i for i in item))
+        for item in items
+    )
+
+
 def _well_formed(body: Any) -> bool:
     """The shape Dash's dispatcher reads without raising (else it answers 500)."""
     return (
@@ -131,6 +141,8 @@ def _well_formed(body: Any) -> bool:
         and isinstance(body.get("inputs", []), list)
         and isinstance(body.get("state", []), list)
         and isinstance(body.get("changedPropIds", []), list)
+        and _items_well_formed(body.get("inputs", []))
+        and _items_well_formed(body.get("state", []))
     )
 
 

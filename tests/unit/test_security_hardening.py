@@ -92,7 +92,15 @@ def test_an_anonymous_leader_sees_screens_but_no_records_or_exports(tmp_path):
 def test_a_malformed_callback_body_is_a_bad_request_not_an_error(app):
     client = app.server.test_client()
     csrf = sign_in(client, "leader")
-    for body in ({"output": "overview-body.children", "inputs": "x"}, {"output": ["x"]}, [1, 2], "text"):
+    bodies = (
+        {"output": "overview-body.children", "inputs": "x"},
+        {"output": ["x"]},
+        [1, 2],
+        "text",
+        {"output": "map-view.data", "inputs": [{"id": "map-range", "property": "value"}, ["not an item"]]},
+        {"output": "map-view.data", "inputs": [], "state": [7]},
+    )
+    for body in bodies:
         response = client.post(
             "/_dash-update-component", data=json.dumps(body), content_type="application/json",
             headers={"X-CSRFToken": csrf},
