@@ -21,20 +21,11 @@ from security.roles import Permission
 from security.web_context import current_principal
 from services.context import get_services
 from services.kpi_periods import Period, PeriodError
-from services.map_catalogue import RANGES, layers, map_period
+from services.map_catalogue import RANGES, layers, map_period, readable
 from services.map_layers import layer
 
 CRS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 MAX_FILTERS = 8
-
-
-def needs_records(spec: LayerSpec) -> bool:
-    """Single records on the map: each case's point, the hot spots' case ids."""
-    return spec.source.contract == "hotspots" or (spec.source.contract == "cases" and spec.draw != "heat")
-
-
-def readable(spec: LayerSpec) -> bool:
-    return not needs_records(spec) or current_principal().can(Permission.READ_RECORDS)
 
 
 class RangeQuery(DepartmentQuery):
@@ -150,11 +141,12 @@ def map_layers(args):
     count, legend, and whether it is broken (with the reason: a source that is not GeoJSON,
     every feature refused), stale (its source is down) or capped. Needs view_screens; layers
     of single records need read_records too; scoped like /cases."""
-    scope = scope_for(current_principal(), args.get("department"), what=request.path)
+    principal = current_principal()
+    scope = scope_for(principal, args.get("department"), what=request.path)
     span = span_of(args)
     out = []
     for spec in layers():
-        if readable(spec):
+        if readable(spec, principal):
             out.append(state(spec, layer(spec.id, scope, span), f"/api/v1/map/layers/{spec.id}"))
     return {"layers": out}
 
@@ -174,7 +166,7 @@ def map_layer(args, layer_id: str):
     data and served compressed. A broken layer answers an empty collection (its reason is in
     /map/layers). Needs view_screens (and read_records for layers of single records)."""
     spec = next((s for s in layers() if s.id == layer_id), None)
-    if spec is None or not readable(spec):
+    if spec is None or not readable(spec, current_principal()):
         abort(404, f"no map layer {layer_id[:64]!r}; the layers are listed at /api/v1/map/layers")
     scope = scope_for(current_principal(), args.get("department"), what=request.path)
     computed = layer(

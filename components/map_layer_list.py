@@ -29,15 +29,20 @@ def _value_name(field: str, entry: LegendEntry, lang: str) -> str:
 
 
 def range_picker(view: dict[str, Any], lang: str) -> html.Div:
+    """The presets; a custom range (from a shared address: ?range=custom&from=…&to=…) is offered
+    as one more choice, named by its days."""
+    options = [{"label": t(f"map.range.{r}", lang), "value": r} for r in RANGES if r != "custom"]
+    chosen = view.get("range") if view.get("range") in RANGES else "7d"
+    if chosen == "custom":
+        named = t("map.range.custom", lang, since=view.get("from") or "?", until=view.get("to") or "?")
+        options.append({"label": named, "value": "custom"})
     return html.Div(
         [
             html.Label(t("map.range", lang), htmlFor=RANGE, className="small text-body-secondary"),
             dcc.Dropdown(
                 id=RANGE,
-                options=[{"label": t(f"map.range.{r}", lang), "value": r} for r in RANGES if r != "custom"],
-                value=view.get("range")
-                if view.get("range") in RANGES and view.get("range") != "custom"
-                else "7d",
+                options=options,
+                value=chosen,
                 clearable=False,
                 searchable=False,
             ),

@@ -110,6 +110,12 @@ class LayerSpec(_Strict):
         return self.title.zh if lang == "zh" else self.title.en
 
     @property
+    def single_records(self) -> bool:
+        """Whether it draws single records (each case's point, the hot spots' case ids), which
+        need read_records; the other layers are screens' figures."""
+        return self.source.contract == "hotspots" or (self.source.contract == "cases" and self.draw != "heat")
+
+    @property
     def carried(self) -> tuple[str, ...]:
         """The properties the map carries for each feature: kept, colouring, filtered on."""
         names = [*self.keep, *self.filters, *([self.classes.by] if self.classes else [])]

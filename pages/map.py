@@ -12,7 +12,7 @@ a department head's cases, counts and alerts are their department's (the API sco
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dash
@@ -30,7 +30,6 @@ from dash import (
     no_update,
 )
 
-from api.map_layers import readable
 from components import map_layer_list as layer_list
 from components.admin_common import DROPDOWN_CODE, load_with_the_app
 from components.live_status import STORE as LIVE
@@ -45,8 +44,9 @@ from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
 from services.context import get_services
 from services.kpi_periods import PeriodError
-from services.map_catalogue import DEFAULT_RANGE, RANGES, layers, map_period, spec_of
-from services.map_layers import layer, park_centre
+from services.map_catalogue import DEFAULT_RANGE, RANGES, layers, map_period, readable, spec_of
+from services.map_feature_layers import park_centre
+from services.map_layers import layer_state
 from services.map_search import search
 
 dash.register_page(
@@ -75,10 +75,6 @@ TICK_S = 15  # live layers (sensors, cases, alerts) drawn again this often, and 
 
 def _scope() -> Scope:
     return resolve_scope(current_principal(), None, what="map")
-
-
-def _theme_ids() -> list[str]:
-    return [s.id for s in layers() if s.group == "theme" and readable(s)]
 
 
 def _view(query: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +112,7 @@ def _centre(query: dict[str, Any]) -> tuple[tuple[float, float], int]:
 @requires(Permission.VIEW_SCREENS)
 def layout(lang: str = "zh", **query) -> html.Div:
     lang = normalise(lang)
-    specs = tuple(s for s in layers() if readable(s))
+    specs = tuple(s for s in layers() if readable(s, current_principal()))
     themes = [s.id for s in specs if s.group == "theme"]
     asked = [x for x in str(query.get("l") or "").split(",") if x in themes]
     shown = asked if "l" in query else [s.id for s in specs if s.group == "theme" and s.shown]
@@ -225,16 +221,18 @@ def on_layer_states(view: Any, shown: Any, _tick: Any, lang: Any):
     shown = [s for s in shown if isinstance(s, str)] if isinstance(shown, list) else []
     services = get_services()
     try:
-        span = map_period(view.get("range"), _now(), services.settings.zone)
+        span = map_period(
+            view.get("range"), _now(), services.settings.zone, _day(view.get("from")), _day(view.get("to"))
+        )
     except PeriodError as exc:
-        return html.P(str(exc), className="os-map-broken")
+        return html.P(t("map.range.bad", lang, reason=str(exc)), className="os-map-broken")
     scope = _scope()
     filters = view.get("filters") if isinstance(view.get("filters"), dict) else {}
-    specs = tuple(s for s in layers() if readable(s))
+    specs = tuple(s for s in layers() if readable(s, current_principal()))
     drawn, counts = {}, {}
     for spec in specs:
         if spec.group == "theme":
-            computed = layer(spec.id, scope, span, filters.get(spec.id))
+            computed = layer_state(spec.id, scope, span, filters.get(spec.id))
             drawn[spec.id], counts[spec.id] = computed.value.meta, computed.value.count
     return layer_list.entries(specs, drawn, counts, shown, filters, lang)
 
@@ -250,6 +248,14 @@ def _trigger() -> tuple[Any, Any]:
     except ValueError:
         return None, None
     return ident, triggered.get("value")
+
+
+def _day(raw: Any) -> date | None:
+    """A custom range's day from the address (None when it is not one: the range says so)."""
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) and raw else None
+    except ValueError:
+        return None
 
 
 def _now() -> datetime:
@@ -269,7 +275,7 @@ def on_click(_clicks: Any, lang: Any):
     lang = normalise(lang)
     trigger, clicked = _trigger()
     spec = spec_of(str(trigger.get("layer"))) if isinstance(trigger, dict) else None
-    if spec is None or not readable(spec) or not isinstance(clicked, dict):
+    if spec is None or not readable(spec, current_principal()) or not isinstance(clicked, dict):
         return no_update, no_update
     props = clicked.get("properties") if isinstance(clicked.get("properties"), dict) else {}
     if props.get("cluster"):

@@ -13,6 +13,8 @@ import yaml
 
 from config.settings import ROOT
 from domain.map_layers import LayerSpec, LayerSpecError, check_sources, parse_layers
+from security.principal import Principal
+from security.roles import Permission
 from services.context import get_services
 from services.kpi_periods import Period, PeriodError, period
 
@@ -47,6 +49,11 @@ def _layers(path: Path) -> tuple[LayerSpec, ...]:
 
 def spec_of(layer_id: str) -> LayerSpec | None:
     return next((s for s in layers() if s.id == layer_id), None)
+
+
+def readable(spec: LayerSpec, principal: Principal) -> bool:
+    """Whether `principal` may read the layer: layers of single records need read_records."""
+    return not spec.single_records or principal.can(Permission.READ_RECORDS)
 
 
 def map_period(

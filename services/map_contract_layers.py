@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.alert_lifecycle import SEVERITY_RANK
 from domain.map_layers import LayerSpec
+from locales import t
 from security.scope import Scope
 from services import hotspots as hotspot_service
 from services.case_types import type_name
@@ -21,39 +22,36 @@ from services.context import get_services
 from services.data import snapshot
 from services.kpi_periods import Period
 from services.map_drawn import Drawn, LegendEntry, band_legend, band_of, bands, categories, feature, point
+from services.map_feature_layers import park_centre
 from services.scoping import scoped_snapshot
-from store import map_rows
+from store import alert_rows, map_rows
 from store.kpi_sql import scope_condition
 
 CASE_CAP = 20_000  # points a browser clusters smoothly (FIELD_NOTES: 56,801 take ~1 s at 4K)
 SILENT_AFTER = timedelta(minutes=30)  # a sensor not heard for this long is drawn as silent
 METRES_PER_DEGREE = 111_320.0
-# Fixed classes and their names: a state is a word the reader knows, not a code
-SENSOR_STATES = {
-    "critical": ("严重告警", "Critical alert"),
-    "warning": ("警告", "Warning"),
-    "info": ("提示", "Notice"),
-    "silent": ("离线", "Silent"),
-    "ok": ("正常", "Reporting"),
+# Fixed classes, in legend order, and the catalogue message naming each (a word the reader knows)
+SEVERITIES = {
+    "critical": "alert_severity.critical",
+    "warning": "alert_severity.warning",
+    "info": "alert_severity.info",
 }
-CASE_CLASSES = {
-    "overdue": ("超期在办", "Open, overdue"),
-    "open": ("在办", "Open"),
-    "closed": ("已办结", "Closed"),
-}
-HOTSPOT_KINDS = {"count": ("异常高发", "Unusual count"), "repeat": ("重复投诉", "Repeated complaints")}
-NOT_LOCATED = "no position"
+SENSOR_STATES = {**SEVERITIES, "silent": "map.class.silent", "ok": "map.class.reporting"}
+CASE_CLASSES = {"overdue": "map.class.overdue", "open": "map.class.open", "closed": "case.status.closed"}
+HOTSPOT_KINDS = {"count": "hotspots.kind.count", "repeat": "hotspots.kind.repeat"}
 
 
-def _fixed_legend(names: dict[str, tuple[str, str]], found: Counter) -> tuple[LegendEntry, ...]:
-    return tuple(LegendEntry(k, k, zh, en, found.get(k, 0)) for k, (zh, en) in names.items() if found.get(k))
+def _fixed_legend(names: dict[str, str], found: Counter) -> tuple[LegendEntry, ...]:
+    return tuple(
+        LegendEntry(k, k, t(key, "zh"), t(key, "en"), found[k]) for k, key in names.items() if found.get(k)
+    )
 
 
 def sensors_layer(spec: LayerSpec, scope: Scope, now: datetime) -> Drawn:
     frame = scoped_snapshot("sensors", scope)
     with get_services().engine.connect() as connection:
         alerts = map_rows.open_alerts_at_sensors(connection, scope_condition("alerts", scope))
-        heard = map_rows.heard_since(connection, now - SILENT_AFTER)
+        heard = alert_rows.heard_since(connection, now - SILENT_AFTER)  # sensor → its readings' times
     worst: dict[str, str] = {}
     for a in alerts:
         held = worst.get(a["sensor_id"])
@@ -127,7 +125,7 @@ def heat_layer(spec: LayerSpec, scope: Scope, span: Period) -> Drawn:
     """The cases of the range counted in squares of about heat_m metres (at the park's
     latitude), each square a polygon coloured by its band."""
     assert spec.heat_m is not None
-    centre_lat = _park_latitude()
+    centre_lat = park_centre()[1]
     dy = spec.heat_m / METRES_PER_DEGREE
     dx = dy / max(math.cos(math.radians(centre_lat)), 0.1)
     with get_services().engine.connect() as connection:
@@ -149,16 +147,6 @@ def heat_layer(spec: LayerSpec, scope: Scope, span: Period) -> Drawn:
         )
     legend = tuple(e for e in band_legend(counts, cuts, ("件", "cases")) if e.css != "b0")
     return Drawn(spec.id, features, legend, sum(counts))
-
-
-def _park_latitude() -> float:
-    frame = snapshot("features").frame
-    rows = frame[frame["layer"] == "boundary"] if not frame.empty else frame
-    if rows.empty:
-        return 35.0  # China's middle: squares a few percent off true size elsewhere
-    coords = rows.iloc[0]["geometry"].get("coordinates") or [[[0, 35.0]]]
-    ring = coords[0] if rows.iloc[0]["geometry"].get("type") == "Polygon" else coords[0][0]
-    return sum(p[1] for p in ring) / len(ring)
 
 
 def hotspots_layer(spec: LayerSpec, scope: Scope) -> Drawn:
@@ -189,5 +177,4 @@ def alerts_layer(spec: LayerSpec, scope: Scope) -> Drawn:
         props = {"k": row["severity"], "state": row["state"], "rule": row["rule"], "sensor": row["sensor_id"],
                  "raised_at": row["raised_at"].isoformat()}  # fmt: skip
         features.append(feature(row["id"], point(row["lon"], row["lat"]), props))
-    severities = {k: SENSOR_STATES[k] for k in ("critical", "warning", "info")}
-    return Drawn(spec.id, features, _fixed_legend(severities, found), len(features))
+    return Drawn(spec.id, features, _fixed_legend(SEVERITIES, found), len(features))

@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from domain.geojson import bounds
 from domain.map_layers import LayerSpec, feature_problem
+from services.data import snapshot
 from services.map_drawn import (
     MAX_REFUSED,
     Drawn,
@@ -132,9 +134,22 @@ def from_features(
     )  # fmt: skip
 
 
-def features_of(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
-    """The rows of one layer of a features frame."""
-    return frame[frame["layer"] == layer] if "layer" in frame.columns else frame
+def park_centre() -> tuple[float, float]:
+    """(lon, lat) of the park's middle (its boundary's box), where the map opens (WGS-84)."""
+    frame = snapshot("features").frame
+    rows = frame[frame["layer"] == "boundary"] if not frame.empty else frame
+    box = bounds(rows.iloc[0]["geometry"]) if not rows.empty else None
+    if box is None:  # no boundary: the middle of what there is, else the settings' zone's country
+        boxes = [b for b in (bounds(g) for g in frame["geometry"].head(5000)) if b] if not frame.empty else []
+        if not boxes:
+            return (116.39, 39.91)
+        box = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
 def source_layer(spec: LayerSpec, snap: Any, rejections: list[Any], title: str | None) -> Drawn:

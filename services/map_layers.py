@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.geo_crs import shift_collection
-from domain.geojson import bounds
 from domain.map_layers import LayerSpec
 from security.scope import Scope
 from services import map_contract_layers as contract_layers
@@ -28,9 +27,10 @@ from services.context import get_services
 from services.data import snapshot
 from services.figure_cache import Cached, cached_figure
 from services.kpi_periods import Period
-from services.map_catalogue import layers
+from services.map_catalogue import spec_of
 from services.map_drawn import Drawn, broken
-from services.map_feature_layers import features_of, from_features, source_layer
+from services.map_feature_layers import from_features, source_layer
+from services.snapshot_versions import follow
 from store import alert_desk_rows, map_rows
 from store.kpi_sql import scope_condition
 
@@ -45,6 +45,8 @@ CONTRACTS = {
     "alerts": ["alerts", "sensors"],
     "enterprises": ["enterprises", "chains"],
 }
+# ... and those of them read as snapshots, which `follow` keeps in step with their versions
+SNAPSHOTS = {"sensors": ["sensors"], "enterprises": ["enterprises", "chains"]}
 RANGED = frozenset({"cases"})  # contracts whose layers draw a time range
 
 
@@ -87,7 +89,7 @@ def _compute(
         rejected = [r for r in sources.recent_rejections(origin.source) if r.contract == "features"]
         return source_layer(spec, snap, rejected, sources.title(origin.source, "en"))
     snap = snapshot("features")
-    frame = features_of(snap.frame, origin.features or "")
+    frame = snap.frame[snap.frame["layer"] == origin.features] if not snap.frame.empty else snap.frame
     title = sources_title("features")
     if frame.empty and snap.stale:
         return broken(spec.id, snap.health.last_error or "the features' source is down", title)
@@ -105,14 +107,16 @@ def sources_title(contract: str) -> str | None:
     return sources.title(name, "en") if name else None
 
 
-def _contracts(spec: LayerSpec) -> list[str]:
+def _reads(spec: LayerSpec) -> tuple[list[str], list[str], int | None]:
+    """The contracts whose versions key the layer, those of them it reads as snapshots, and how
+    long it is kept when what it reads has no version (a file: as long as a snapshot is)."""
+    counted = ["cases"] if spec.measure else []
     if spec.source.contract is not None:
-        return CONTRACTS[spec.source.contract]
-    if spec.source.source is not None:
-        return ["readings"]  # a file is not versioned: a short time bucket, like readings
-    store = _features_source_is_store()
-    reads = ["features"] if store else ["features", "readings"]
-    return [*reads, "cases"] if spec.measure else reads
+        return CONTRACTS[spec.source.contract], SNAPSHOTS.get(spec.source.contract, []), None
+    timeout = get_services().settings.cache_timeout_s
+    if spec.source.source is not None or not _features_source_is_store():
+        return counted, [], timeout  # re-read after cache_timeout_s, like the snapshot it comes from
+    return ["features", *counted], ["features"], None
 
 
 def _body(drawn: Drawn, crs: str) -> bytes:
@@ -144,7 +148,7 @@ def layer(
 ) -> Cached[Layer]:
     """The layer `layer_id` for `scope` over `span` (a ranged layer's), its features matching
     `wanted`; computed once per change of its data. KeyError for a layer the catalogue lacks."""
-    spec = next((s for s in layers() if s.id == layer_id), None)
+    spec = spec_of(layer_id)
     if spec is None:
         raise KeyError(layer_id)
     now = now or datetime.now(UTC)
@@ -152,30 +156,42 @@ def layer(
     wanted = {k: v for k, v in (wanted or {}).items() if k in spec.filters}
     span = span if spec.source.contract in RANGED else None
 
+    versioned, snapshots, timeout = _reads(spec)
+
     def compute() -> Layer:
         try:
+            if snapshots:
+                follow(snapshots)  # a write by another process: the snapshot is read again
             drawn = _compute(spec, scope, span, wanted, now)
         except (SQLAlchemyError, OSError) as exc:  # the store or a file is unreachable: this layer only
             log.warning("map layer %s failed: %s", spec.id, exc)
             drawn = broken(spec.id, f"its data could not be read: {type(exc).__name__}: {str(exc)[:200]}")
         return Layer(replace(drawn, features=[]), drawn.count, _body(drawn, crs))
 
-    return cached_figure(_key(spec, scope, span, wanted, crs, now), _contracts(spec), compute)
+    return cached_figure(_key(spec, scope, span, wanted, crs, now), versioned, compute, timeout_s=timeout)
 
 
-def layer_list(
-    scope: Scope, span: Period | None, wanted: dict[str, dict[str, str]], ids: list[str]
-) -> dict[str, Cached[Layer]]:
-    """Each of `ids` computed (in catalogue order), for the layer list's counts and legends."""
-    out = {}
-    for spec in layers():
-        if spec.id in ids:
-            out[spec.id] = layer(spec.id, scope, span, wanted.get(spec.id))
-    return out
+def layer_state(
+    layer_id: str, scope: Scope, span: Period | None, wanted: dict[str, str] | None = None
+) -> Cached[Layer]:
+    """The layer as the layer list shows it (count, legend, state), without its body: cached
+    apart, so a list refreshed on every screen's tick reads a few hundred bytes per layer, not
+    the parts layer's 650 KB."""
+    spec = spec_of(layer_id)
+    if spec is None:
+        raise KeyError(layer_id)
+    now = datetime.now(UTC)
+    crs = get_services().settings.tile_crs
+    kept = {k: v for k, v in (wanted or {}).items() if k in spec.filters}
+    ranged = span if spec.source.contract in RANGED else None
+    versioned, _snapshots, timeout = _reads(spec)
 
+    def compute() -> Layer:
+        return replace(layer(layer_id, scope, span, kept, crs, now).value, body=b"")
 
-def decompressed(body: bytes) -> dict[str, Any]:
-    return json.loads(gzip.decompress(body))
+    return cached_figure(
+        _key(spec, scope, ranged, kept, crs, now) + "|state", versioned, compute, timeout_s=timeout
+    )
 
 
 def properties_of(spec: LayerSpec, fid: str) -> dict[str, Any] | None:
@@ -216,21 +232,3 @@ def sensor_history(
             points = alert_desk_rows.readings_between(connection, sensor_id, quantity, since, now)
             out[quantity] = [(at, value) for at, value, _hourly in points]
     return out
-
-
-def park_centre() -> tuple[float, float]:
-    """(lon, lat) of the park's middle (its boundary's box), where the map opens (WGS-84)."""
-    frame = snapshot("features").frame
-    rows = frame[frame["layer"] == "boundary"] if not frame.empty else frame
-    box = bounds(rows.iloc[0]["geometry"]) if not rows.empty else None
-    if box is None:  # no boundary: the middle of what there is, else the settings' zone's country
-        boxes = [b for b in (bounds(g) for g in frame["geometry"].head(5000)) if b] if not frame.empty else []
-        if not boxes:
-            return (116.39, 39.91)
-        box = (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
-    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)

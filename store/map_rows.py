@@ -1,7 +1,6 @@
 """SQL for the one map's layers that come from large contracts: the cases of a time range as
 points (newest first, at most a cap), the same cases counted in squares for the heat map, open
-and overdue cases counted per grid cell for the choropleths, open alerts at their sensors, and
-which sensors were heard lately. Each is one bounded query (a range on an index, or a GROUP BY);
+and overdue cases counted per grid cell for the choropleths, and open alerts at their sensors. Each is one bounded query (a range on an index, or a GROUP BY);
 none reads a contract whole. Callers pass the scope's conditions (store/kpi_sql.scope_condition)."""
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from domain.alert_lifecycle import OPEN as ALERT_OPEN
 from domain.case_lifecycle import OPEN as CASE_OPEN
-from store.models import CONTRACT_TABLES, Alert, Reading, Sensor
+from store.models import CONTRACT_TABLES, Alert, Sensor
 from store.planner_hints import rare
 
 CASES = CONTRACT_TABLES["cases"]
 ALERTS = Alert.__table__
 SENSORS = Sensor.__table__
-READINGS = Reading.__table__
 OPEN_STATUSES = sorted(str(s) for s in CASE_OPEN)
 OPEN_ALERT_STATES = sorted(str(s) for s in ALERT_OPEN)
 
@@ -130,9 +128,3 @@ def open_alerts_at_sensors(
         .order_by(ALERTS.c.raised_at.desc())
     )
     return [dict(row._mapping) for row in connection.execute(query)]
-
-
-def heard_since(connection: Connection, since: datetime) -> set[str]:
-    """The sensors with a reading at or after `since` (a range on the readings' time index)."""
-    query = select(READINGS.c.sensor_id).where(READINGS.c.at >= since).distinct()
-    return set(connection.execute(query).scalars())
