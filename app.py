@@ -106,8 +106,9 @@ def _warm_up(server: Flask) -> None:
 
 
 # The small contracts panels still read as snapshots (sensors for the alert desk and the worker,
-# the map layers, the last day of readings); KPIs and case figures are queries in the store.
-SNAPSHOT_PANELS = ["sensors", "features", "readings"]
+# the map's layers of features, sensors and enterprises by chain, the last day of readings);
+# KPIs and case figures are queries in the store.
+SNAPSHOT_PANELS = ["sensors", "features", "enterprises", "chains", "readings"]
 
 
 def start_background(server: Flask) -> None:
