@@ -1,7 +1,7 @@
 """The KPI page's time ranges in the park's time zone: today, this week, month, quarter and year
 (each up to now), or custom days; the period before of the same length, the same period a year
 earlier, and the buckets of a range's sparkline. A range read from a URL is checked: an inverted,
-future or absurdly long range is refused with a message, never a stack trace."""
+future, pre-1900 or absurdly long range is refused with a message, never a stack trace."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 RANGES = ("today", "week", "month", "quarter", "year", "custom")
 MAX_DAYS = 3 * 366 + 1  # a custom range longer than three years is refused
+# A custom range's days before this are refused: no park has data then, and a range near year 1
+# would overflow the year-earlier and period-before arithmetic (Period.shifted / before).
+EARLIEST = date(1900, 1, 1)
 BUCKETS = {"today": ("hour", 24), "week": ("day", 7), "month": ("day", 31), "quarter": ("week", 14)}
 
 
@@ -68,6 +71,8 @@ def period(
         raise PeriodError("a custom range needs both a first and a last day")
     if until < since:
         raise PeriodError(f"the last day {until} is before the first {since}")
+    if since < EARLIEST:
+        raise PeriodError(f"the range starts before {EARLIEST} ({since})")
     if since > today:
         raise PeriodError(f"the range starts after today ({since})")
     if (until - since).days + 1 > MAX_DAYS:

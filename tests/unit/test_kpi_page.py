@@ -197,6 +197,9 @@ def test_a_tampered_card_request_is_answered_with_a_message(leader):
     assert "There is no such KPI" in card
     card = _text(_answer(_card(leader, "open_cases", {"range": "custom", "since": "2026-13-01"})))
     assert "This range cannot be read" in card
+    ancient = {"range": "custom", "since": "0001-01-01", "until": "0001-01-05"}
+    card = _text(_answer(_card(leader, "cases_30d", ancient)))
+    assert "This range cannot be read" in card and "starts before 1900-01-01" in card
 
 
 # ---- the drill-down ----------------------------------------------------------------------------
@@ -277,6 +280,7 @@ def test_a_windowed_kpi_hands_its_days_to_the_cases_page(leader):
         ("?range=custom&since=2026-05-10&until=2026-05-01", "before the first"),
         ("?range=custom&since=yesterday&until=2026-05-01", "is not a day"),
         ("?range=custom&since=2010-01-01&until=2026-01-01", "longer than"),
+        ("?kpi=cases_30d&range=custom&since=0001-01-01&until=0001-01-05", "starts before 1900-01-01"),
         ("?kpi=open_cases&grid_cell=ZZZ", "This breakdown cannot be shown"),
         ("?kpi=open_cases&colour=red", "does not drill through"),
         ("?kpi=sensors_reporting&department=urban_management", "does not drill through"),

@@ -51,6 +51,8 @@ def test_the_period_before_and_a_year_earlier():
         ("custom", date(2027, 1, 1), date(2027, 1, 2), "after today"),
         ("custom", date(2020, 1, 1), date(2026, 1, 1), f"longer than {MAX_DAYS}"),
         ("custom", None, date(2026, 1, 1), "needs both"),
+        ("custom", date(1, 1, 1), date(1, 1, 5), "starts before 1900-01-01"),
+        ("custom", date(1899, 12, 31), date(1900, 1, 2), "starts before 1900-01-01"),
         ("fortnight<script>", None, None, "unknown range"),
     ],
 )
