@@ -94,3 +94,33 @@ def test_the_drill_path_goes_down_one_field_at_a_time(ctx):
     assert kpi_values.next_level(spec, {}) == "department"
     assert kpi_values.next_level(spec, {"department": OWN}) == "grid_cell"
     assert kpi_values.next_level(spec, {"department": OWN, "grid_cell": "U101", "case_type": "x"}) is None
+
+
+def test_checking_case_filters_reads_the_reference_lists_not_the_cases_after_a_write(ctx):
+    """The live demo writes cases every few seconds: a filter's check must not scan them again."""
+    from sqlalchemy import event
+
+    engine, _ = ctx
+    spec = kpi_values.spec_of("cases_30d")
+    with engine.connect() as connection:
+        department, cell, case_type = connection.execute(
+            select(Case.department, Case.grid_cell, Case.case_type)
+            .where(Case.grid_cell.is_not(None))
+            .limit(1)
+        ).one()
+    filters = {"department": department, "grid_cell": cell, "case_type": case_type}
+    assert kpi_values.check_filters(spec, filters, WHOLE_PARK) == filters  # the lists are read
+    with engine.begin() as connection:  # a write raises the cases' version
+        first = connection.execute(select(Case.id).limit(1)).scalar_one()
+        connection.execute(update(Case).where(Case.id == first).values(description="seen again"))
+    asked: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        asked.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert kpi_values.check_filters(spec, filters, WHOLE_PARK) == filters
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in asked if "DISTINCT" in s.upper() and "cases" in s], asked
