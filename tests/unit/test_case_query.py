@@ -130,3 +130,38 @@ def test_sorting_takes_known_columns_and_pages_never_overlap(store):
     assert [r["id"] for p in pages for r in p] == [r["id"] for r in whole]
     huge, total = case_page(engine, CaseFilter(), WHOLE_PARK, zone, start=-5, end=10**9)
     assert len(huge) == MAX_PAGE and total == len(frame)
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        [{"colId": ["reported_at"], "sort": "asc"}],  # a list is no column name (and unhashable)
+        [{"colId": {"x": 1}, "sort": "asc"}],
+        [{"colId": "no_such_column", "sort": "asc"}],
+        [{"colId": "sla_deadline", "sort": "sideways"}],
+        [{"colId": "sla_deadline", "sort": ["asc"]}],
+        [{"colId": "sla_deadline"}],
+        ["junk", 3, None, ["sla_deadline", "asc"]],
+        {"colId": "sla_deadline", "sort": "asc"},  # not a list
+        "sla_deadline",
+        42,
+    ],
+    ids=lambda s: repr(s)[:40],
+)
+def test_a_tampered_sort_reads_the_default_order(store, sort):
+    engine, zone, _ = store
+    default, total = case_page(engine, CaseFilter(), WHOLE_PARK, zone, start=0, end=60)
+    rows, tampered_total = case_page(engine, CaseFilter(), WHOLE_PARK, zone, start=0, end=60, sort=sort)
+    assert tampered_total == total
+    assert [r["id"] for r in rows] == [r["id"] for r in default]
+
+
+def test_the_valid_entries_of_a_partly_tampered_sort_are_kept(store):
+    engine, zone, frame = store
+    sort = [{"colId": ["x"], "sort": "asc"}, "junk", {"colId": "sla_deadline", "sort": "asc"}]
+    rows, _ = case_page(engine, CaseFilter(), WHOLE_PARK, zone, start=0, end=60, sort=sort)
+    clean, _ = case_page(engine, CaseFilter(), WHOLE_PARK, zone, start=0, end=60,
+                         sort=[{"colId": "sla_deadline", "sort": "asc"}])  # fmt: skip
+    assert [r["id"] for r in rows] == [r["id"] for r in clean]
+    deadlines = [r["sla_deadline"] for r in rows if r["sla_deadline"] is not None]
+    assert deadlines == sorted(deadlines)

@@ -98,6 +98,8 @@ def test_a_department_heads_grid_holds_their_department_only(app, head):
     [
         {"startRow": "x", "endRow": -5, "sortModel": "evil"},
         {"sortModel": [{"colId": "1;--", "sort": "asc"}]},
+        {"sortModel": [{"colId": ["reported_at"], "sort": "asc"}]},
+        {"sortModel": [{"colId": "sla_deadline", "sort": "sideways"}, 7, None]},
         "junk",
     ],
 )
