@@ -16,6 +16,7 @@ from flask import Flask, Response, redirect, request
 from api import init_api
 from components.shell import make_shell
 from components.shell import register_callbacks as register_shell_callbacks
+from compression import init_compression
 from config.settings import ROOT, Settings, SettingsError, load_settings
 from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
@@ -71,6 +72,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     install_rule_book(server, alert_rules)
     init_api(server)
     init_live(server, settings)  # the alerts' bus (extensions["onescreen.bus"]) and /live/alerts
+    init_compression(server)
     app.layout = lambda: make_shell(settings, dash.page_registry)
     register_shell_callbacks(app)
     from cli import register_commands
