@@ -112,7 +112,8 @@ def band_legend(counts: list[int], cuts: list[int], unit: tuple[str, str]) -> tu
         if band and low > high:
             continue
         text = f"{low}" if low == high else f"{low}–{high}"
+        english = unit[1].removesuffix("s") if text == "1" else unit[1]  # 1 case, 2 cases
         entries.append(
-            LegendEntry(text, f"b{band}", f"{text} {unit[0]}", f"{text} {unit[1]}", per_band.get(band, 0))
+            LegendEntry(text, f"b{band}", f"{text} {unit[0]}", f"{text} {english}", per_band.get(band, 0))
         )
     return tuple(entries)
