@@ -7,22 +7,11 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
+from components import kpi_format as fmt
 from components.read_at import read_at, read_state
 from domain.kpis import KpiSpec
 from locales import t
 from services.kpi_cards import NONE_IN_SCOPE, PARK_WIDE, KpiFigure
-
-
-def format_value(value: float | None, fmt: str, lang: str) -> str:
-    if value is None:
-        return "—"
-    if fmt == "percent":
-        return f"{value * 100:.1f}%"
-    if fmt == "decimal1":
-        return f"{value:.1f}"
-    if lang == "zh" and value >= 100_000:
-        return f"{value / 10_000:.1f}万"
-    return f"{value:,.0f}"
 
 
 def make_kpi_card(
@@ -40,7 +29,15 @@ def make_kpi_card(
         label = t("kpi.park_wide", lang, label=label)
     body = [
         html.Div(label, className="os-kpi-label", title=label),
-        html.Div(format_value(figure.value, spec.format, lang), className="os-kpi-value"),
+        html.Div(
+            [
+                html.Span(fmt.number(figure.value, spec.format), className="os-kpi-number"),
+                # 15.0 reads as minutes or hours only with its unit (the label has none)
+                html.Span(fmt.unit(spec, lang) if figure.value is not None else "", className="os-kpi-unit"),
+            ],
+            className="os-kpi-value",
+            title=fmt.with_unit(figure.value, spec, lang),
+        ),
     ]
     if figure.note == NONE_IN_SCOPE:
         body.append(

@@ -1,5 +1,6 @@
 """A drill-down level's split as a download: one row per value of the level's field (its id, its
-name in the reader's language, the KPI's figure for it in the unit the card shows), written by
+name in the reader's language, the KPI's figure for it in the unit the card shows:
+components.kpi_format.scaled), written by
 the app's one CSV writer (services.export: BOM, formula-like text quoted) or as an XLSX
 (services.export_xlsx: text stays text)."""
 
@@ -15,20 +16,17 @@ from domain.kpis import KpiSpec
 from services.export import csv_text
 from services.export_xlsx import xlsx_file
 
-SCALE = {"percent": 100.0, "minutes": 60.0}  # the figure as the card writes it (12.5 for 12.5%)
-
 
 def split_frame(spec: KpiSpec, by: str, rows: Sequence[tuple[str, float | None]], lang: str) -> pd.DataFrame:
     """The rows as a table with headers in `lang`: the value's id, its name, the figure (its unit
     in the header)."""
-    scale = SCALE.get(spec.format, 1.0)
     unit = "%" if spec.format == "percent" else fmt.unit(spec, lang)
     figure = f"{fmt.label(spec, lang)} ({unit})" if unit else fmt.label(spec, lang)
     return pd.DataFrame(
         {
             "id": [key for key, _ in rows],
             fmt.field_name(by, lang): [fmt.value_name(by, key, lang) for key, _ in rows],
-            figure: [None if v is None else round(v * scale, 4) for _, v in rows],
+            figure: [None if v is None else round(fmt.scaled(v, spec.format), 4) for _, v in rows],
         }
     )
 

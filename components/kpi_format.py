@@ -13,18 +13,26 @@ from locales import catalogue, t
 ARROWS = {1: "▲", -1: "▼", 0: "■"}  # a word-free sign that still reads in greyscale
 
 
+SCALE = {"percent": 100.0, "minutes": 60.0}  # a share is shown ×100, a duration in hours ×60
+
+
+def scaled(value: float, fmt: str) -> float:
+    """`value` in the unit it is shown in: 0.125 as 12.5 for percent, 0.25 h as 15 for minutes."""
+    return value * SCALE.get(fmt, 1.0)
+
+
 def number(value: float | None, fmt: str) -> str:
     """`value` by the spec's format: percent (a share as 12.3%), hours (one decimal), minutes
-    (a duration computed in hours, shown ×60), decimal1, integer with thousands separators."""
+    (a duration computed in hours, shown ×60), decimal1, integer with thousands separators.
+    The one formatter of a KPI's figure: the Overview's cards, the KPI page and its exports."""
     if value is None:
         return "—"
+    shown = scaled(value, fmt)
     if fmt == "percent":
-        return f"{value * 100:.1f}%"
-    if fmt == "minutes":
-        return f"{value * 60:,.1f}"
-    if fmt in ("hours", "decimal1"):
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
+        return f"{shown:.1f}%"
+    if fmt in ("minutes", "hours", "decimal1"):
+        return f"{shown:,.1f}"
+    return f"{shown:,.0f}"
 
 
 def unit(spec: KpiSpec, lang: str) -> str:

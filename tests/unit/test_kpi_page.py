@@ -378,3 +378,48 @@ def test_a_custom_range_is_written_to_the_url_or_refused_with_its_reason(leader)
         bad = good | {"kpis-days.start_date": start, "kpis-days.end_date": end}
         answer = _answer(_post(leader, "on_kpi_custom", bad, "kpis-apply.n_clicks"))
         assert "kpis-url" not in answer and words in _text(answer["kpis-notice"]["children"])
+
+
+# ---- one formatter for the Overview, the KPI page and the export --------------------------------
+
+
+def _first(tree, class_name: str) -> str:
+    """The text of the first component of `class_name` in a Dash tree."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "to_plotly_json"):
+            if class_name in (getattr(node, "className", None) or "").split() and not found:
+                found.append(node.children)
+            walk(getattr(node, "children", None))
+
+    walk(tree)
+    return found[0]
+
+
+@pytest.mark.parametrize(("format_", "value", "text", "exported"),
+                         [("hours", 0.4, "0.4", 0.4), ("minutes", 0.25, "15.0", 15.0),
+                          ("percent", 0.9512, "95.1%", 95.12)])  # fmt: skip
+def test_the_overview_card_the_kpi_page_and_the_export_write_a_figure_alike(format_, value, text, exported):
+    from zoneinfo import ZoneInfo
+
+    from components.kpi_card import make_kpi_card
+    from components.kpi_export import split_frame
+    from components.kpi_tiles import kpi_tile
+    from domain.kpis import parse_specs
+    from services.kpi_cards import KpiFigure
+    from services.kpi_values import KpiReading
+
+    zone, now = ZoneInfo("Asia/Shanghai"), datetime.now(UTC)
+    raw = {"id": "k", "contract": "cases", "measure": "mean", "field": "satisfaction", "format": format_}
+    spec = parse_specs({"kpis": [raw]})[0]
+    card = make_kpi_card(KpiFigure(spec, value, "sql", now, False), "en", zone, "SQL", timedelta(minutes=5))
+    reading = KpiReading(spec, value, None, None, None, (), now, "sql")
+    tile = kpi_tile(reading, "/kpis?kpi=k", "SQL", zone, "en")
+    assert _first(card, "os-kpi-number") == _first(tile, "os-kpi-number") == text
+    assert _first(card, "os-kpi-unit") == _first(tile, "os-kpi-unit")
+    frame = split_frame(spec, "severity", [("critical", value)], "en")
+    assert frame.iloc[0, 2] == pytest.approx(exported)
