@@ -249,6 +249,7 @@ REASONS = (
     (r"a custom range needs both a first and a last day", "kpis.why.both"),
     (r"the last day (?P<until>\S+) is before the first (?P<since>\S+)", "kpis.why.inverted"),
     (r"the range starts after today \((?P<since>[^)]+)\)", "kpis.why.future"),
+    (r"the range starts before (?P<earliest>\S+) \((?P<since>[^)]+)\)", "kpis.why.early"),
     (r"a range of (?P<days>\d+) days is longer than (?P<most>\d+)", "kpis.why.long"),
     (r"unknown range (?P<name>.+?): one of .*", "kpis.why.unknown_range"),
     (r"(?P<name>since|until) (?P<value>.+) is not a day \(YYYY-MM-DD\)", "kpis.why.day"),

@@ -298,6 +298,8 @@ def test_a_refusal_says_why_in_the_readers_language(leader):
     assert "无法读取此时间范围" in text and "结束日期 2026-05-01 早于开始日期 2026-05-10" in text
     text = _text(_page(leader, "?kpi=open_cases&grid_cell=ZZZ", lang="zh"))
     assert "无法显示此分解" in text and "不存在" in text
+    text = _text(_page(leader, "?range=custom&since=0001-01-01&until=0001-01-05", lang="zh"))
+    assert "开始日期 0001-01-01 早于 1900-01-01" in text
 
 
 # ---- a department head ------------------------------------------------------------------------
