@@ -53,7 +53,23 @@ def read_sources_file(path: Path, settings: Settings) -> SourcesFile:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise SourceMisconfigured(f"{path}: {problems}") from None
+    _cases_in_the_store(path, parsed, settings)
     return parsed
+
+
+def _cases_in_the_store(path: Path, parsed: SourcesFile, settings: Settings) -> None:
+    """Cases are queried in the store, never read whole from elsewhere (DESIGN: queries run in
+    the store): a source serving them must be the store itself. Any other case system is
+    imported or synced into it (csv import, sql_cases, open311 with sync_interval_s)."""
+    for name, entry in parsed.sources.items():
+        if "cases" in entry.serves and (
+            entry.adapter != "sql" or entry.options.get("url") != settings.store_url
+        ):
+            raise SourceMisconfigured(
+                f"{path}: sources.{name}.serves: cases are queried in the store, so only the store "
+                "(adapter sql, url ${store_url}) serves them; import or sync other case systems into it "
+                "(README: Importing cases)"
+            )
 
 
 class SourceManager:
