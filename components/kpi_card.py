@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from dash import dcc, html
 
 from components import kpi_format as fmt
+from components import kpi_url
 from components.read_at import read_at, read_state
 from domain.kpis import KpiSpec
 from locales import t
 from services.kpi_cards import NONE_IN_SCOPE, PARK_WIDE, KpiFigure
+from services.kpi_periods import LAST
 
 
 def make_kpi_card(
@@ -57,22 +58,21 @@ def make_kpi_card(
     )
     return dcc.Link(
         body,
-        href=drill_href(spec, zone),
+        href=drill_href(spec),
         className="os-kpi-card os-kpi-link",
         id={"type": "kpi-card", "kpi": spec.id},
         title=t("kpi.open_drill", lang),
     )
 
 
-def drill_href(spec: KpiSpec, zone, now: datetime | None = None) -> str:
-    """The KPI page at this KPI over the card's own window (today; the last N days as days)."""
-    query: dict[str, str] = {"kpi": spec.id}
+def drill_href(spec: KpiSpec) -> str:
+    """The KPI page at this KPI over the card's own window (today; the last N days up to now, not
+    from that day's midnight), so that the page opens on the figure clicked."""
+    view: dict[str, object] = {"kpi": spec.id}
     window = spec.window
     if window is not None and spec.timed and not spec.yearly:
         if window.today:
-            query["range"] = "today"
+            view["range"] = "today"
         elif window.days:
-            today = (now or datetime.now(UTC)).astimezone(zone).date()
-            since = today - timedelta(days=window.days - 1)
-            query.update(range="custom", since=since.isoformat(), until=today.isoformat())
-    return "/kpis?" + urlencode(query)
+            view |= {"range": LAST, "days": window.days}
+    return kpi_url.href(view)

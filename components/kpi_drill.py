@@ -18,7 +18,7 @@ from components import kpi_format as fmt
 from components.charts import FONT, PALETTE, SIZE, TEXT
 from domain.kpis import KpiSpec
 from locales import t
-from services.kpi_periods import RANGES
+from services.kpi_periods import LAST, RANGES
 
 RANGE_DAYS = "kpis-days"
 APPLY = "kpis-apply"
@@ -37,9 +37,23 @@ def _aria(name: str, value: str) -> dict[str, Any]:
     return {name: value}
 
 
-def range_bar(current: str, since: date | None, until: date | None, href_of: Callable[[str], str], lang: str):
-    """The ranges as links (a link reproduces the view), and two days for a custom range."""
-    links = [
+def range_bar(
+    current: str,
+    since: date | None,
+    until: date | None,
+    href_of: Callable[[str], str],
+    lang: str,
+    days: str | None = None,
+):
+    """The ranges as links (a link reproduces the view), and two days for a custom range; a
+    card's "last N days" (not a choice of the picker) shows as the range in force."""
+    last = (
+        [dcc.Link(t("kpis.range.last", lang, days=days), href=href_of(LAST), className="btn btn-sm btn-primary active",
+                  id="kpis-range-last")]
+        if current == LAST and days
+        else []
+    )  # fmt: skip
+    links = last + [
         dcc.Link(
             t(f"kpis.range.{name}", lang),
             href=href_of(name),
@@ -250,6 +264,7 @@ REASONS = (
     (r"the last day (?P<until>\S+) is before the first (?P<since>\S+)", "kpis.why.inverted"),
     (r"the range starts after today \((?P<since>[^)]+)\)", "kpis.why.future"),
     (r"the range starts before (?P<earliest>\S+) \((?P<since>[^)]+)\)", "kpis.why.early"),
+    (r"the last (?P<days>.+) days: give 1 to (?P<most>\d+) days", "kpis.why.last"),
     (r"a range of (?P<days>\d+) days is longer than (?P<most>\d+)", "kpis.why.long"),
     (r"unknown range (?P<name>.+?): one of .*", "kpis.why.unknown_range"),
     (r"(?P<name>since|until) (?P<value>.+) is not a day \(YYYY-MM-DD\)", "kpis.why.day"),

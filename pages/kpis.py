@@ -173,7 +173,7 @@ def layout(lang: str = "zh", **query) -> html.Div:
     view = View.parse(query)
     body, refused = _body(view, lang)
     since, until = _days(view)
-    bar = kpi_drill.range_bar(view.range, since, until, lambda name: view.href(range=name), lang)
+    bar = kpi_drill.range_bar(view.range, since, until, lambda name: view.href(range=name), lang, view.days)
     return html.Div(
         [
             dcc.Location(id=URL, refresh="callback-nav"),  # a new URL is drawn by the router
@@ -198,7 +198,7 @@ def on_kpi_card(slot: Any, state: Any, lang: Any):
     lang = normalise(lang)
     view = View.from_state(state)
     try:
-        c = check(View(range=view.range, since=view.since, until=view.until))
+        c = check(View(range=view.range, since=view.since, until=view.until, days=view.days))
         spec = spec_of(slot.get("kpi") if isinstance(slot, dict) else None)
     except Refusal as refused:
         return kpi_drill.problem(refused.key, refused.detail, lang)

@@ -15,19 +15,20 @@ from urllib.parse import urlencode
 
 from werkzeug.exceptions import BadRequest, Forbidden
 
+from components import kpi_url
 from domain.alert_lifecycle import State as AlertState
 from domain.case_lifecycle import Status
 from domain.kpis import KpiSpec
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
 from services.context import get_services
-from services.kpi_periods import Period, PeriodError, period
+from services.kpi_periods import MAX_DAYS, Period, PeriodError, period
 from services.kpi_values import BadFilter, UnknownKpi, check_filters, spec_of
 from services.reference import department_ids
 
-PATH = "/kpis"
+PATH = kpi_url.PATH
 DEFAULT_RANGE = "month"
-OWN_KEYS = ("kpi", "range", "since", "until")
+OWN_KEYS = kpi_url.OWN_KEYS
 
 
 class Refusal(Exception):
@@ -48,6 +49,7 @@ class View:
     since: str | None = None
     until: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    days: str | None = None  # the length of a "last N days" range
 
     @classmethod
     def parse(cls, query: Mapping[str, Any]) -> View:
@@ -58,12 +60,14 @@ class View:
         filters = {
             str(k)[:40]: str(v)[:64] for k, v in query.items() if k not in OWN_KEYS and v not in (None, "")
         }
-        return cls(text("kpi"), text("range") or DEFAULT_RANGE, text("since"), text("until"), filters)
+        return cls(
+            text("kpi"), text("range") or DEFAULT_RANGE, text("since"), text("until"), filters, text("days")
+        )
 
     def state(self) -> dict[str, Any]:
         """For the page's store (the callbacks read the view back from it)."""
         return {"kpi": self.kpi, "range": self.range, "since": self.since, "until": self.until,
-                "filters": dict(self.filters)}  # fmt: skip
+                "days": self.days, "filters": dict(self.filters)}  # fmt: skip
 
     @classmethod
     def from_state(cls, data: Any) -> View:
@@ -72,13 +76,8 @@ class View:
         return cls.parse({**{k: data.get(k) for k in OWN_KEYS}, **filters})
 
     def search(self, **changes: Any) -> str:
-        """The URL query of this view with `changes` (kpi, range, since, until, filters)."""
-        view = {**self.state(), **changes}
-        query = {k: view[k] for k in ("kpi", "range") if view.get(k)}
-        if view.get("range") == "custom":
-            query |= {k: view[k] for k in ("since", "until") if view.get(k)}
-        query |= {k: v for k, v in (view.get("filters") or {}).items() if v}
-        return "?" + urlencode(query) if query else ""
+        """The URL query of this view with `changes` (kpi, range, since, until, days, filters)."""
+        return kpi_url.search({**self.state(), **changes})
 
     def href(self, **changes: Any) -> str:
         return PATH + self.search(**changes)
@@ -113,6 +112,17 @@ def check_or_abort(view: View) -> Checked:
     return _check(view, abort_on_scope=True)
 
 
+def _length(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Refusal(
+            "kpis.refused.range", f"the last {raw[:20]!r} days: give 1 to {MAX_DAYS} days"
+        ) from None
+
+
 def _check(view: View, *, abort_on_scope: bool) -> Checked:
     principal = current_principal()
     own = principal.scoped_department
@@ -127,7 +137,8 @@ def _check(view: View, *, abort_on_scope: bool) -> Checked:
             raise Refusal("kpis.refused.filter", str(problem.description)) from None
     zone = get_services().settings.zone
     try:
-        p = period(view.range, datetime.now(UTC), zone, _day("since", view.since), _day("until", view.until))
+        since, until = _day("since", view.since), _day("until", view.until)
+        p = period(view.range, datetime.now(UTC), zone, since, until, _length(view.days))
     except PeriodError as problem:
         raise Refusal("kpis.refused.range", str(problem)) from None
     scope = Scope(own)

@@ -1,5 +1,5 @@
 """The KPI page's time ranges in the park's time zone: today, this week, month, quarter and year
-(each up to now), or custom days; the period before of the same length, the same period a year
+(each up to now), custom days, or the last N days up to now (a card's own rolling window); the period before of the same length, the same period a year
 earlier, and the buckets of a range's sparkline. A range read from a URL is checked: an inverted,
 future, pre-1900 or absurdly long range is refused with a message, never a stack trace."""
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-RANGES = ("today", "week", "month", "quarter", "year", "custom")
+RANGES = ("today", "week", "month", "quarter", "year", "custom")  # the picker's ranges
+LAST = "last"  # the last `days` days up to now: how an Overview card's rolling window opens
 MAX_DAYS = 3 * 366 + 1  # a custom range longer than three years is refused
 # A custom range's days before this are refused: no park has data then, and a range near year 1
 # would overflow the year-earlier and period-before arithmetic (Period.shifted / before).
@@ -50,10 +51,21 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def period(
-    name: str, now: datetime, zone: ZoneInfo, since: date | None = None, until: date | None = None
+    name: str,
+    now: datetime,
+    zone: ZoneInfo,
+    since: date | None = None,
+    until: date | None = None,
+    days: int | None = None,
 ) -> Period:
-    """The range `name` as of `now` (custom: the park-local days since..until, until included)."""
+    """The range `name` as of `now` (custom: the park-local days since..until, until included;
+    last: the `days` days up to now, from this minute that many days ago). Raises PeriodError."""
     today = now.astimezone(zone).date()
+    if name == LAST:
+        if days is None or not 1 <= days <= MAX_DAYS:
+            raise PeriodError(f"the last {days} days: give 1 to {MAX_DAYS} days")
+        # from the minute: the figure is cached by the minute (services.kpi_values), as is its end
+        return Period(name, now.replace(second=0, microsecond=0) - timedelta(days=days), now)
     if name == "today":
         return Period(name, _midnight(today, zone), now)
     if name == "week":

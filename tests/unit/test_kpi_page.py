@@ -281,6 +281,10 @@ def test_a_windowed_kpi_hands_its_days_to_the_cases_page(leader):
         ("?range=custom&since=yesterday&until=2026-05-01", "is not a day"),
         ("?range=custom&since=2010-01-01&until=2026-01-01", "longer than"),
         ("?kpi=cases_30d&range=custom&since=0001-01-01&until=0001-01-05", "starts before 1900-01-01"),
+        ("?kpi=cases_30d&range=last&days=abc", "give 1 to 1099 days"),
+        ("?kpi=cases_30d&range=last&days=0", "give 1 to 1099 days"),
+        ("?kpi=cases_30d&range=last&days=99999999", "give 1 to 1099 days"),
+        ("?kpi=cases_30d&range=last", "give 1 to 1099 days"),
         ("?kpi=open_cases&grid_cell=ZZZ", "This breakdown cannot be shown"),
         ("?kpi=open_cases&colour=red", "does not drill through"),
         ("?kpi=sensors_reporting&department=urban_management", "does not drill through"),
@@ -425,3 +429,34 @@ def test_the_overview_card_the_kpi_page_and_the_export_write_a_figure_alike(form
     assert _first(card, "os-kpi-unit") == _first(tile, "os-kpi-unit")
     frame = split_frame(spec, "severity", [("critical", value)], "en")
     assert frame.iloc[0, 2] == pytest.approx(exported)
+
+
+def _first_number(tree) -> str:
+    return next(n["props"]["children"] for n in _walk(tree)
+                if isinstance(n, dict) and "os-kpi-number" in str(n.get("props", {}).get("className", "")))  # fmt: skip
+
+
+def test_a_cards_drill_down_opens_on_the_cards_own_figure(app, engine, leader):
+    """A "last 30 days" card counts from this moment 30 days ago, not from that day's midnight: a
+    case reported in between is on the card, so it must be on the page the card opens."""
+    from sqlalchemy import update
+
+    from components.kpi_card import drill_href
+    from security.scope import WHOLE_PARK
+    from services.kpi_values import reading, spec_of
+
+    now = datetime.now(UTC)
+    with engine.begin() as c:
+        old = c.execute(
+            select(Case.id).where(Case.reported_at < now - timedelta(days=45)).limit(1)
+        ).scalar_one()
+        c.execute(update(Case).where(Case.id == old).values(reported_at=now - timedelta(days=30, minutes=-2)))
+    for kpi in ("cases_30d", "on_time_closure_30d", "satisfaction_30d", "cases_today", "open_cases"):
+        with app.server.app_context():
+            spec = spec_of(kpi)
+            card = kpi_format.number(reading(spec, WHOLE_PARK, None).value, spec.format)
+            href = drill_href(spec)
+        assert href.startswith("/kpis?kpi=" + kpi), href
+        page = _page(leader, href.removeprefix("/kpis"))
+        assert _first_number(page) == card, (kpi, href)
+        assert ("Last 30 days" in _text(page)) == kpi.endswith("_30d")  # the range in force is named

@@ -36,6 +36,13 @@ def test_a_custom_range_holds_its_last_day_and_stops_at_now():
     assert ongoing.end == NOW
 
 
+def test_the_last_n_days_run_from_this_minute_that_many_days_ago_to_now():
+    moment = NOW + timedelta(seconds=42)
+    p = period("last", moment, ZONE, days=30)
+    assert p.start == NOW - timedelta(days=30) and p.end == moment
+    assert p.before().end == p.start
+
+
 def test_the_period_before_and_a_year_earlier():
     p = period("custom", NOW, ZONE, date(2024, 3, 1), date(2024, 3, 31))
     before = p.before()
@@ -54,6 +61,7 @@ def test_the_period_before_and_a_year_earlier():
         ("custom", date(1, 1, 1), date(1, 1, 5), "starts before 1900-01-01"),
         ("custom", date(1899, 12, 31), date(1900, 1, 2), "starts before 1900-01-01"),
         ("fortnight<script>", None, None, "unknown range"),
+        ("last", None, None, "give 1 to"),
     ],
 )
 def test_a_bad_range_is_refused_with_a_message(name, since, until, message):
