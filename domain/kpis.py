@@ -20,6 +20,8 @@ CONDITIONS = frozenset({"in", "not_in", "le_field", "gt_field", "before_now", "i
 FORMATS = ("integer", "percent", "decimal1", "hours", "minutes")
 PERIODS = {"day": 1, "week": 7, "month": 30}
 STATUSES = ("green", "amber", "red")
+GROUPS = ("cases", "alerts", "sensors", "economy")  # the KPI page's sections, in its order
+LISTED = frozenset({"in", "not_in"})  # conditions whose value is a list of values
 KEYS = frozenset({"id", "contract", "measure", "window", "where", "of", "field", "duration", "q", "per",
                   "unit", "format", "better", "target", "bands", "owner", "drill", "group", "total", "fixed", "page"})  # fmt: skip
 NOW = "now"  # a duration's end that is the moment of asking (a backlog's age)
@@ -115,12 +117,32 @@ def _number(name: str, key: str, value: Any) -> float | None:
     return float(value)
 
 
+def _flag(name: str, key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise KpiSpecError(f"kpi {name}: {key}: {value!r} is not true or false")
+
+
+def _window(name: str, raw: Any) -> Window | None:
+    """The window, its lengths whole and positive: YAML reads `days: "30"` as text, which would
+    reach the store's interval arithmetic, and `days: -5` would count a window in the future."""
+    if not raw:
+        return None
+    if not isinstance(raw, dict):
+        raise KpiSpecError(f"kpi {name}: window: give a mapping such as {{field: reported_at, days: 30}}")
+    _flag(name, "window.today", raw.get("today", False))
+    for key in ("days", "minutes", "years"):
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise KpiSpecError(f"kpi {name}: window.{key}: {value!r} is not a whole number of at least 1")
+    return Window(**raw)
+
+
 def _one(name: str, raw: dict[str, Any]) -> KpiSpec:
     unknown = sorted(set(raw) - KEYS)
     if unknown:
         raise KpiSpecError(f"kpi {name}: unknown key {', '.join(unknown)}")
     try:
-        window = Window(**raw["window"]) if raw.get("window") else None
+        window = _window(name, raw.get("window"))
         duration = raw.get("duration")
         duration = Duration(start=duration["from"], end=duration["to"]) if duration else None
         bands = raw.get("bands")
@@ -137,12 +159,24 @@ def _one(name: str, raw: dict[str, Any]) -> KpiSpec:
         strange = set(condition) - CONDITIONS
         if strange:
             raise KpiSpecError(f"kpi {name}: condition on {key}: unknown {', '.join(sorted(strange))}")
+        for listed in LISTED & set(condition):
+            if not isinstance(condition[listed], list):  # a string would be iterated as its letters
+                raise KpiSpecError(f"kpi {name}: condition on {key}: {listed}: give a list such as [closed]")
     if spec.measure not in MEASURES:
         raise KpiSpecError(f"kpi {name}: measure: {spec.measure!r} is not one of {', '.join(MEASURES)}")
     if spec.format not in FORMATS:
         raise KpiSpecError(f"kpi {name}: format: {spec.format!r} is not one of {', '.join(FORMATS)}")
     if spec.better not in ("up", "down"):
         raise KpiSpecError(f"kpi {name}: better: {spec.better!r} is not up or down")
+    if spec.group not in GROUPS:  # a card in no section is never shown
+        raise KpiSpecError(f"kpi {name}: group: {spec.group!r} is not one of {', '.join(GROUPS)}")
+    _flag(name, "page", spec.page)
+    _flag(name, "fixed", spec.fixed)
+    b = spec.bands
+    if b is not None and (b.green < b.amber if spec.better == "up" else b.green > b.amber):
+        side = "at least" if spec.better == "up" else "at most"
+        raise KpiSpecError(f"kpi {name}: bands: with better {spec.better}, green {b.green:g} must be {side} "
+                           f"amber {b.amber:g}")  # fmt: skip
     w = spec.window
     if w is not None and sum(bool(x) for x in (w.today, w.days, w.minutes, w.years)) != 1:
         raise KpiSpecError(f"kpi {name}: window: give exactly one of today, days, minutes, years")

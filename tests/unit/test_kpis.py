@@ -10,7 +10,7 @@ import pytest
 
 from data_sources.contracts import CONTRACTS
 from domain.kpi_frames import daily_counts, evaluate
-from domain.kpis import KpiSpecError, check_specs, parse_specs
+from domain.kpis import KpiSpecError, check_specs, overview_ids, parse_specs
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shijiazhuang
@@ -83,11 +83,89 @@ def test_daily_counts_keep_empty_days():
             "exactly one of",
         ),
         ({"measure": "count", "colour": "red"}, "kpi k:"),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "days": "30"}},
+            "kpi k: window.days: '30' is not",
+        ),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "days": -5}},
+            "kpi k: window.days: -5 is not",
+        ),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "days": True}},
+            "kpi k: window.days: True is not",
+        ),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "minutes": 0.5}},
+            "kpi k: window.minutes: 0.5",
+        ),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "today": "no"}},
+            "kpi k: window.today: 'no' is not",
+        ),
+        ({"measure": "count", "window": "30 days"}, "kpi k: window: give a mapping"),
+        (
+            {"measure": "count", "where": {"status": {"in": "closed"}}},
+            "kpi k: condition on status: in: give a list",
+        ),
+        (
+            {"measure": "count", "of": {"status": {"not_in": "closed"}}},
+            "kpi k: condition on status: not_in: give",
+        ),
+        ({"measure": "count", "group": "finance"}, "kpi k: group: 'finance' is not one of cases, alerts"),
+        ({"measure": "count", "page": "no"}, "kpi k: page: 'no' is not true or false"),
+        (
+            {"measure": "count", "window": {"field": "reported_at", "days": 1}, "fixed": "yes"},
+            "kpi k: fixed: 'yes'",
+        ),
+        (
+            {"measure": "count", "bands": {"green": 0.8, "amber": 0.9}},
+            "kpi k: bands: with better up, green 0.8",
+        ),
+        (
+            {"measure": "count", "better": "down", "bands": {"green": 9, "amber": 3}},
+            "kpi k: bands: with better down",
+        ),
+        ({"measure": "percentile", "field": "satisfaction", "q": 1.5}, "kpi k: measure percentile needs 'q'"),
+        ({"measure": "percentile", "field": "satisfaction", "q": 0}, "kpi k: measure percentile needs 'q'"),
+        (
+            {"measure": "rate", "window": {"field": "reported_at", "days": 30}, "per": "hour"},
+            "kpi k: measure rate",
+        ),
+        ({"measure": "rate", "per": "day"}, "kpi k: measure rate needs a window"),
+        (
+            {"measure": "count", "total": "sensors", "drill": ["department"]},
+            "kpi k: a KPI with a total has no",
+        ),
+        ({"measure": "count", "fixed": True}, "kpi k: fixed: needs a window"),
     ],
 )
 def test_malformed_spec_is_refused_naming_the_kpi_and_key(raw, message):
     with pytest.raises(KpiSpecError, match=message):
         _spec(**raw)
+
+
+def test_well_formed_bands_and_flags_are_taken():
+    up = _spec(measure="count", bands={"green": 0.9, "amber": 0.8}, page=False, group="alerts")
+    down = _spec(measure="count", better="down", bands={"green": 3, "amber": 9})
+    assert up.status(0.85) == "amber" and down.status(2) == "green" and not up.page and up.group == "alerts"
+
+
+def test_a_kpi_given_twice_is_refused():
+    with pytest.raises(KpiSpecError, match="kpi k: id: given twice"):
+        parse_specs({"kpis": [{"id": "k", "contract": "cases", "measure": "count"}] * 2})
+
+
+def test_an_unknown_owner_or_overview_kpi_is_refused():
+    specs = parse_specs({"kpis": [{"id": "k", "contract": "cases", "measure": "count", "owner": "finance"}]})
+    with pytest.raises(KpiSpecError, match="kpi k: owner: unknown department 'finance'"):
+        check_specs(specs, COLUMNS, {"urban_management"})
+    check_specs(specs, COLUMNS)  # no department list: the owner is not checked
+    with pytest.raises(KpiSpecError, match="overview: unknown kpi nope"):
+        overview_ids({"overview": ["k", "nope"]}, specs)
+    with pytest.raises(KpiSpecError, match="overview: give a list"):
+        overview_ids({"overview": "k"}, specs)
+    assert overview_ids({}, specs) == ("k",)
 
 
 def test_spec_naming_an_unknown_field_or_contract_is_refused():
