@@ -116,7 +116,7 @@ def conditions(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of `f` within `scope`; days are the park's (`zone`). With `walk` (a
     column with an index of its own: the sort's) every other condition but one department is
-    kept from choosing an index, so that SQLite reads that index in order (_walks)."""
+    kept from choosing an index, so that SQLite reads that index in order (_walked, _plan)."""
     c = TABLE.c
 
     def column(name: str) -> ColumnElement[Any]:
@@ -162,12 +162,12 @@ def _sort_columns(sort: Any) -> list[tuple[str, bool]]:
     return columns
 
 
-def _order(columns: list[tuple[str, bool]] | None, *, sorted_after: bool = False) -> list:
+def ordering(columns: list[tuple[str, bool]] | None, *, sorted_after: bool = False) -> list:
     """ORDER BY the (column, ascending) pairs of _sort_columns; newest report first by default.
     The store's key breaks ties, in the last column's direction: every index ends with it on
     SQLite, so an index read in order needs no sort after (32 ms → 0.5 ms for a department's
     cases by deadline at 1,000,000), and pages never overlap. `sorted_after`: the columns are
-    kept from choosing an index, so that SQLite reads the filter's index and sorts (_walks)."""
+    kept from choosing an index, so that SQLite reads the filter's index and sorts (_walked, _plan)."""
     order = []
     for name, ascending in columns or [("reported_at", False)]:
         column = unindexed(TABLE.c[name]) if sorted_after else TABLE.c[name]
@@ -244,6 +244,6 @@ def case_page(
         plan = _plan(connection, f, walk, total, end, one) if where else None
         if plan == "walk":
             where = conditions(f, scope, zone, now, walk=walk)
-        query = select(*columns).where(*where).order_by(*_order(sorting, sorted_after=plan == "sort"))
+        query = select(*columns).where(*where).order_by(*ordering(sorting, sorted_after=plan == "sort"))
         rows = connection.execute(query.offset(start).limit(end - start))
         return [dict(r._mapping) for r in rows], int(total)

@@ -10,17 +10,19 @@ nor is cut short."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, CursorResult, DateTime, Engine, String, func, or_, select, type_coerce
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, false
 
 from data_sources.contracts import CASES as CASES_CONTRACT
 from data_sources.validation import conform
 from security.scope import Scope
-from services.case_query import OPEN_STATUSES
+from services.case_query import CaseFilter, conditions, ordering
 from services.context import get_services
 from services.data import large_window, snapshot
 from store.models import Case
@@ -30,6 +32,11 @@ from store.types import UtcDateTime
 # export's memory stays that whatever the store holds (measured in the issue's notes).
 EXPORT_CHUNK_ROWS = 5_000
 CASE_TABLE = Case.__table__
+# newest report first, ties by the store's key: the Cases grid's default order, which every
+# index serves (ordering by id after the time sorted what the index had read in order)
+NEWEST_FIRST = ordering(None)
+# case_query.conditions reads a filter's park-local days in a zone; records' filters hold none
+NO_DAYS = ZoneInfo("UTC")
 
 
 def _many(value: str | Collection[str] | None) -> list[str]:
@@ -47,16 +54,23 @@ def _where(
     ids: Collection[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    page_filter: CaseFilter | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The conditions of a read of cases: the scope first (a condition of every query, so no
-    caller can forget it), then the filters given."""
+    """The conditions of a read of cases: the scope (a condition of every query, so no caller
+    can forget it), the filters given (an empty list of values matches nothing, as `IN ()`
+    reads) and the Cases page's `page_filter` (its lists, empty meaning any, and overdue;
+    never its days: records' bounds are instants, since and until), built by case_query.conditions, so that the API's reads give SQLite the
+    Cases grid's hints (an open status is rare: store/planner_hints)."""
+    given = {"status": status, "domain": domain, "case_type": case_type}
+    f = replace(
+        page_filter or CaseFilter(), **{n: tuple(_many(v)) for n, v in given.items() if v is not None}
+    )
+    where = conditions(f, scope, NO_DAYS)
+    if any(v is not None and not _many(v) for v in given.values()):
+        where.append(false())
     c = CASE_TABLE.c
-    where: list[ColumnElement[bool]] = []
-    if not scope.whole_park:
-        where.append(c.department == scope.department)
-    for column, values in (("status", status), ("domain", domain), ("case_type", case_type), ("id", ids)):
-        if values is not None:
-            where.append(c[column].in_(_many(values)))
+    if ids is not None:
+        where.append(c.id.in_(list(ids)))
     if since is not None:
         where.append(c.reported_at >= since)
     if until is not None:
@@ -105,8 +119,8 @@ def cases(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the cases within `scope` that match every filter given (status and
     case_type: one value or several; since/until: timezone-aware bounds on reported_at,
-    until excluded), newest report first and then by id (so pages never overlap), and how many
-    match in all. Two queries in the store (the count and the page), never the whole table.
+    until excluded), newest report first and then by the store's key (so pages never overlap;
+    case_query.ordering), and how many match in all. Two queries in the store (the count and the page), never the whole table.
     Raises SQLAlchemyError when the store cannot be read."""
     if not _serves_cases():
         return _frame([]), 0
@@ -118,7 +132,7 @@ def cases(
         query = (
             select(*_raw_columns(connection.dialect.name))
             .where(*where)
-            .order_by(CASE_TABLE.c.reported_at.desc(), CASE_TABLE.c.id.desc())
+            .order_by(*NEWEST_FIRST)
             .limit(limit)
             .offset(offset)
         )
@@ -187,22 +201,22 @@ def export_cases(
     engine = engine or get_services().engine
     chunk_rows = chunk_rows or EXPORT_CHUNK_ROWS
     table = CASE_TABLE
-    conditions = _where(scope, status=status, domain=domain, since=since, until=until)
-    if departments:  # within the scope, which stays a condition of its own
-        conditions.append(table.c.department.in_(list(departments)))
-    # the Cases page's filters (services.case_query), so its export holds the rows it shows
-    for column, values in (("channel", channel), ("case_type", case_type), ("grid_cell", grid_cell)):
-        if values:
-            conditions.append(table.c[column].in_(list(values)))
-    if overdue:
-        conditions.append(table.c.status.in_(OPEN_STATUSES))
-        conditions.append(table.c.sla_deadline < datetime.now(UTC))
+    # the Cases page's filters, so its export holds the rows it shows; departments within the
+    # scope, which stays a condition of its own
+    page_filter = CaseFilter(
+        department=tuple(departments or ()),
+        channel=tuple(channel or ()),
+        case_type=tuple(case_type or ()),
+        grid_cell=tuple(grid_cell or ()),
+        overdue=overdue,
+    )
+    where = _where(scope, status=status, domain=domain, since=since, until=until, page_filter=page_filter)
     connection = engine.connect()
     try:
         _begin_read(connection)
-        rows = connection.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
+        rows = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
         columns = _raw_columns(connection.dialect.name)
-        query = select(*columns).where(*conditions).order_by(table.c.reported_at.desc(), table.c.id.desc())
+        query = select(*columns).where(*where).order_by(*NEWEST_FIRST)
         # a server-side cursor on PostgreSQL; SQLite's cursor steps through the rows as fetched
         result = connection.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
     except BaseException:

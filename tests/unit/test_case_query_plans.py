@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from security.scope import WHOLE_PARK, Scope
-from services.case_query import OPEN_STATUSES, TABLE, CaseFilter, _order, _plan, case_page, conditions
+from services.case_query import OPEN_STATUSES, TABLE, CaseFilter, _plan, case_page, conditions, ordering
 
 OWN = "urban_management"
 
@@ -107,7 +107,7 @@ def test_hints_compile_for_each_engine(store):
     _, zone, _ = store
     where = conditions(CaseFilter(status=("dispatched",), channel=("wechat",)), Scope(OWN), zone,
                        walk="reported_at")  # fmt: skip
-    query = select(TABLE.c.id).where(*where).order_by(*_order(None, sorted_after=True))
+    query = select(TABLE.c.id).where(*where).order_by(*ordering(None, sorted_after=True))
     on_sqlite = str(query.compile(dialect=sqlite.dialect()))
     assert "likelihood(+cases.status IN" in on_sqlite and "0.01)" in on_sqlite
     assert "+cases.channel IN" in on_sqlite and "cases.department = " in on_sqlite

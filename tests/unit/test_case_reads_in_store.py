@@ -14,7 +14,7 @@ import pytest
 from apps import build_app
 from dash_calls import call, output_named
 from signin import signed_in
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from data_sources.adapters.sql_store import SqlStoreSource
 from data_sources.contracts import CONTRACTS
@@ -126,6 +126,62 @@ def test_pages_read_in_the_store_equal_the_whole_frames(app, scope, filters):
     if len(expected):
         assert records_of(got.head(3)) == records_of(expected.head(3))  # the same cells and types
         assert list(got.dtypes) == list(expected.dtypes)
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL the app's engine runs from here on (the real engine, listened to)."""
+    engine = app.server.extensions["onescreen"].engine
+    seen: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_apis_case_pages_tell_sqlite_that_open_cases_are_few(app, statements):
+    """An open-status page reads the few open cases and sorts them (the Cases grid's hint,
+    store/planner_hints.rare), and newest first ends with the store's key, as every index does:
+    without both SQLite walked the report-time index past a million closed cases."""
+    from services import records
+
+    frame = _whole(app)
+    open_own = frame[(frame["department"] == OWN) & frame["status"].isin(["dispatched", "in_progress"])]
+    expected = open_own.sort_values(["reported_at", "id"], ascending=False)["id"].head(20).tolist()
+    with app.server.app_context():
+        page, total = records.cases(Scope(OWN), status=["dispatched", "in_progress"], limit=20)
+    assert total == len(open_own) and page["id"].tolist() == expected
+    with app.server.app_context():
+        export = records.export_cases(
+            WHOLE_PARK, status="handled", engine=app.server.extensions["onescreen"].engine
+        )
+        export.close()
+    pages = [s for s, _ in statements if "ORDER BY" in s]
+    assert len(pages) == 2, statements
+    for sql in pages:
+        assert "likelihood(cases.status IN" in sql, sql
+        assert "ORDER BY cases.reported_at DESC, cases.pk DESC" in sql, sql
+    statements.clear()
+    with app.server.app_context():
+        records.cases(WHOLE_PARK, status=["closed", "reported"], limit=20)  # not all open: no hint
+    assert not any("likelihood" in s for s, _ in statements)
+
+
+def test_the_apis_newest_page_reads_the_report_time_index_in_order_with_no_sort(app, statements):
+    """Ties broken by the store's key, with which every index ends: the page is the index's first
+    rows, not a million rows sorted again by id (EXPLAIN QUERY PLAN of what the API ran)."""
+    from services import records
+
+    with app.server.app_context():
+        records.cases(WHOLE_PARK, limit=20)
+    [(sql, parameters)] = [(s, p) for s, p in statements if "ORDER BY" in s]
+    engine = app.server.extensions["onescreen"].engine
+    with engine.connect() as connection:
+        plan = " / ".join(r[-1] for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters))
+    assert "reported_at" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_one_case_and_the_probes_outside_a_scope(app):
