@@ -202,8 +202,11 @@ def _plan(connection: Connection, f: CaseFilter, walk: str | None, matching: int
         return "sort"
     if connection.dialect.name != "sqlite":
         return None
-    rows = connection.execute(select(func.max(TABLE.c.pk))).scalar_one() or 0  # ≥ the count, at once
-    if department is not None:
+    if department is None:
+        rows = connection.execute(select(func.max(TABLE.c.pk))).scalar_one() or 0  # ≥ the count, at once
+    elif _department_only(f, department):
+        rows = matching  # the count just read is the department's
+    else:
         where = TABLE.c.department == department
         rows = connection.execute(select(func.count()).select_from(TABLE).where(where)).scalar_one()
     if SURE * wanted * rows < matching * matching:
@@ -211,6 +214,12 @@ def _plan(connection: Connection, f: CaseFilter, walk: str | None, matching: int
     if SURE * matching * matching < wanted * rows:
         return "sort"
     return None
+
+
+def _department_only(f: CaseFilter, department: str) -> bool:
+    """Whether `f` (within the scope) asks for no more than the cases of `department`."""
+    others = any(getattr(f, n) for n in LIST_FIELDS if n != "department")
+    return not (others or f.overdue or f.since or f.until) and set(f.department) <= {department}
 
 
 def case_page(

@@ -116,3 +116,40 @@ def test_hints_compile_for_each_engine(store):
     assert "likelihood" not in on_postgresql and "+cases" not in on_postgresql
     assert "cases.status IN" in on_postgresql
     assert "ORDER BY (cases.reported_at + interval '0 seconds') DESC, cases.pk DESC" in on_postgresql
+
+
+def _plan_reads(engine, zone, f: CaseFilter, scope: Scope) -> list[str]:
+    """The statements case_page runs for a block of `f` within `scope` besides the count and the
+    page (the planner's sizes: _plan), read off the real engine."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        case_page(engine, f, scope, zone, start=0, end=10, sort=[{"colId": "sla_deadline", "sort": "asc"}])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    count, *sizes, page = seen
+    assert "count(*)" in count and "LIMIT" in page, seen
+    return sizes
+
+
+def test_the_plan_reads_only_the_sizes_it_uses(store):
+    engine, zone, frame = store
+    channel = frame["channel"].mode()[0]
+    # the whole park: its size is the largest key, read at once
+    [largest] = _plan_reads(engine, zone, CaseFilter(channel=(channel,)), WHOLE_PARK)
+    assert "max(cases.pk)" in largest
+    # one department and more: the department's size only
+    for f, scope in ((CaseFilter(channel=(channel,)), Scope(OWN)),
+                     (CaseFilter(department=(OWN,), channel=(channel,)), WHOLE_PARK)):  # fmt: skip
+        [department] = _plan_reads(engine, zone, f, scope)
+        assert "count(*)" in department and "max(" not in department
+    # one department alone: its size is the count just read
+    for f, scope in ((CaseFilter(), Scope(OWN)), (CaseFilter(department=(OWN,)), WHOLE_PARK),
+                     (CaseFilter(department=(OWN,)), Scope(OWN))):  # fmt: skip
+        assert _plan_reads(engine, zone, f, scope) == []
