@@ -22,7 +22,7 @@ from store.types import UtcDateTime
 
 CHUNK_ROWS = 50_000
 BULK_CACHE_KIB = 128 * 1024
-SQLITE_ROWS_PER_STATEMENT = 500  # see _execute_multirow
+SQLITE_ROWS_PER_STATEMENT = 500  # see write_frame
 SQLITE_MAX_VARIABLES = 32_766  # SQLite's limit on a statement's parameters since 3.32
 
 
@@ -116,9 +116,18 @@ def execute_rows(
     columns: list[str],
     rows: list[tuple],
     progress: Callable[[int], None] | None = None,
+    *,
+    rows_per_statement: int = 1,
 ) -> int:
-    """Run `sql` (from driver_sql) once per row through the driver's executemany, CHUNK_ROWS at
-    a time, in the caller's transaction; the count of rows. `progress(rows_done)` after each chunk."""
+    """Run `sql` (a one-row statement from driver_sql) for every row through the driver's
+    executemany, CHUNK_ROWS at a time, in the caller's transaction; the count of rows.
+    `progress(rows_done)` after each chunk. With `rows_per_statement` > 1 (an INSERT with
+    positional parameters in `columns`' order only) each statement writes that many rows at once
+    (_multirow_sql), the last of a chunk fewer. Raises ValueError for several rows per statement
+    of any other `sql`."""
+    width = len(columns)
+    if rows_per_statement > 1 and order != columns:
+        raise ValueError("several rows per statement need positional parameters in the columns' order")
     index = {name: i for i, name in enumerate(columns)}
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -127,13 +136,21 @@ def execute_rows(
     try:
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            if order == columns:
-                params: list[Any] = chunk
+            if rows_per_statement > 1:
+                per = rows_per_statement
+                whole = len(chunk) - len(chunk) % per
+                if whole:
+                    groups = [tuple(chain.from_iterable(chunk[i : i + per])) for i in range(0, whole, per)]
+                    cursor.executemany(_multirow_sql(sql, width, per), groups)
+                if whole < len(chunk):
+                    rest = chunk[whole:]
+                    cursor.execute(_multirow_sql(sql, width, len(rest)), tuple(chain.from_iterable(rest)))
+            elif order == columns:
+                cursor.executemany(sql, chunk)
             elif order is not None:
-                params = [tuple(row[index[name]] for name in order) for row in chunk]
+                cursor.executemany(sql, [tuple(row[index[name]] for name in order) for row in chunk])
             else:
-                params = [dict(zip(columns, row, strict=True)) for row in chunk]
-            cursor.executemany(sql, params)
+                cursor.executemany(sql, [dict(zip(columns, row, strict=True)) for row in chunk])
             done += len(chunk)
             if progress:
                 progress(done)
@@ -192,9 +209,14 @@ def write_frame(
         return 0
     rows = driver_rows(connection, table, frame, columns)
     sql, order = insert_sql(connection.dialect, table, columns)
+    per = 1
     if connection.dialect.name == "sqlite" and order == columns:
-        return _execute_multirow(connection, sql, columns, rows, progress)
-    return execute_rows(connection, sql, order, columns, rows, progress)
+        # A table with a trigger (the data versions', migration 0010) gets a statement journal
+        # per statement, which copies every page the statement changes: one row per statement
+        # measured 3.6 times slower for 100,000 cases (eight indexes), a few hundred rows per
+        # statement the same as without the trigger (bench/bench_data_versions.py).
+        per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // len(columns)))
+    return execute_rows(connection, sql, order, columns, rows, progress, rows_per_statement=per)
 
 
 def _multirow_sql(sql: str, width: int, count: int) -> str:
@@ -203,38 +225,3 @@ def _multirow_sql(sql: str, width: int, count: int) -> str:
     if one != "(" + ", ".join("?" * width) + ")":
         raise AssertionError(f"not a one-row positional INSERT: {sql!r}")
     return head + values + ", ".join([one] * count)
-
-
-def _execute_multirow(
-    connection: Connection,
-    sql: str,
-    columns: list[str],
-    rows: list[tuple],
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """On SQLite, `rows` inserted by `sql` (a one-row INSERT) SQLITE_ROWS_PER_STATEMENT at a time.
-    A table with a trigger (the data versions', migration 0010) gets a statement journal per
-    statement, which copies every page the statement changes: one row per statement measured
-    3.6 times slower for 100,000 cases (eight indexes), a few hundred rows per statement the
-    same as without the trigger (bench/bench_data_versions.py)."""
-    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // len(columns)))
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    done = 0
-    try:
-        for start in range(0, len(rows), CHUNK_ROWS):
-            chunk = rows[start : start + CHUNK_ROWS]
-            whole = len(chunk) - len(chunk) % per
-            if whole:
-                groups = [tuple(chain.from_iterable(chunk[i : i + per])) for i in range(0, whole, per)]
-                cursor.executemany(_multirow_sql(sql, len(columns), per), groups)
-            if whole < len(chunk):
-                rest = chunk[whole:]
-                cursor.execute(_multirow_sql(sql, len(columns), len(rest)), tuple(chain.from_iterable(rest)))
-            done += len(chunk)
-            if progress:
-                progress(done)
-    finally:
-        cursor.close()
-    return done

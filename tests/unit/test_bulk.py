@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.bulk import insert_sql, write_frame
+from store.bulk import execute_rows, insert_sql, write_frame
 from store.engine import make_engine
 from store.migrate import upgrade
 from store.models import CONTRACT_TABLES, SourceHealthRow
@@ -129,3 +129,26 @@ def test_times_are_kept_on_sqlite_in_the_one_text_format(engine):
         typed = connection.execute(select(CONTRACT_TABLES["cases"].c.reported_at)).scalar_one()
     assert raw == T0.replace(tzinfo=None).strftime(SQLITE_TIME_FORMAT) == "2026-11-01 08:30:15.123456"
     assert typed == T0
+
+
+@pytest.mark.parametrize(("per", "statements"), [(1, 7), (3, 3), (10, 1)])
+def test_rows_are_sent_as_many_per_statement_as_asked(tmp_path, per, statements):
+    """write_frame's SQLite path and case_upsert's rows run through one execute_rows: several rows
+    per statement (the last group shorter) or one, each row written once, in order."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'rows.sqlite'}")
+    table = Table("pairs", MetaData(), Column("pk", Integer, primary_key=True), Column("a", String),
+                  Column("b", Integer))  # fmt: skip
+    table.metadata.create_all(engine)
+    rows = [(f"r{i}", i) for i in range(7)]
+    run: list[str] = []
+    with engine.begin() as connection:
+        connection.connection.driver_connection.set_trace_callback(run.append)
+        sql, order = insert_sql(connection.dialect, table, ["a", "b"])
+        done = execute_rows(connection, sql, order, ["a", "b"], rows, rows_per_statement=per)
+        connection.connection.driver_connection.set_trace_callback(None)
+        written = connection.execute(select(table.c.a, table.c.b).order_by(table.c.pk)).all()
+    assert done == 7 and [tuple(r) for r in written] == rows
+    assert sum(s.startswith("INSERT") for s in run) == statements
+    with engine.begin() as connection, pytest.raises(ValueError, match="positional"):
+        execute_rows(connection, sql, ["b", "a"], ["a", "b"], rows, rows_per_statement=3)
+    engine.dispose()
