@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask, Request
+from flask import Flask, Request, Response, request
 from flask_compress import Compress
 
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
@@ -42,6 +42,24 @@ class _StaticOnly:
             self._kept[key] = value
 
 
+def _assets_whole(response: Response) -> Response:
+    """Flask sends an asset file as a stream, which the compressor leaves alone (streams stay
+    uncompressed, for the events' sake): read a stylesheet or script whole first. Runs before the
+    compressor (registered after it: Flask calls after-request functions last-registered first)."""
+    if (
+        request.path.startswith("/assets/")
+        and response.status_code == 200
+        and response.is_streamed
+        and response.mimetype in ("text/css", "text/javascript", "application/javascript", "application/json")
+    ):
+        response.direct_passthrough = False
+        streamed = response.response
+        response.set_data(response.get_data())
+        if hasattr(streamed, "close"):
+            streamed.close()  # the file it streamed from
+    return response
+
+
 def init_compression(server: Flask) -> None:
     server.config.update(
         COMPRESS_ALGORITHM=["br", "gzip"],
@@ -50,3 +68,4 @@ def init_compression(server: Flask) -> None:
         COMPRESS_CACHE_BACKEND=_StaticOnly,
     )
     Compress(server)
+    server.after_request(_assets_whole)

@@ -117,9 +117,10 @@ class LayerSpec(_Strict):
 
     @property
     def carried(self) -> tuple[str, ...]:
-        """The properties the map carries for each feature: kept, colouring, filtered on."""
-        names = [*self.keep, *self.filters, *([self.classes.by] if self.classes else [])]
-        return tuple(dict.fromkeys(names))  # class names travel once, in the legend
+        """The properties the map carries for each feature: those kept. Colouring travels as `k`
+        (the legend names each class once), filters are applied where the layer is computed, and
+        the side panel reads every property of the one feature clicked."""
+        return tuple(dict.fromkeys(self.keep))
 
 
 def _where(error: ValidationError) -> str:

@@ -96,6 +96,7 @@ def from_features(
     features: list[dict[str, Any]] = []
     refused: list[tuple[str, str]] = []
     refused_count = 0
+    drawn_by: Counter = Counter()  # features drawn per class value, for the legend
     carried = spec.carried
     for fid, geometry, props in zip(frame["id"], frame["geometry"], frame["properties"], strict=True):
         props = props if isinstance(props, dict) else {}
@@ -114,10 +115,11 @@ def from_features(
             n = int(counts.get(str(fid), 0))
             kept["n"], kept["k"] = n, f"b{band_of(n, cuts)}"
         elif spec.classes is not None:
-            kept["k"] = css.get(str(props.get(spec.classes.by)), "k9")
+            value = str(props.get(spec.classes.by))
+            drawn_by[value] += 1
+            kept["k"] = css.get(value, "k9")
         features.append(feature(str(fid), geometry, kept))
     if spec.classes is not None:  # the colours hold across layers of one source; the counts are this layer's
-        drawn_by = Counter(str(f["properties"].get(spec.classes.by)) for f in features)
         legend = tuple(replace(e, count=drawn_by[e.key]) for e in legend if drawn_by[e.key])
     if counts is not None:
         drawn_counts = [f["properties"]["n"] for f in features]

@@ -132,9 +132,8 @@ def test_the_tile_servers_system_shifts_every_position(leader):
 def test_filters_keep_only_the_features_named(leader, listing):
     body = _body(leader, "/api/v1/map/layers/parts?where=class_code:02")
     roads = next(e["count"] for e in listing["parts"]["legend"] if e["key"] == "02")
-    assert len(body["features"]) == roads and {f["properties"]["class_code"] for f in body["features"]} == {
-        "02"
-    }
+    colour = next(e["css"] for e in listing["parts"]["legend"] if e["key"] == "02")
+    assert len(body["features"]) == roads and {f["properties"]["k"] for f in body["features"]} == {colour}
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,14 @@ def test_a_bundle_goes_out_in_brotli_or_gzip_and_the_same_bytes_each_time(leader
     assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
 
 
+def test_the_apps_own_stylesheets_go_out_compressed(leader):
+    page = leader.get("/").get_data(as_text=True)
+    path = re.search(r'href="(/assets/00-bootstrap\.min\.css[^"]*)"', page).group(1)
+    raw = leader.get(path).get_data()
+    br = leader.get(path, headers={"Accept-Encoding": "br"})
+    assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.get_data()) == raw
+
+
 def test_the_map_layers_own_gzip_passes_as_it_is(leader):
     response = leader.get("/api/v1/map/layers/grid_cells", headers={"Accept-Encoding": "br, gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
@@ -51,7 +59,9 @@ def test_the_map_layers_own_gzip_passes_as_it_is(leader):
 
 
 def test_the_live_event_stream_is_never_compressed(leader):
-    response = leader.get("/live/alerts", headers={"Accept-Encoding": "br, gzip", "Accept": "text/event-stream"})
+    response = leader.get(
+        "/live/alerts", headers={"Accept-Encoding": "br, gzip", "Accept": "text/event-stream"}
+    )
     try:
         assert response.status_code == 200 and response.mimetype == "text/event-stream"
         assert "Content-Encoding" not in response.headers
