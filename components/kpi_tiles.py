@@ -15,11 +15,10 @@ from dash import dcc, html
 
 from components import kpi_format as fmt
 from components.charts import PALETTE
-from domain.kpis import KpiSpec
+from domain.kpis import GROUPS, KpiSpec
 from locales import t
 from services.kpi_values import KpiReading
 
-GROUPS = ("cases", "alerts", "sensors", "economy")
 PER_ROW = 9  # cards a row of the 1920-wide stage holds (12.6rem each, assets/60-kpis.css)
 SPARK_HEIGHT = "2.2rem"
 SPARK_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "responsive": True}
