@@ -38,8 +38,9 @@
   // The layers' addresses: a layer switched off has none (dash-leaflet then draws nothing), a
   // layer below its min_zoom neither; ranged layers carry the range, live ones a version that
   // each push or tick moves, filtered ones their filters.
-  function layerUrls(shown, view, viewport, live, tick, meta) {
-    var zoom = viewport && viewport.zoom != null ? viewport.zoom : null;
+  // dash-leaflet's trackViewport writes the map's `zoom`, `center` and `bounds` on each move
+  // (never `viewport`, which is only the way to move it).
+  function layerUrls(shown, view, zoom, live, tick, meta) {
     var ids = (meta && meta.ids) || [];
     var on = new Set(shown || []);
     (meta.base || []).forEach(function (id) { on.add(id); });
@@ -65,13 +66,12 @@
   }
 
   // The view in the address bar, replaced (not pushed) as the map moves: a link reproduces it.
-  function keepUrl(viewport, shown, view) {
+  function keepUrl(c, zoom, shown, view) {
     var q = new URLSearchParams(window.location.search);
-    if (viewport && viewport.center) {
-      var c = viewport.center;
+    if (c && zoom != null) {
       var lat = Array.isArray(c) ? c[0] : c.lat, lng = Array.isArray(c) ? c[1] : c.lng;
       q.set("c", lat.toFixed(5) + "," + lng.toFixed(5));
-      q.set("z", String(Math.round(viewport.zoom)));
+      q.set("z", String(Math.round(zoom)));
     }
     if (shown) { q.set("l", shown.join(",")); }
     view = view || {};

@@ -166,7 +166,7 @@ clientside_callback(
     Output({"type": LAYER, "layer": ALL}, "url"),
     Input(layer_list.SHOWN, "value"),
     Input(VIEW, "data"),
-    Input(MAP, "viewport"),
+    Input(MAP, "zoom"),  # written by trackViewport on each move (viewport only moves the map)
     Input(LIVE, "data"),
     Input(TICK, "n_intervals"),
     State(META, "data"),
@@ -174,7 +174,8 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction(namespace="osMap", function_name="keepUrl"),
     Output(URL_SINK, "data"),
-    Input(MAP, "viewport"),
+    Input(MAP, "center"),
+    Input(MAP, "zoom"),
     Input(layer_list.SHOWN, "value"),
     Input(VIEW, "data"),
 )
