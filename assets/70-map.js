@@ -6,9 +6,10 @@
 (function () {
   "use strict";
 
+  // A classed feature takes its class's colour; one without (the base drawing) keeps its layer's.
   function classes(feature, hideout) {
-    var k = (feature.properties && feature.properties.k) || "none";
-    return "os-ml os-ml-" + hideout.layer + " os-k-" + k;
+    var k = feature.properties && feature.properties.k;
+    return "os-ml os-ml-" + hideout.layer + (k ? " os-k-" + k : "");
   }
 
   function style(feature, context) {
