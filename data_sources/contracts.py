@@ -183,6 +183,9 @@ ENTERPRISES = Contract(
         Field("id", "text", required=True, max_length=64),
         Field("name", "text", required=True, max_length=200),
         Field("name_en", "text", max_length=200),
+        # 统一社会信用代码 (GB 32100-2015); its check character is checked with the other
+        # reference checks (domain/credit_code.py)
+        Field("credit_code", "text", max_length=18, pattern=r"[0-9A-HJ-NPQRTUWXY]{18}"),
         Field("founded_on", "date"),
         # GB/T 4754-2017 four-digit class
         Field("industry_code", "text", required=True, pattern=r"\d{4}"),

@@ -15,6 +15,7 @@ from demo.case_events import build_case_events
 from demo.cases import build_cases
 from demo.catalogue import CHANNELS, load_case_types, load_departments
 from demo.chains import chain_links
+from demo.credit_codes import credit_codes
 from demo.enterprises import build_enterprises
 from demo.features import build_features
 from demo.grid import build_grid
@@ -154,6 +155,7 @@ def generate_park(
     events = build_case_events(case_frame, departments)
     step("case_events")
     enterprises, figures = build_enterprises(spec, net, blocks, layout.proj, now, rng("enterprises"))
+    enterprises.insert(3, "credit_code", credit_codes(len(enterprises), rng("credit_codes")))
     step("enterprises")
     features = build_features(layout, net, grid, blocks, pois, house_numbers, parts, sensors, departments)
     step("features")

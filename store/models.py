@@ -246,6 +246,7 @@ class Enterprise(Base):
     id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     founded_on: Mapped[date | None]
     industry_code: Mapped[str] = mapped_column(String(4), index=True)
     chain_link: Mapped[str | None] = mapped_column(String(64), index=True)
