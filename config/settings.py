@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     map_layers_file: Path = Field(
         ROOT / "config" / "map_layers.yaml", description='the one map\'s layers (README, "The one map")'
     )
+    chain_rules_file: Path = Field(
+        ROOT / "config" / "chain_rules.yaml",
+        description='when a chain link counts as weak, and how targets rank (README, "The industry chain")',
+    )
     timezone: str = Field(
         "Asia/Shanghai", description="the park's time zone for display; the store keeps UTC"
     )
