@@ -20,11 +20,15 @@ from data_sources.base import INCREMENTAL, PUSH, VALIDATED, DataSource, PushBatc
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceError, SourceMisconfigured, SourceUnavailable
 from data_sources.health import HealthBook, SourceHealth
+from data_sources.reference_checks import CHECKED, REFERS_TO, Reference, check_references
 from data_sources.validation import Rejection, ValidationResult, conform, validate
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# The current rows of a contract that another refers to (an enterprise's chain link): given by
+# whoever knows every source (services/sources.SourceManager.reference)
+ReferenceLookup = Callable[[str], Reference]
 
 # The hook through which an adapter reports the records it could not even parse into a row (a
 # CSV line with the wrong number of fields, a feature that is not GeoJSON): it returns the good
@@ -57,9 +61,20 @@ class Snapshot:
 class SourceMonitor:
     """Fetch through one source with health keeping. Calls to one monitor are serialised."""
 
-    def __init__(self, source: DataSource, book: HealthBook, *, clock: Clock = utc_now, down_after: int = 3):
+    def __init__(
+        self,
+        source: DataSource,
+        book: HealthBook,
+        *,
+        clock: Clock = utc_now,
+        down_after: int = 3,
+        references: ReferenceLookup | None = None,
+    ):
         self.source = source
         self.book = book
+        # without a lookup, rows that name another contract's rows cannot be checked and are
+        # rejected (reference_checks fails closed)
+        self.references = references
         self.clock = clock
         self.down_after = down_after
         self._lock = threading.Lock()
@@ -89,6 +104,9 @@ class SourceMonitor:
         error)."""
         if contract not in self.source.contracts:
             raise ContractError(f"source {self.source.name!r} does not provide {contract!r}")
+        checked = contract in CHECKED and VALIDATED not in self.source.capabilities
+        # looked up before taking the lock: one source may serve both the rows and what they name
+        references = self._references(contract) if checked else {}
         with self._lock:
             now = self.clock()
             incremental = since is not None and INCREMENTAL in self.source.capabilities
@@ -100,6 +118,8 @@ class SourceMonitor:
                 result = ValidationResult(conform(raw, CONTRACTS[contract]), [])
             else:
                 result = validate(raw, CONTRACTS[contract], self.source.name)
+                if checked:
+                    result = check_references(result, contract, self.source.name, references, now.date())
             rejections = unparsed + result.rejections
             before = self.health
             after = before.succeeded(
@@ -113,6 +133,19 @@ class SourceMonitor:
             self._log_change(before, after)
             self._last_good[(contract, since is None)] = (result.good, now)
             return Snapshot(result.good, now, stale=False, health=after)
+
+    def current(self, contract: str) -> Snapshot:
+        """The last good whole read of `contract`, or a read now when there is none: what rows
+        of other contracts are checked against (a few minutes old at most while panels read it)."""
+        last = self._last_good.get((contract, True))
+        if last is not None:
+            return Snapshot(last[0], last[1], stale=False, health=self.health)
+        return self.read(contract)
+
+    def _references(self, contract: str) -> dict[str, Reference]:
+        if self.references is None:
+            return {}
+        return {name: self.references(name) for name in REFERS_TO[contract]}
 
     def fetch_unchecked(self, contract: str, since: datetime | None = None) -> pd.DataFrame | None:
         """Fetch `contract` for a caller that checks and imports the rows itself (an Open311

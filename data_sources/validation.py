@@ -9,6 +9,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -56,8 +57,13 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class ValidationResult:
+    """The rows that fit (index 0..n-1) and why the others did not. `rows` numbers each good row
+    as its rejection would have (so a later check, data_sources/reference_checks.py, names the
+    same line); empty when the result was not made by `validate` (a VALIDATED source's rows)."""
+
     good: pd.DataFrame
     rejections: list[Rejection]
+    rows: list[int] = dataclass_field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -268,7 +274,7 @@ def validate(frame: pd.DataFrame, contract: Contract, source: str) -> Validation
         reject(duplicate, KEY_SEPARATOR.join(contract.key), "duplicate key in this batch", keys)
 
     good = pd.DataFrame(out, index=frame.index)[~bad_rows].reset_index(drop=True)
-    return ValidationResult(good=good, rejections=rejections)
+    return ValidationResult(good=good, rejections=rejections, rows=[int(r) for r in rows[~bad_rows]])
 
 
 def conform(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The park's industrial chains (demo/data/chains.yaml) and the GB/T 4754-2017 classes."""
+"""The park's industrial chains (demo/data/chains.yaml) over the GB/T 4754-2017 classes
+(domain/industry_classes.py, reference data rather than demo data)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,7 @@ import functools
 import pandas as pd
 
 from demo.files import DATA_DIR, read_yaml
-
-
-@functools.cache
-def industry_classes() -> pd.DataFrame:
-    """The 1,381 four-digit classes of GB/T 4754-2017 (robin621/gbcrosswalk, MIT): code, name."""
-    frame = pd.read_csv(DATA_DIR / "gbt4754_2017_class4.csv", dtype=str)
-    return frame.rename(columns={"code_2017": "code", "name_2017": "name"})[["code", "name"]]
+from domain.industry_classes import industry_classes
 
 
 @functools.cache

@@ -18,6 +18,7 @@ from data_sources.contracts import CONTRACTS
 from data_sources.errors import SourceMisconfigured
 from data_sources.health import HealthBook, SourceHealth
 from data_sources.monitor import Clock, Snapshot, SourceMonitor, utc_now
+from data_sources.reference_checks import Reference
 from data_sources.registry import Registry, discover
 from data_sources.validation import Rejection
 
@@ -92,7 +93,7 @@ class SourceManager:
         for name, entry in config.sources.items():
             adapter = registry.get(entry.adapter)
             source: DataSource = adapter(name, entry.options, base_dir=str(base_dir))
-            self.monitors[name] = SourceMonitor(source, book, clock=clock)
+            self.monitors[name] = SourceMonitor(source, book, clock=clock, references=self.reference)
             for contract in entry.serves:
                 if contract not in CONTRACTS:
                     raise SourceMisconfigured(f"sources.{name}.serves: unknown contract {contract!r}")
@@ -113,6 +114,18 @@ class SourceManager:
         if name is None:
             raise SourceMisconfigured(f"no configured source serves {contract!r}")
         return self.monitors[name].read(contract, since)
+
+    def reference(self, contract: str) -> Reference:
+        """The current rows of `contract` for checking the rows that name them (an enterprise's
+        chain link), or why there are none: no source serves it, or its source was never read."""
+        name = self.serving.get(contract)
+        if name is None:
+            return Reference(None, f"no configured source serves {contract}")
+        snap = self.monitors[name].current(contract)
+        if snap.fetched_at is None:
+            why = snap.health.last_error or "it has not been read"
+            return Reference(None, f"{contract} could not be read from source {name!r} ({why})")
+        return Reference(snap.frame)
 
     def recent_rejections(self, name: str) -> list[Rejection]:
         """The newest rejected rows of source `name`, oldest first."""
