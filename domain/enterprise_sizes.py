@@ -8,7 +8,7 @@ the most common criterion of a park's support policies."""
 
 from __future__ import annotations
 
-import math
+import pandas as pd
 
 SIZES = ("large", "medium", "small", "micro")
 
@@ -41,19 +41,21 @@ def _meets(employees: float, revenue: float, bar: tuple[float | None, float | No
     return (people is None or employees >= people) and (money is None or revenue >= money)
 
 
+def _missing(value: object) -> bool:
+    """None, NaN or pandas' NA: figures read from the store come as nullable integers, whose
+    missing value is pd.NA (float(pd.NA) raises), not NaN."""
+    return value is None or bool(pd.isna(value))
+
+
 def size_class(industry_code: str, employees: float | None, revenue: float | None) -> str | None:
     """large, medium, small or micro; None when a measure the sector's rule needs is missing."""
     bars = next(b for prefixes, b in _SECTORS if not prefixes or industry_code.startswith(prefixes))
     needs_people = any(p is not None for p, _ in bars)
     needs_money = any(m is not None for _, m in bars)
-    missing = [
-        needed and (value is None or (isinstance(value, float) and math.isnan(value)))
-        for needed, value in ((needs_people, employees), (needs_money, revenue))
-    ]
-    if any(missing):
+    if (needs_people and _missing(employees)) or (needs_money and _missing(revenue)):
         return None
-    people = float(employees) if employees is not None else 0.0
-    money = float(revenue) if revenue is not None else 0.0
+    people = 0.0 if _missing(employees) else float(employees)  # type: ignore[arg-type]
+    money = 0.0 if _missing(revenue) else float(revenue)  # type: ignore[arg-type]
     for size, bar in zip(SIZES, bars, strict=False):
         if _meets(people, money, bar):
             return size
