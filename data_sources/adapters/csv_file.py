@@ -1,4 +1,5 @@
-"""CsvFileSource: one contract read from a CSV file, or from every file a folder or glob names.
+"""CsvFileSource: one contract read from a CSV file or an Excel workbook's sheet (.xlsx,
+xlsx_sheet.py), or from every such file a folder or glob names.
 
 Exports from Chinese government systems are often GB18030/GBK with Chinese headers: `encoding`
 and a `columns` mapping from the file's header to contract fields cover them. Naive times are
@@ -8,18 +9,15 @@ A broken line (wrong number of fields, bad quoting) loses only itself: it is rep
 line number through the monitor's PARSE_REJECTIONS hook and the good rows are kept. The frame's
 index is the line number of each row, so the validator's rejections name lines too. We parse with
 the csv module, not pandas: pandas' `on_bad_lines` callable is given the fields but not the line
-number, and its python engine is this same csv reader underneath."""
+number, and its python engine is this same csv reader underneath. A workbook's records are
+numbered by their spreadsheet row, as Excel shows them."""
 
 from __future__ import annotations
 
 import codecs
-import csv
 import glob
-import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,7 +25,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from data_sources.adapters import decode, read_bytes, resolve_path
+from data_sources.adapters import resolve_path
+from data_sources.adapters.csv_records import ParsedCsv, read_csv
+from data_sources.adapters.csv_records import parse_csv as parse_csv  # where tests and callers found it
+from data_sources.adapters.xlsx_sheet import is_workbook, read_sheet
 from data_sources.base import DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
@@ -69,7 +70,8 @@ ZoneName = Annotated[str | None, AfterValidator(_known_zone)]
 class CsvFileOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str  # a file, a folder (every *.csv in it) or a glob; relative to the config's base_dir
+    path: str  # a file, a folder (every *.csv and *.xlsx in it) or a glob; relative to the config's base_dir
+    sheet: str | None = None  # the sheet of a workbook (.xlsx) to read; default its first
     contract: str
     encoding: Encoding = "utf-8-sig"  # tolerates a byte-order mark; use gb18030 for GBK exports
     delimiter: Delimiter = ","
@@ -82,94 +84,6 @@ class CsvFileOptions(BaseModel):
         if value not in CONTRACTS:
             raise ValueError(f"unknown contract {value!r}; known: {', '.join(CONTRACTS)}")
         return value
-
-
-@dataclass
-class ParsedCsv:
-    """One file's records: the header, the good records with their first line numbers, and the
-    broken ones as (line number, reason, raw text)."""
-
-    header: list[str] | None = None
-    records: list[list[str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    broken: list[tuple[int, str, str]] = field(default_factory=list)
-    line_count: int = 0
-
-
-def parse_csv(text: str, delimiter: str) -> ParsedCsv:
-    """Split CSV text into records, keeping every broken line apart with its line number.
-
-    A record whose field count differs from the header's is broken. A quoting error breaks the
-    record it starts in; a quote left open to the end of the file breaks only the line it opens
-    on, and reading starts again on the next line, so one stray quote cannot swallow the rest."""
-    physical = list(io.StringIO(text, newline=""))
-    parsed = ParsedCsv(line_count=len(physical))
-    start_at = 0  # lines consumed before the current reader started
-    while True:
-        reader = csv.reader(islice(physical, start_at, None), delimiter=delimiter, strict=True)
-        done = start_at  # lines consumed up to the end of the last record
-        restart = None
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                first = done + 1
-                if parsed.header is None:
-                    raise _BrokenHeader(first, str(exc)) from None
-                # CPython's strict reader says "unexpected end of data" for a quote never closed
-                if "end of data" in str(exc):
-                    parsed.broken.append(
-                        (first, "a quote opened on this line is never closed", physical[first - 1])
-                    )
-                    restart = first
-                    break
-                done = start_at + reader.line_num
-                parsed.broken.append((first, f"bad quoting ({exc})", "".join(physical[first - 1 : done])))
-                continue
-            first = done + 1
-            done = start_at + reader.line_num
-            if not record or record == [""]:
-                continue  # a blank line
-            if parsed.header is None:
-                parsed.header = record
-            elif len(record) != len(parsed.header):
-                raw = "".join(physical[first - 1 : done])
-                parsed.broken.append((first, f"expected {len(parsed.header)} fields, saw {len(record)}", raw))
-            else:
-                parsed.records.append(record)
-                parsed.lines.append(first)
-        if restart is None:
-            return parsed
-        start_at = restart
-
-
-class _BrokenHeader(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-
-
-def read_csv(path: Path, encoding: str, delimiter: str, where: str) -> ParsedCsv:
-    """The records of the CSV file at `path`, its broken lines apart (parse_csv). Blocks on the
-    file system; `where` starts every message. Raises SourceUnavailable when the file is not
-    there or empty (an export job that truncates before writing leaves it so for a moment),
-    SourceMisconfigured when it is not CSV text in `encoding` or its header is broken."""
-    data = read_bytes(path, where)
-    where = f"{where}: {path}"
-    if not data.strip():
-        raise SourceUnavailable(f"{where}: the file is empty")
-    text = decode(
-        data, encoding, f"{where}: encoding", hint="exports from Chinese government systems are often gb18030"
-    )
-    if "\x00" in text:
-        raise SourceMisconfigured(
-            f"{where}: not a CSV file (it holds NUL characters: a spreadsheet or binary?)"
-        )
-    try:
-        return parse_csv(text, delimiter)
-    except _BrokenHeader as exc:
-        raise SourceMisconfigured(f"{where}: not a CSV file: the header is broken at {exc}") from None
 
 
 class CsvFileSource(DataSource):
@@ -229,7 +143,9 @@ class CsvFileSource(DataSource):
         if _GLOB_CHARS & set(str(target)):
             files = sorted(Path(p) for p in glob.glob(str(target)) if Path(p).is_file())
         elif target.is_dir():
-            files = sorted(p for p in target.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+            files = sorted(
+                p for p in target.iterdir() if (p.suffix.lower() == ".csv" or is_workbook(p)) and p.is_file()
+            )
         else:
             return [target]
         if not files:
@@ -239,7 +155,14 @@ class CsvFileSource(DataSource):
     def _read(self, path: Path, offset: int, label: str | None) -> tuple[pd.DataFrame, list[Rejection], int]:
         """One file's good rows (indexed by line number + offset), its broken lines, its line count."""
         where = f"source {self.name!r} (csv): {path}"
-        parsed = read_csv(path, self.options.encoding, self.options.delimiter, f"source {self.name!r} (csv)")
+        if is_workbook(path):
+            parsed = read_sheet(path, self.options.sheet, f"source {self.name!r} (csv)")
+            unit = "row"  # as the spreadsheet numbers it
+        else:
+            parsed = read_csv(
+                path, self.options.encoding, self.options.delimiter, f"source {self.name!r} (csv)"
+            )
+            unit = "line"
         names = self._columns(parsed, where)
         index = pd.Index([offset + n for n in parsed.lines], dtype="int64")
         frame = pd.DataFrame(parsed.records, columns=names, index=index, dtype=object)
@@ -252,7 +175,7 @@ class CsvFileSource(DataSource):
                 None,
                 "(line)",
                 shorten(raw.rstrip("\r\n")),
-                f"{prefix}line {line}: {reason}",
+                f"{prefix}{unit} {line}: {reason}",
             )
             for line, reason, raw in parsed.broken
         ]
