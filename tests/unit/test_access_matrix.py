@@ -97,6 +97,8 @@ api       /api/v1/kpis                       401  200    200  200  200    200   
 api       /api/v1/kpis other dept            401  200    403  200  200    200    403
 api       /api/v1/departments                401  200    200  200  200    200    403
 api       /api/v1/map/search                 401  422    422  422  422    422    403
+api       /api/v1/chains                     401  200    200  200  200    200    403
+api       /api/v1/chain-targets              401  200    200  200  200    200    403
 api       /api/v1/map/layers                 401  200    200  200  200    200    403
 api       /api/v1/map/layers other dept      401  200    403  200  200    200    403
 api       /api/v1/cases                      401  403    200  200  200    403    403
