@@ -1,4 +1,6 @@
-"""SqlStoreSource: the contracts read from OneScreen's own store (SQLite or PostgreSQL).
+"""SqlStoreSource: the contracts read from OneScreen's own store (SQLite or PostgreSQL), or,
+with the `tables` option, from another system's own tables through a column mapping
+(sql_tables.py: an enterprise register, a statistics database).
 
 In the embedded profile this is where the demo park lives; in production it is the case store
 shared by every worker. Rows come back with times as tz-aware UTC."""
@@ -10,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, DateTime, Engine, Select, String, select, type_coerce
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import Connection, DateTime, Engine, Select, String, Table, select, type_coerce
 from sqlalchemy.exc import (
     ArgumentError,
     NoSuchModuleError,
@@ -19,6 +21,14 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.sql import FromClause
 
+from data_sources.adapters.sql_tables import (
+    ForeignTable,
+    Pairs,
+    check_tables,
+    read_only_engine,
+    read_table,
+    reflect,
+)
 from data_sources.base import INCREMENTAL, VALIDATED, DataSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
@@ -37,6 +47,14 @@ class SqlStoreOptions(BaseModel):
     # OneScreen's own store holds only rows that were checked on the way in; a database that
     # other systems write is not, so its rows are checked on every read.
     validated: bool = True
+    # another system's tables, contract → {table, columns: {its column: field}}: the source then
+    # serves exactly these contracts, read-only, and checks every read (validated is ignored)
+    tables: dict[str, ForeignTable] | None = None
+
+    @field_validator("tables")
+    @classmethod
+    def _check_tables(cls, value: dict[str, ForeignTable] | None) -> dict[str, ForeignTable] | None:
+        return check_tables(value)
 
 
 class SqlStoreSource(DataSource):
@@ -48,6 +66,13 @@ class SqlStoreSource(DataSource):
 
     def __init__(self, name: str, options: Mapping[str, Any] | None = None, *, base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir=base_dir)
+        self._where = f"source {name!r} (sql)"
+        self._foreign: dict[str, tuple[Table, Pairs]] = {}
+        if self.options.tables is not None:
+            if self.options.contracts is not None:
+                raise SourceMisconfigured(f"{self._where}: contracts: not with tables, which names them")
+            self.contracts = frozenset(self.options.tables)
+            self.capabilities = frozenset()  # other systems write these rows: check every read
         wanted = self.options.contracts
         if wanted is not None:
             unknown = sorted(set(wanted) - set(CONTRACT_TABLES))
@@ -61,15 +86,33 @@ class SqlStoreSource(DataSource):
     def open(self) -> None:
         if self._engine is not None:
             return
+        if self.options.tables is not None:
+            self._open_foreign(self.options.tables)
+            return
         try:
             self._engine = make_engine(existing_only(self.options.url))
         except (ArgumentError, NoSuchModuleError) as exc:
             raise SourceMisconfigured(f"source {self.name!r} (sql): url: {exc}") from exc
 
+    def _open_foreign(self, tables: dict[str, ForeignTable]) -> None:
+        """Connect read-only and find each contract's table and columns."""
+        engine = read_only_engine(self.options.url, self._where)
+        try:
+            with engine.connect() as connection:
+                self._foreign = {c: reflect(connection, c, spec, self._where) for c, spec in tables.items()}
+        except SourceMisconfigured:
+            engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise SourceUnavailable(f"{self._where}: {_first_line(exc)}") from exc
+        self._engine = engine
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        self._foreign = {}
 
     @property
     def engine(self) -> Engine:
@@ -80,6 +123,10 @@ class SqlStoreSource(DataSource):
     def fetch(self, contract: str, since: datetime | None = None) -> pd.DataFrame:
         if contract not in self.contracts:
             raise ContractError(f"source {self.name!r} does not provide {contract!r}")
+        if self.options.tables is not None:
+            self.open()
+            foreign, pairs = self._foreign[contract]
+            return read_table(self.engine, contract, foreign, pairs, self._where)
         table = CONTRACT_TABLES[contract]
         names = CONTRACTS[contract].columns
         try:
