@@ -42,7 +42,9 @@ def test_rejected_enterprises_are_on_the_sources_page_with_their_reasons(app, la
     from services.data import snapshot
 
     with app.server.test_request_context("/"):
-        login_user(principal_of(find(get_services().engine, "leader")))
+        leader = find(get_services().engine, "leader")
+        assert leader is not None  # seeded with the demo park
+        login_user(principal_of(leader))
         firms = snapshot("enterprises").frame
         body = json.dumps(page.make_body(lang), default=lambda c: c.to_plotly_json(), ensure_ascii=False)
     assert list(firms["id"]) == ["E1"]
