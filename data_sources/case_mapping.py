@@ -155,7 +155,8 @@ class CsvCaseMapping(CaseMapping):
     delimiter: Delimiter = ","
 
 
-M = TypeVar("M", bound=CaseMapping)
+# any pydantic model: the sharing platform's mapping (data_sources/adapters/sharing_mapping.py) too
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_mapping(path: Path, model: type[M]) -> M:

@@ -28,6 +28,7 @@ BUILTIN = (
     "sql_cases = data_sources.adapters.sql_cases:SqlCaseSource",
     "mqtt = data_sources.adapters.mqtt:MqttReadingSource",
     "demo_feed = data_sources.adapters.demo_feed:DemoFeedSource",
+    "sharing_platform = data_sources.adapters.sharing_platform:SharingPlatformSource",
 )
 
 

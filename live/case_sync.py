@@ -1,7 +1,8 @@
 """Background syncs of foreign case tables and Open311 servers: for each `sql_cases` source
 with `sync_interval_s` in config/sources.yaml, a thread of the serving process calls
-services.case_sync.sync_cases that often, and for each such `open311` source
-services.open311_import.poll_open311. It runs in every profile (a vendor's table is as real in
+services.case_sync.sync_cases that often, for each such `open311` source
+services.open311_import.poll_open311, and for each such `sharing_platform` source (enterprises
+and chains from a data-sharing platform) services.sharing_sync.sync_platform. It runs in every profile (a vendor's table is as real in
 production as in a demo). Several serving processes may start it: a lease per source in the store's meta table (as the
 demo simulator's) lets one of them sync at a time. A failing sync logs one line when it starts
 failing and one when it works again, never a traceback per round."""
@@ -22,6 +23,7 @@ from live.periodic import PeriodicJob, hold_lease
 from services.case_sync import sync_cases
 from services.context import KEY
 from services.open311_import import poll_open311
+from services.sharing_sync import sync_platform
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class CaseSyncer(PeriodicJob):
         sync: Callable[..., Any] = sync_cases,
     ) -> None:
         super().__init__(timedelta(seconds=interval_s))
-        self.title = f"the case sync of {name!r}"
+        self.title = f"the sync of {name!r}"
         self.server = server
         self.name = name
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -74,6 +76,8 @@ def start_syncers(server: Flask) -> list[CaseSyncer]:
             sync = sync_cases
         elif source.kind == "open311":  # a GeoReport server, asked for what changed
             sync = poll_open311
+        elif source.kind == "sharing_platform":  # enterprises and chains, page after page
+            sync = sync_platform
         else:
             continue
         if interval:

@@ -38,6 +38,7 @@ ACTIONS = (
     "source.check",
     "case.change",
     "case.import",
+    "enterprises.sync",
     "alert.change",
     "embed.issue",
 )

@@ -125,7 +125,8 @@ class SnapshotCache:
     def check(self, name: str) -> SourceHealth:
         """Read source `name` now: the contracts it serves (through this cache, so nothing is
         held twice), or, for a source that serves no panel (an import source), each contract
-        it gives, once; an open311 source polled into the store is polled now (an import). At
+        it gives, once; an open311 source polled into the store is polled now (an import), a
+        data-sharing platform synced now. At
         most once per CHECK_INTERVAL_S per source. Raises KeyError for a name that is not
         configured."""
         monitor = self.sources.monitors[name]
@@ -148,6 +149,12 @@ class SnapshotCache:
             from services.open311_import import poll_open311
 
             poll_open311(name, actor="source-check")
+        elif not served and monitor.source.kind == "sharing_platform":
+            # enterprises and chains synced from a data-sharing platform: checking it is a sync
+            from services.sharing_sync import sync_platform
+
+            with contextlib.suppress(SourceError):
+                sync_platform(name, actor="source-check")
         elif not served and PUSH in monitor.source.capabilities:
             # a feed: the worker listens to it and keeps its health in the store; opening it here
             # would start a second listener (on MQTT, taking the worker's session over)

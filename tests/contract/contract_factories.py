@@ -207,11 +207,55 @@ def sql_cases_setup(tmp_path: Path) -> Setup:
     return Setup(options, tmp_path, "cases", away, back)
 
 
+def sharing_platform_setup(tmp_path: Path) -> Setup:
+    """A data-sharing platform on loopback (tests/sharing_server.py) serving two enterprises in
+    pinyin fields; taking it away makes it answer 503 to everything."""
+    from sharing_server import APP_KEY, APP_SECRET, PATHS, running_platform
+
+    from domain.credit_code import check_character
+
+    stack = contextlib.ExitStack()
+    platform, url = stack.enter_context(running_platform())
+    codes = [body + check_character(body) for body in ("91320500000000001", "91320500000000002")]
+    platform.rows["enterprises"] = [
+        {
+            "tyshxydm": code,
+            "qymc": f"测试企业{n}",
+            "clrq": "20150312",
+            "hydm": "3841",
+            "gxsj": "2024-03-01 08:00:00",
+        }
+        for n, code in enumerate(codes, 1)
+    ]
+    mapping = {
+        "resources": {
+            "enterprises": {
+                "path": PATHS["enterprises"].removeprefix("/gateway"),
+                "updated": "gxsj",
+                "fields": {"id": "tyshxydm", "credit_code": "tyshxydm", "name": "qymc",
+                           "founded_on": "clrq", "industry_code": "hydm"},
+                "dates": {"founded_on": "%Y%m%d"},
+            }
+        }
+    }  # fmt: skip
+    options = {"base_url": url, "app_key": APP_KEY, "app_secret": APP_SECRET, "page_size": 1,
+               "retries": 0, "timeout_s": 5, "mapping": mapping}  # fmt: skip
+
+    def away() -> None:
+        platform.down = True
+
+    def back() -> None:
+        platform.down = False
+
+    return Setup(options, tmp_path, "enterprises", away, back, cleanup=stack.close)
+
+
 LEAD_FACTORIES: dict[str, Factory] = {
     "sql": sql_setup,
     "mqtt": mqtt_setup,
     "demo_feed": demo_feed_setup,
     "sql_cases": sql_cases_setup,
+    "sharing_platform": sharing_platform_setup,
 }
 
 ALL_FACTORIES = {**FACTORIES, **LEAD_FACTORIES}
