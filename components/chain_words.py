@@ -32,7 +32,14 @@ def money(value: float | None, lang: str) -> str:
 
 
 def share(value: float | None, digits: int = 0) -> str:
-    return "—" if _missing(value) else f"{value * 100:.{digits}f}%"  # type: ignore[operator]
+    """A share as a percentage; a share too small to show at `digits` says so (<0.1%), not 0%."""
+    if _missing(value):
+        return "—"
+    assert value is not None
+    least = 10.0**-digits
+    if 0 < value * 100 < least:
+        return f"<{least:.{digits}f}%"
+    return f"{value * 100:.{digits}f}%"
 
 
 def change(value: float | None) -> str:
@@ -74,7 +81,8 @@ def finding_text(finding: Finding, lang: str) -> str:
         firm = v.get("name_en") if lang == "en" and v.get("name_en") else v.get("name")
         return t(f"chain.finding.{finding.code}", lang, name=firm, share=share(v.get("share")))  # type: ignore[arg-type]
     if finding.code == "few":
-        return t("chain.finding.few", lang, count=v["count"], minimum=v["minimum"])
+        key = "chain.finding.few_one" if v["count"] == 1 else "chain.finding.few"
+        return t(key, lang, count=v["count"], minimum=v["minimum"])
     if finding.code == "falling":
         return t("chain.finding.falling", lang, growth=share(abs(v["growth"]), 1))  # type: ignore[arg-type]
     if finding.code == "thin":

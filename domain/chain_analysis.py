@@ -72,11 +72,12 @@ def _findings(row: pd.Series, rules: GapRules) -> tuple[Finding, ...]:
     if row["enterprises"] == 0:
         return (Finding("empty"),)
     out = []
-    if row["enterprises"] < rules.few_enterprises:
+    alone = row["enterprises"] == 1 and pd.notna(row["top_share"])
+    if row["enterprises"] < rules.few_enterprises and not alone:  # "alone" says it of a single firm
         out.append(Finding("few", {"count": int(row["enterprises"]), "minimum": rules.few_enterprises}))
     if pd.notna(row["top_share"]) and row["top_share"] >= rules.concentration:
         values = {"share": float(row["top_share"]), "name": row["top_name"], "name_en": row["top_name_en"]}
-        out.append(Finding("alone" if row["enterprises"] == 1 else "concentrated", values))
+        out.append(Finding("alone" if alone else "concentrated", values))
     if pd.notna(row["growth"]) and row["growth"] < rules.falling:
         out.append(Finding("falling", {"growth": float(row["growth"])}))
     if pd.notna(row["chain_share"]) and row["chain_share"] < rules.thin_share:
@@ -108,7 +109,8 @@ def link_figures(links: pd.DataFrame, facts: pd.DataFrame, rules: GapRules) -> p
         out[c] = out["link"].map(tops[c]) if tops is not None and len(tops) else None
     out["top_share"] = pd.to_numeric(out["top_share"], errors="coerce")
     chain_revenue = out.groupby("chain")["revenue"].transform("sum")
-    out["chain_share"] = out["revenue"].fillna(0) / chain_revenue.where(chain_revenue > 0)
+    # a link without figures (its firms are new) has no share: it is unknown, not 0 %
+    out["chain_share"] = out["revenue"] / chain_revenue.where(chain_revenue > 0)
     out["findings"] = [_findings(row, rules) for _, row in out.iterrows()]
     out["status"] = [
         "empty" if n == 0 else ("weak" if f else "strong")
