@@ -34,6 +34,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
+from config.settings import ENV_PREFIX
 from data_sources.adapters.csv_file import ZoneName
 from data_sources.errors import ContractError, SourceMisconfigured, SourceUnavailable
 from data_sources.validation import shorten
@@ -91,6 +92,16 @@ class SharingClientOptions(BaseModel):
         if not value.lower().startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("app_secret_env")
+    @classmethod
+    def _not_a_setting(cls, value: str | None) -> str | None:
+        # the app refuses to start with an ONESCREEN_* variable that is not one of its settings
+        if value is not None and value.upper().startswith(ENV_PREFIX):
+            raise ValueError(
+                f"{ENV_PREFIX}* variables are the app's settings; name another, e.g. SHARING_PLATFORM_SECRET"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_secret(self) -> SharingClientOptions:

@@ -4,16 +4,18 @@ fake clock), a platform that does not answer in time, and a has-more flag or off
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sharing_server import APP_KEY, APP_SECRET, PATHS, running_platform
 
 from data_sources.adapters.sharing_client import SharingClient, SharingClientOptions
-from data_sources.adapters.sharing_mapping import SharingMapping, update_time
+from data_sources.adapters.sharing_mapping import ResourceMapping, SharingMapping, update_time
 from data_sources.adapters.sharing_platform import SharingPlatformSource
 from data_sources.case_mapping import MappingError, load_mapping
 from data_sources.errors import SourceMisconfigured, SourceUnavailable
@@ -69,6 +71,7 @@ def test_a_mapping_that_makes_no_sense_is_refused_naming_the_key(resources, name
     [
         ({"app_secret_env": "X"}, "exactly one of `app_secret` and `app_secret_env`"),
         ({"base_url": "ftp://platform"}, "base_url"),
+        ({"app_secret": None, "app_secret_env": "ONESCREEN_SECRET"}, "app_secret_env: .*the app's settings"),
         ({"paging": "cursor"}, "paging"),
         ({"page_size": 0}, "page_size"),
     ],
@@ -151,3 +154,23 @@ def test_the_since_time_is_sent_in_the_platforms_zone_and_form():
     assert client.since_text(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == "20261201100000"
     iso = SharingClient(client_options("http://127.0.0.1:9", since_param="t"), "test")
     assert iso.since_text(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == "2026-12-01T10:00:00+08:00"
+
+
+def readme_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Importing from a data-sharing platform")
+    return readme[start : readme.index("\n### ", start + 1)]
+
+
+def test_the_readme_example_is_a_source_the_code_accepts():
+    block = re.findall(r"```yaml\n(.*?)```", readme_section(), re.DOTALL)[0]
+    entry = yaml.safe_load(block)["data-sharing"]
+    assert entry["adapter"] == "sharing_platform"
+    platform = SharingPlatformSource("data-sharing", entry["options"], base_dir=str(ROOT))
+    assert platform.capabilities == {"incremental"} and platform.options.sync_interval_s == 3600
+
+
+def test_the_readme_names_every_option_and_mapping_key():
+    section = readme_section()
+    named = set(SharingPlatformSource.Options.model_fields) | set(ResourceMapping.model_fields)
+    assert sorted(n for n in named if f"`{n}`" not in section) == []
