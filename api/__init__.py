@@ -18,6 +18,7 @@ from api import kpis as _kpis  # noqa: F401 - adds its routes to api.v1's bluepr
 from api import map_layers as _map_layers  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import map_search as _map_search  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import open311_report as _open311_report  # noqa: F401 - adds POST requests to api.open311's
+from api import policies as _policies  # noqa: F401 - adds its routes to api.v1's blueprint
 from api.base import ErrorSchema
 from api.open311 import blp as open311_blueprint
 from api.v1 import blp as v1_blueprint

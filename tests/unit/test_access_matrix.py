@@ -31,6 +31,7 @@ page      /cases                             302  403    200  200  200    403   
 page      /alerts                            302  403    200  200  200    403    302
 page      /kpis                              302  403    200  200  200    403    302
 page      /map                               302  200    200  200  200    200    302
+page      /policies                          302  200    200  200  200    200    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
 page      /no/such/page                      302  404    404  404  404    404    302
@@ -44,6 +45,8 @@ router    /alerts?department=ecology_environment 401 403 403  200  200    403   
 router    /kpis                              401  403    200  200  200    403    401
 router    /kpis?kpi=open_cases               401  403    200  200  200    403    401
 router    /map                               401  200    200  200  200    200    401
+router    /policies                          401  200    200  200  200    200    401
+router    /policies?policy=hnte_small&status=nearly 401 200 200 200 200   200    401
 router    /admin/audit                       401  403    403  403  403    200    401
 router    /admin/access                      401  403    403  403  403    200    401
 router    /?department=ecology_environment   401  200    403  200  200    200    401
@@ -80,6 +83,7 @@ callback  cases-panel other dept             401  403    200  200  200    403   
 callback  cases-step open                    401  403    200  200  403    403    401
 callback  cases-step confirm                 401  403    200  200  403    403    401
 callback  audit-grid                         401  403    403  403  403    200    401
+callback  policies-export                    401  403    200  403  200    403    401
 callback  map-layer-states                   401  200    200  200  200    200    401
 callback  map-view                           401  200    200  200  200    200    401
 callback  map-side                           401  200    200  200  200    200    401
@@ -98,6 +102,8 @@ api       /api/v1/kpis other dept            401  200    403  200  200    200   
 api       /api/v1/departments                401  200    200  200  200    200    403
 api       /api/v1/map/search                 401  422    422  422  422    422    403
 api       /api/v1/chains                     401  200    200  200  200    200    403
+api       /api/v1/policies                   401  200    200  200  200    200    403
+api       /api/v1/policies/hnte_small/enterprises 401 200 200 200 200   200    403
 api       /api/v1/chain-targets              401  200    200  200  200    200    403
 api       /api/v1/map/layers                 401  200    200  200  200    200    403
 api       /api/v1/map/layers other dept      401  200    403  200  200    200    403
@@ -164,6 +170,7 @@ CALLBACKS = {
     "cases-step open": ("cases-step-title.children", {'{"action":["ALL"],"type":"cases-action"}.n_clicks': []}),
     "cases-step confirm": ("cases-changed.data", {"cases-step-confirm.n_clicks": None}),
     "audit-grid": ("audit-grid.rowData", {"shell-lang.value": "zh"}),
+    "policies-export": ("policies-download.data", {"policies-export-csv.n_clicks": 1, "policies-state.data": {"policy": "hnte_small"}, "shell-lang.value": "zh"}),
     "map-layer-states": ("map-layer-states.children", {"map-view.data": {"range": "7d"}, "map-shown.value": ["grid_cells", "sensors"], "shell-lang.value": "zh"}),
     "map-view": ("map-view.data", {"map-range.value": "30d", "map-view.data": {"range": "7d"}}),
     "map-side": ("map-side.children", {"shell-lang.value": "zh"}),
