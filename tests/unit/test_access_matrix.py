@@ -31,6 +31,7 @@ page      /cases                             302  403    200  200  200    403   
 page      /alerts                            302  403    200  200  200    403    302
 page      /kpis                              302  403    200  200  200    403    302
 page      /map                               302  200    200  200  200    200    302
+page      /enterprise                        302  200    200  200  200    200    302
 page      /policies                          302  200    200  200  200    200    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
@@ -45,6 +46,8 @@ router    /alerts?department=ecology_environment 401 403 403  200  200    403   
 router    /kpis                              401  403    200  200  200    403    401
 router    /kpis?kpi=open_cases               401  403    200  200  200    403    401
 router    /map                               401  200    200  200  200    200    401
+router    /enterprise?id=ENT0001             401  200    200  200  200    200    401
+router    /enterprise?q=91130171             401  200    200  200  200    200    401
 router    /policies                          401  200    200  200  200    200    401
 router    /policies?policy=hnte_small&status=nearly 401 200 200 200 200   200    401
 router    /admin/audit                       401  403    403  403  403    200    401
@@ -90,6 +93,7 @@ callback  map-side                           401  200    200  200  200    200   
 callback  map-side-close                     401  200    200  200  200    200    401
 callback  map-search                         401  200    200  200  200    200    401
 callback  map-hit                            401  200    200  200  200    200    401
+callback  enterprise-results                 401  200    200  200  200    200    401
 callback  audit-download                     401  403    403  403  403    200    401
 callback  access-users create                401  403    403  403  403    200    401
 callback  access-users select                401  403    403  403  403    200    401
@@ -102,6 +106,8 @@ api       /api/v1/kpis other dept            401  200    403  200  200    200   
 api       /api/v1/departments                401  200    200  200  200    200    403
 api       /api/v1/map/search                 401  422    422  422  422    422    403
 api       /api/v1/chains                     401  200    200  200  200    200    403
+api       /api/v1/enterprises                401  200    200  200  200    200    403
+api       /api/v1/enterprises/ENT0001        401  200    200  200  200    200    403
 api       /api/v1/policies                   401  200    200  200  200    200    403
 api       /api/v1/policies/hnte_small/enterprises 401 200 200 200 200   200    403
 api       /api/v1/chain-targets              401  200    200  200  200    200    403
@@ -177,6 +183,7 @@ CALLBACKS = {
     "map-side-close": ("map-page.className@", {"map-side-close.n_clicks": 1}),
     "map-search": ("map-hit-data.data", {"map-query.value": "U288", "shell-lang.value": "zh"}),
     "map-hit": ("map-leaflet.viewport", {}),
+    "enterprise-results": ("enterprise-results.children", {"enterprise-query.value": "石家庄", "shell-lang.value": "zh"}),
     "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
     "access-users create": ("..access-users.rowData...access-notice.children...", {}),
     "access-users select": ("access-selected.children", {}),
