@@ -46,7 +46,8 @@ def _order(links: pd.DataFrame) -> dict[str, tuple[int, int]]:
 def _label(row: Mapping[str, object], lang: str) -> str:
     """Three lines: the link's name; its enterprises and revenue; its growth (or its status)."""
     name = name_of(row, lang)
-    firms = t("chain.graph.firms", lang, count=count(row["enterprises"]))  # type: ignore[arg-type]
+    key = "chain.graph.firm_one" if row["enterprises"] == 1 else "chain.graph.firms"
+    firms = t(key, lang, count=count(row["enterprises"]))  # type: ignore[arg-type]
     if row["enterprises"] == 0:
         return f"{name}\n{t('chain.status.empty', lang)}"
     growth = change(row["growth"])  # type: ignore[arg-type]

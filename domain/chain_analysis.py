@@ -182,6 +182,23 @@ def chain_summary(figures: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def chain_economy(facts: pd.DataFrame) -> pd.DataFrame:
+    """One row per chain (and "" for the enterprises outside the chains): revenue, tax and
+    employees of the last year, each with its like-for-like growth (the enterprises with
+    figures in both years), and the number of enterprises."""
+    firms = facts.assign(chain=facts["chain"].fillna(""))
+    rows = {}
+    for chain, group in firms.groupby("chain", sort=False):
+        row: dict[str, float] = {"enterprises": float(len(group))}
+        for measure in ("revenue", "tax", "employees"):
+            row[measure] = float(group[measure].sum(min_count=1))
+            both = group[group[measure].notna() & group[f"{measure}_previous"].notna()]
+            now, before = both[measure].sum(), both[f"{measure}_previous"].sum()
+            row[f"{measure}_growth"] = float(now / before - 1) if before > 0 else float("nan")
+        rows[chain] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("chain").reset_index()
+
+
 class RulesError(ValueError):
     """A malformed config/chain_rules.yaml: the message names the key at fault."""
 

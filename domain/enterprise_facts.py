@@ -16,10 +16,11 @@ import pandas as pd
 from domain.enterprise_sizes import size_class
 
 FIGURES = ("revenue", "tax", "employees", "rd_spending", "patents")
+PREVIOUS = ("revenue_previous", "tax_previous", "employees_previous")
 COLUMNS = (
     "id", "name", "name_en", "credit_code", "industry_code", "chain", "chain_link", "stage",
     "lon", "lat", "founded_on", "age_years", "year", *FIGURES, "revenue_previous", "revenue_growth",
-    "rd_share", "patents_total", "size",
+    "tax_previous", "employees_previous", "rd_share", "patents_total", "size",
 )  # fmt: skip
 
 
@@ -59,7 +60,7 @@ def enterprise_facts(
     year = figures_year(figures)
     out["year"] = year
     if year is None:
-        for c in (*FIGURES, "revenue_previous", "revenue_growth", "rd_share", "patents_total"):
+        for c in (*FIGURES, *PREVIOUS, "revenue_growth", "rd_share", "patents_total"):
             out[c] = np.nan
     else:
         last = figures[figures["year"] == year].drop_duplicates("enterprise_id").set_index("enterprise_id")
@@ -68,7 +69,8 @@ def enterprise_facts(
         )
         for c in FIGURES:
             out[c] = pd.to_numeric(out["id"].map(last[c]), errors="coerce")
-        out["revenue_previous"] = pd.to_numeric(out["id"].map(before["revenue"]), errors="coerce")
+        for c in PREVIOUS:  # last year's figures of the year before, for like-for-like growth
+            out[c] = pd.to_numeric(out["id"].map(before[c.removesuffix("_previous")]), errors="coerce")
         out["revenue_growth"] = growth(out["revenue"], out["revenue_previous"])
         out["rd_share"] = out["rd_spending"] / out["revenue"].where(out["revenue"] > 0)
         totals = pd.to_numeric(figures["patents"], errors="coerce").groupby(figures["enterprise_id"]).sum()

@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.chain_graph import GRAPH, STAGES, chain_graph, legend, stylesheet
 from components.chain_targets import chain_href, link_panel, target_list
-from components.chain_words import count, name_of
+from components.chain_words import change, count, money, name_of
 from components.shell import THEME
 from components.timefmt import format_time
 from locales import normalise, t
@@ -86,6 +86,17 @@ def _origin(view: ChainView, computed_at: Any, lang: str) -> str:
     return t(key, lang, year=view.year or "—", source=names, time=when)
 
 
+def _economy(view: ChainView, chain: str, lang: str) -> str:
+    """The chain's enterprises, revenue, tax and employees with their like-for-like growth."""
+    rows = view.economy[view.economy["chain"] == chain]
+    if rows.empty:
+        return ""
+    e = rows.iloc[0]
+    return t("chain.economy", lang, firms=count(e["enterprises"]), revenue=money(e["revenue"], lang),
+             revenue_growth=change(e["revenue_growth"]), tax=money(e["tax"], lang), tax_growth=change(e["tax_growth"]),
+             employees=count(e["employees"]), employees_growth=change(e["employees_growth"]))  # fmt: skip
+
+
 def body(chain: object, link: object, lang: str, theme: str = "wall") -> list:
     cached = chain_view()
     view = cached.value
@@ -108,14 +119,11 @@ def body(chain: object, link: object, lang: str, theme: str = "wall") -> list:
             html.Div(
                 [
                     html.H2(name_of(chain_row, lang, "chain_name")),
-                    html.Span(
-                        t("chain.graph_figures", lang, firms=count(chain_row["enterprises"])),
-                        className="os-panel-source",
-                    ),  # fmt: skip
                     html.Div(legend(lang), className="os-chain-legend"),
                 ],
                 className="os-panel-head",
             ),
+            html.P(_economy(view, current, lang), className="os-chain-economy"),
             stage_heads,
             html.Div(chain_graph(links, lang, theme, picked), className="os-chain-graph-box"),
         ],

@@ -16,7 +16,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from domain.chain_analysis import GapRules, RulesError, chain_summary, link_figures, parse_rules, targets
+from domain.chain_analysis import (
+    GapRules,
+    RulesError,
+    chain_economy,
+    chain_summary,
+    link_figures,
+    parse_rules,
+    targets,
+)
 from domain.enterprise_facts import enterprise_facts, figures_year
 from services.context import get_services
 from services.data import snapshot
@@ -34,6 +42,7 @@ class ChainView:
     links: pd.DataFrame  # domain.chain_analysis.link_figures, one row per link
     targets: pd.DataFrame  # the empty and weak links, best target first
     summary: pd.DataFrame  # one row per chain
+    economy: pd.DataFrame  # per chain ("" outside them): revenue, tax, employees and their growth
     year: int | None  # the year of the figures (the latest the park has)
     figures: pd.DataFrame  # the yearly figures (enterprise histories)
     stale: tuple[str, ...]  # contracts whose source is down (the figures are the last read)
@@ -78,6 +87,7 @@ def _compute() -> ChainView:
         links=per_link,
         targets=targets(per_link, gap_rules),
         summary=chain_summary(per_link),
+        economy=chain_economy(facts),
         year=figures_year(figures),
         figures=figures,
         stale=tuple(c for c, s in snaps.items() if s.stale),

@@ -191,3 +191,15 @@ def test_malformed_rules_name_the_key(data, words) -> None:
 def test_rules_file_overrides_defaults() -> None:
     rules = parse_rules({"few_enterprises": 5, "weights": {"falling": 0.9}})
     assert rules.few_enterprises == 5 and rules.weights["falling"] == 0.9 and rules.weights["empty"] == 1.0
+
+
+def test_chain_economy_is_like_for_like(facts: pd.DataFrame) -> None:
+    from domain.chain_analysis import chain_economy
+
+    economy = chain_economy(facts).set_index("chain")
+    a = economy.loc["a"]
+    # revenue of every firm in a chain link last year; growth over the firms with both years
+    assert a["revenue"] == pytest.approx(4400 + 10000 + 2400 + 2000)
+    assert a["revenue_growth"] == pytest.approx((4400 + 9000 + 2400) / (4000 + 9000 + 3000) - 1)
+    assert a["employees_growth"] == pytest.approx(0.0)
+    assert economy.loc["", "enterprises"] == 2  # outside the chains: E12 and E13 (a link no chain has)
