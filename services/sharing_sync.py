@@ -3,9 +3,10 @@ sharing_platform.py) into the store: its chain links, enterprises and their year
 that order (a figure names an enterprise, an enterprise a link). `flask --app app enterprises
 sync NAME` and the app's background syncer (live/case_sync.py) both call `sync_platform`.
 
-Each page is checked against its contract (data_sources/validation.py), its good rows upserted by
-the contract's key (store/contract_upsert.py) in one transaction, and then the page's place saved
-in the contract's checkpoint ("sharing:NAME:CONTRACT", store/checkpoints.py through
+Each page is checked against its contract and the reference checks (services/sharing_checks.py:
+an enterprise's class, credit code and link, a figure's year and enterprise), its good rows
+upserted by the contract's key (store/contract_upsert.py) in one transaction, and then the page's
+place saved in the contract's checkpoint ("sharing:NAME:CONTRACT", store/checkpoints.py through
 services/case_import.py, as the case syncs keep theirs). The checkpoint holds the update time
 the sync asks from (`since`) and, while a sync is unfinished, the position after the last page
 stored: a sync stopped anywhere (a page that keeps failing, a restart) keeps what it stored and
@@ -13,7 +14,8 @@ resumes after the last complete page with the same `since`, which moves on to th
 time read only once the last page is stored. Rows updated at that very time are asked for again
 next time (the platform's "since" includes it), and updated in place. A rejected row does not
 hold the checkpoint back: it is reported (the Sources page lists it) and read again when the
-platform changes it."""
+platform changes it. Chain links are read whole and then checked and stored together (a link's
+parent may be on any page); their checkpoint moves only when all are stored."""
 
 from __future__ import annotations
 
@@ -23,17 +25,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
+import pandas as pd
 from sqlalchemy import Table
 
 from data_sources.adapters.sharing_mapping import RESOURCES
-from data_sources.adapters.sharing_platform import SharingPage, SharingPlatformSource
+from data_sources.adapters.sharing_platform import SharingPlatformSource
 from data_sources.contracts import CONTRACTS
 from data_sources.errors import SourceError, SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS, SourceMonitor, utc_now
-from data_sources.validation import Rejection, validate
+from data_sources.validation import Rejection
 from security import audit
 from services.case_import import load_checkpoint, save_checkpoint
 from services.context import get_services
+from services.sharing_checks import check_rows
 from store.contract_upsert import upsert_rows
 from store.engine import begin_write
 from store.models import CONTRACT_TABLES
@@ -41,6 +45,9 @@ from store.models import CONTRACT_TABLES
 log = logging.getLogger(__name__)
 
 AUDIT_ACTION = "enterprises.sync"
+# checked and stored whole, not page by page: a link's parent and a circle of parents may lie on
+# any page, and the links of a park are a few hundred at most
+WHOLE = frozenset({"chains"})
 
 
 @dataclass
@@ -182,23 +189,67 @@ def _sync_contract(
     mark = Mark() if restart else Mark.read(load_checkpoint(key))
     if mark.resume is not None:
         result.resumed.append(contract)
-    newest = mark.newest
-    for page in source.pages(contract, mark.since, mark.resume):
-        part.add(_store(page, contract, name))
-        result.pages += 1
-        if page.newest is not None and (newest is None or page.newest > newest):
-            newest = page.newest
-        if page.next_position is not None:
-            save_checkpoint(key, Mark(mark.since, page.next_position, newest).text())
+    if contract in WHOLE:
+        newest = _sync_whole(source, name, contract, mark, result, part)
+    else:
+        newest = _sync_pages(source, name, contract, mark, result, part)
     save_checkpoint(key, Mark(newest or mark.since).text())
 
 
-def _store(page: SharingPage, contract: str, name: str) -> SyncReport:
-    """Check one page against its contract and upsert its good rows, in one transaction."""
-    unread: list[Rejection] = list(page.frame.attrs.pop(PARSE_REJECTIONS, []))
-    checked = validate(page.frame, CONTRACTS[contract], name)
-    mapped = [c for c in checked.good.columns if c in page.frame.columns]
-    with begin_write(get_services().engine) as connection:
+def _sync_pages(
+    source: SharingPlatformSource,
+    name: str,
+    contract: str,
+    mark: Mark,
+    result: PlatformSyncResult,
+    part: SyncReport,
+) -> datetime | None:
+    """Store page after page, saving the place after each; the newest update time read."""
+    newest = mark.newest
+    for page in source.pages(contract, mark.since, mark.resume):
+        part.add(_store(page.frame, list(page.frame.attrs.pop(PARSE_REJECTIONS, [])), contract, name))
+        result.pages += 1
+        newest = _later(newest, page.newest)
+        if page.next_position is not None:
+            save_checkpoint(
+                checkpoint_key(name, contract), Mark(mark.since, page.next_position, newest).text()
+            )
+    return newest
+
+
+def _sync_whole(
+    source: SharingPlatformSource,
+    name: str,
+    contract: str,
+    mark: Mark,
+    result: PlatformSyncResult,
+    part: SyncReport,
+) -> datetime | None:
+    """Read every page, then check and store them together; the newest update time read."""
+    newest = mark.newest
+    frames: list[pd.DataFrame] = []
+    unread: list[Rejection] = []
+    for page in source.pages(contract, mark.since, mark.resume):
+        unread += page.frame.attrs.pop(PARSE_REJECTIONS, [])
+        frames.append(page.frame)
+        newest = _later(newest, page.newest)
+    result.pages += len(frames)
+    if frames:
+        part.add(_store(pd.concat(frames), unread, contract, name))
+    return newest
+
+
+def _later(known: datetime | None, found: datetime | None) -> datetime | None:
+    return found if known is None or (found is not None and found > known) else known
+
+
+def _store(frame: pd.DataFrame, unread: list[Rejection], contract: str, name: str) -> SyncReport:
+    """Check rows of `contract` (those the mapping could read; `unread` the others) and upsert
+    the good ones, only the fields the mapping gives, in one transaction."""
+    engine = get_services().engine
+    checked = check_rows(frame, contract, name, engine, utc_now().date())
+    mapped = [c for c in checked.good.columns if c in frame.columns]
+    with begin_write(engine) as connection:
         inserted, updated = upsert_rows(
             connection, cast(Table, CONTRACT_TABLES[contract]), checked.good[mapped], CONTRACTS[contract].key
         )

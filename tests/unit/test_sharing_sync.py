@@ -212,10 +212,20 @@ def test_a_second_sync_asks_only_for_rows_updated_since_the_checkpoint(app, plat
             12, 2, chain, updated="2026-12-02 08:15:00", qymc="改名后的公司"
         )
         platform.rows["enterprises"].append(enterprise_row(12, 9, chain, updated="2026-12-02 08:20:00"))
+        # a new link whose parent came with the first sync: checked with the stored links
+        platform.rows["chains"].append(
+            {
+                **chain_rows(chain)[2],
+                "hjbm": f"{chain}.mid.bms",
+                "hjmc": "电池管理",
+                "gxsj": "2026-12-02 08:00:00",
+            }
+        )
         second = sync_platform("again")
     asked = {a.query.get("gxsjq") for a in platform.data_requests("enterprises")}
     assert asked == {"2026-12-01 10:00:00"}  # the checkpoint, in the platform's zone and form
     assert {a.query.get("gxsjq") for a in platform.data_requests("chains")} == {"2026-12-01 09:30:00"}
+    assert second.contracts["chains"].summary == "imported 1, updated 1, rejected 0"
     # the rows updated at the checkpoint's very time come again and are updated in place
     assert second.contracts["enterprises"].summary == "imported 1, updated 3, rejected 0"
     enterprises = stored_enterprises(app, 12)
@@ -321,17 +331,21 @@ def test_rows_with_a_bad_field_are_rejected_with_their_reason_and_the_others_sto
         enterprise_row(20, 4, chain, clrq="2015-03-12"),  # not yyyymmdd
         enterprise_row(20, 5, chain, qymc=""),  # a required name missing
         enterprise_row(20, 6, chain),
+        enterprise_row(20, 7, chain, cylhj="nowhere"),  # a link no chain has
+        enterprise_row(20, 8, chain, tyshxydm=credit_code(20, 8)[:-1] + "X"),  # a wrong check character
     ]
     platform.rows["enterprise_figures"] = [
         figure_row(20, 1),
         figure_row(20, 6, yysr=-5),  # negative revenue
         figure_row(20, 6, nd="二〇二四"),  # a year that is not a number
+        figure_row(20, 6, nd=2099),  # a year in the future
+        figure_row(20, 2),  # the enterprise was rejected
     ]
     with app.server.app_context():
         result = sync_platform("rows-bad")
     assert set(stored_enterprises(app, 20)) == {credit_code(20, 1), credit_code(20, 6)}
-    assert result.contracts["enterprises"].summary == "imported 2, updated 0, rejected 4"
-    assert result.contracts["enterprise_figures"].summary == "imported 1, updated 0, rejected 2"
+    assert result.contracts["enterprises"].summary == "imported 2, updated 0, rejected 6"
+    assert result.contracts["enterprise_figures"].summary == "imported 1, updated 0, rejected 4"
     rejected = {
         (r.contract, r.row, r.field): r
         for r in app.server.extensions["onescreen"].sources.book.recent_rejections("rows-bad")
@@ -343,12 +357,18 @@ def test_rows_with_a_bad_field_are_rejected_with_their_reason_and_the_others_sto
         ("enterprises", 5, "name"),
         ("enterprise_figures", 2, "revenue"),
         ("enterprise_figures", 3, "year"),
+        ("enterprises", 7, "chain_link"),
+        ("enterprises", 8, "credit_code"),
+        ("enterprise_figures", 4, "year"),
+        ("enterprise_figures", 5, "enterprise_id"),
     }
+    assert rejected[("enterprises", 7, "chain_link")].reason == "names no link of the industry chains"
+    assert rejected[("enterprise_figures", 5, "enterprise_id")].reason == "names no enterprise"
     assert rejected[("enterprises", 3, "(row)")].reason == "a row must be a JSON object"
     assert rejected[("enterprises", 4, "founded_on")].reason == "clrq does not have the form %Y%m%d"
     assert rejected[("enterprises", 2, "industry_code")].key == credit_code(20, 2)
     health = monitor(app, "rows-bad").health
-    assert health.status == "degraded" and health.batch("enterprises").rejected == 4
+    assert health.status == "degraded" and health.batch("enterprises").rejected == 6
     assert mark(app, "rows-bad", "enterprises").since is not None  # rejections do not hold it back
 
 
@@ -377,6 +397,9 @@ def test_the_command_line_syncs_and_prints_each_contract_and_rejection(app, plat
 
 def test_checking_the_source_on_the_sources_page_syncs_it(app, platform):
     fill(platform, 23, enterprises=3, figures=0)
+    for rows in platform.rows.values():  # changed after the background test's sync of this source
+        for row in rows:
+            row["gxsj"] = "2026-12-03 09:00:00"
     with app.server.app_context():
         health = get_services().snapshots.check("background")
     assert health.batch("enterprises") is not None
