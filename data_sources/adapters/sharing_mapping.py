@@ -94,7 +94,7 @@ def _check(where: str, resource: ResourceMapping, contract: Contract) -> None:
     kinds = {f.name: f.kind for f in contract.fields}
     checked: tuple[tuple[str, Mapping[str, Any], tuple[str, ...] | None], ...] = (
         ("values", resource.values, None),
-        ("dates", resource.dates, ("date", "datetime")),
+        ("dates", resource.dates, ("date",)),
         ("scale", resource.scale, ("int", "float")),
     )
     for key, transformed, allowed in checked:
