@@ -242,7 +242,8 @@ class SharingClient:
         if status >= 400:
             raise self._http_error(response, what)
         code = dig(document, self.options.code_path) if self.options.code_path else None
-        if self.options.code_path and not _listed(code, self.options.ok_codes):
+        # an answer without a code is judged by its HTTP status alone (some gateways leave it out)
+        if code is not None and not _listed(code, self.options.ok_codes):
             message = dig(document, self.options.message_path) if self.options.message_path else None
             raise SourceUnavailable(
                 f"{self.where}: {what}: the platform answered code {code!r}"

@@ -174,3 +174,15 @@ def test_the_readme_names_every_option_and_mapping_key():
     section = readme_section()
     named = set(SharingPlatformSource.Options.model_fields) | set(ResourceMapping.model_fields)
     assert sorted(n for n in named if f"`{n}`" not in section) == []
+
+
+def test_an_answer_without_a_code_is_judged_by_its_status_and_a_bad_code_stops_with_its_message():
+    with running_platform() as (platform, url):
+        path = PATHS["enterprises"].removeprefix("/gateway")
+        platform.bodies[("enterprises", 1)] = b'{"data": {"list": [{"qymc": "x"}], "total": 1}}'
+        client = SharingClient(client_options(url), "test")
+        assert client.page(path, 1, None).rows == [{"qymc": "x"}]
+        platform.bodies[("enterprises", 1)] = '{"code": 50001, "msg": "接口调用次数超限"}'.encode()
+        with pytest.raises(SourceUnavailable, match="code 50001: '接口调用次数超限'"):
+            client.page(path, 1, None)
+        client.close()
