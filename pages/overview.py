@@ -1,5 +1,5 @@
 """Overview (运行总览): the park at a glance — KPI cards, the 30-day case trend, cases by
-domain and by channel — every figure with its source and freshness."""
+domain and by channel, the industry chains — every figure with its source and freshness."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components.alert_ticker import COUNTS, TICKER, severity_counts, ticker_frame, ticker_items
+from components.chain_summary import make_chain_summary
 from components.charts import bar_figure, donut_figure, trend_figure
 from components.kpi_card import make_kpi_card
 from components.read_at import read_at
@@ -126,6 +127,7 @@ def make_body(lang: str, scope: Scope) -> list:
     else:
         kinds, kinds_title = figures.by_domain, t("overview.by_domain", lang)
         kind_labels = {d: t(f"domain.{d}", lang) for d in kinds.index}
+    chains = make_chain_summary(lang, zone, late)
     return [
         html.Div(cards, className="os-kpi-row"),
         html.Div(
@@ -140,6 +142,7 @@ def make_body(lang: str, scope: Scope) -> list:
                     cases_source,
                     "os-span-2",
                 ),
+                _panel(chains.title, chains.body, chains.source, "os-chain-summary"),
                 _panel(
                     kinds_title,
                     _graph(
@@ -153,7 +156,7 @@ def make_body(lang: str, scope: Scope) -> list:
                     cases_source,
                 ),
             ],
-            className="os-panel-grid",
+            className="os-panel-grid os-with-chains",
         ),
     ]
 
