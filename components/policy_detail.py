@@ -35,12 +35,15 @@ def enterprise_href(enterprise_id: str) -> str:
     return "/enterprise?" + urlencode({"id": enterprise_id})
 
 
+def _name(row: Mapping[str, object], lang: str) -> str:
+    en = row.get("name_en")
+    return str(en if lang == "en" and isinstance(en, str) and en else row.get("name") or row.get("id"))
+
+
 def _name_link(row: Mapping[str, object], lang: str) -> str:
     """The firm's name as a markdown link to its profile (markdown's own characters escaped:
     a name is data, not markup)."""
-    en = row.get("name_en")
-    name = en if lang == "en" and isinstance(en, str) and en else row.get("name") or row.get("id")
-    text = MARKDOWN_SPECIAL.sub(r"\\\1", str(name))
+    text = MARKDOWN_SPECIAL.sub(r"\\\1", _name(row, lang))
     return f"[{text}]({enterprise_href(str(row['id']))})"
 
 
@@ -53,6 +56,7 @@ def grid_rows(frame: pd.DataFrame, names: Mapping[str, str], lang: str) -> list[
             {
                 "id": row["id"],
                 "name": _name_link(row, lang),
+                "name_text": _name(row, lang),
                 "credit_code": row.get("credit_code") or "",
                 "link": names.get(str(row.get("chain_link")), "")
                 if isinstance(row.get("chain_link"), str)
@@ -70,20 +74,26 @@ def grid_rows(frame: pd.DataFrame, names: Mapping[str, str], lang: str) -> list[
 
 
 def make_grid(rows: list[dict], status: str, lang: str) -> dag.AgGrid:
-    numeric = {"type": "rightAligned", "width": 118, "suppressSizeToFit": True}
+    def numeric(digits: int, width: int = 112) -> dict:
+        # formatted in the browser by dash-ag-grid's own expression parser (no eval: the CSP
+        # allows none), so the cell stays a number that sorts as one
+        shown = f"params.value == null ? '—' : d3.format(',.{digits}f')(params.value)"
+        return {"type": "rightAligned", "width": width, "suppressSizeToFit": True, "valueFormatter": {"function": shown},
+                "wrapHeaderText": True, "autoHeaderHeight": True}  # fmt: skip
+
     columns = [
-        column("name", t("policies.col.name", lang), cellRenderer="markdown", flex=3, minWidth=220,
-               tooltipField=None),
-        column("link", t("policies.col.link", lang), flex=2, minWidth=140),
+        column("name", t("policies.col.name", lang), cellRenderer="markdown", flex=4, minWidth=240,
+               tooltipField="name_text", cellClass="os-policy-firm"),
+        column("link", t("policies.col.link", lang), flex=2, minWidth=130),
         column("size", t("policies.col.size", lang), width=84, suppressSizeToFit=True),
-        column("revenue", t("policies.col.revenue", lang), **{**numeric, "width": 150}),
-        column("rd_share", t("policies.col.rd_share", lang), **numeric),
-        column("growth", t("policies.col.growth", lang), **numeric),
-        column("patents_total", t("policies.col.patents_total", lang), **numeric),
-        column("age", t("policies.col.age", lang), **numeric),
+        column("revenue", t("policies.col.revenue", lang), **numeric(1, 128)),
+        column("rd_share", t("policies.col.rd_share", lang), **numeric(1)),
+        column("growth", t("policies.col.growth", lang), **numeric(1)),
+        column("patents_total", t("policies.col.patents_total", lang), **numeric(0)),
+        column("age", t("policies.col.age", lang), **numeric(1)),
     ]  # fmt: skip
     if status != "qualifies":
-        columns.append(column("reason", t("policies.col.reason", lang), flex=4, minWidth=260, wrapText=True,
+        columns.append(column("reason", t("policies.col.reason", lang), flex=4, minWidth=280, wrapText=True,
                               autoHeight=True, cellClass="os-policy-reason"))  # fmt: skip
     made = grid(GRID, columns, rows, lang, row_id="id")
     made.dashGridOptions = {

@@ -33,6 +33,8 @@ from domain.policy_book import BOUNDS, CHOICES, Bound, Policy, PolicyBook
 STATUSES = ("qualifies", "nearly", "no_figures")  # those listed; every other enterprise misses
 EPSILON = 1e-9  # a gap equal to the margin is within it, whatever the float rounding
 COLUMNS = ("policy", "id", "status", "reasons")
+# The criteria drawn from the year's figures (a firm without that year's figures lacks them all)
+FROM_YEAR = frozenset({"revenue", "employees", "rd_share", "revenue_growth", "patents", "chain_rank"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,8 @@ class Shortfall:
 @dataclass(frozen=True, slots=True)
 class NoFigures:
     """A criterion that cannot be judged: the enterprise has no figure for it (`year`: the
-    figures' year, for the words "no R&D figures for 2025")."""
+    figures' year, for the words "no R&D figures for 2025"); criterion "year" when the firm
+    has no figures at all for the year."""
 
     criterion: str
     year: int | None
@@ -146,10 +149,20 @@ def _reasons(policy: Policy, figures: dict[str, np.ndarray], size_unknown: np.nd
     """Why the enterprise at `row` does not simply qualify: each figure it lacks as NoFigures,
     each missed bound as a Shortfall, in the policy's order."""
     out: list[Reason] = []
-    if "size" in policy.choices and size_unknown[row]:
+    # a firm with no figures at all for the year (founded since, or not reported) lacks every
+    # figure drawn from them: one reason says so, not one per criterion
+    no_year = np.isnan(figures["revenue"][row]) and np.isnan(figures["employees"][row])
+    needs_year = ("size" in policy.choices and size_unknown[row]) or any(
+        b.criterion in FROM_YEAR and np.isnan(figures[b.criterion][row]) for b in policy.bounds
+    )
+    if no_year and needs_year:
+        out.append(NoFigures("year", year))
+    elif "size" in policy.choices and size_unknown[row]:
         out.append(NoFigures("size", year))
     for bound in policy.bounds:
         value = float(figures[bound.criterion][row])
+        if value != value and no_year and bound.criterion in FROM_YEAR:
+            continue  # said once above
         if value != value:  # NaN: no figure
             out.append(NoFigures(bound.criterion, year))
         elif bound.minimum is not None and value < bound.minimum:

@@ -36,7 +36,7 @@ def _facts(rows: list[dict]) -> pd.DataFrame:
     """A facts frame (domain.enterprise_facts.COLUMNS) from a few given fields per firm."""
     base = {c: np.nan for c in COLUMNS}
     base.update({"industry_code": "2720", "chain": "bio", "chain_link": "bio.drugs", "stage": "midstream",
-                 "size": "small", "year": 2025})  # fmt: skip
+                 "size": "small", "year": 2025, "employees": 50.0})  # fmt: skip
     return pd.DataFrame([{**base, **row} for row in rows])[list(COLUMNS)]
 
 
@@ -45,7 +45,13 @@ FIRMS = _facts(
         {"id": "A", "rd_share": 0.035, "revenue": 3000.0, "age_years": 5.0},  # qualifies
         {"id": "B", "rd_share": 0.026, "revenue": 3000.0, "age_years": 5.0},  # 0.4 points short
         {"id": "C", "rd_share": 0.020, "revenue": 3000.0, "age_years": 5.0},  # 1.0 point short: too far
-        {"id": "D", "rd_share": np.nan, "revenue": np.nan, "age_years": 5.0},  # no figures
+        {
+            "id": "D",
+            "rd_share": np.nan,
+            "revenue": np.nan,
+            "employees": np.nan,
+            "age_years": 5.0,
+        },  # none for the year
         {"id": "E", "rd_share": 0.05, "revenue": 3000.0, "age_years": 5.0, "chain": "ei"},  # wrong chain
         {"id": "F", "rd_share": 0.028, "revenue": 5600.0, "age_years": 5.0},  # two bounds missed
         {"id": "G", "rd_share": 0.026, "revenue": np.nan, "age_years": 5.0},  # near, and a figure missing
@@ -69,10 +75,10 @@ def test_each_firm_gets_its_exact_status_and_margin():
     assert status == "nearly" and isinstance(miss, Shortfall)
     assert (miss.criterion, miss.bound, miss.threshold, miss.unit) == ("rd_share", "min", 0.03, "share")
     assert miss.value == pytest.approx(0.026) and miss.gap == pytest.approx(0.004)
-    assert got["D"] == ("no_figures", (NoFigures("rd_share", 2025), NoFigures("revenue", 2025)))
+    assert got["D"] == ("no_figures", (NoFigures("year", 2025),))  # one reason, not one per figure
     status, reasons = got["G"]
     assert status == "no_figures"
-    assert [type(r).__name__ for r in reasons] == ["Shortfall", "NoFigures"]
+    assert reasons[0].criterion == "rd_share" and reasons[1] == NoFigures("revenue", 2025)
 
 
 def test_two_missed_bounds_count_as_nearly_when_the_book_allows_two():

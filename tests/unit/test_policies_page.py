@@ -219,6 +219,7 @@ def test_policies_for_an_enterprise_as_its_profile_reads_them(app):
         (Shortfall("chain_rank", "max", 4.0, 3.0, 1.0, "rank"), "en", "Place in its chain by revenue No. 4, at most No. 3: 1 places over"),
         (NoFigures("rd_share", 2025), "en", "No R&D figures for 2025"),
         (NoFigures("age_years", 2025), "zh", "缺少成立日期"),
+        (NoFigures("year", 2025), "en", "No figures at all for 2025"),
     ],
 )  # fmt: skip
 def test_reasons_in_words(reason, lang, text):
