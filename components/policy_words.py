@@ -22,26 +22,39 @@ def _plain(value: float, digits: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def value_text(unit: str, value: float, lang: str) -> str:
+def value_text(unit: str, value: float, lang: str, digits: int = 1) -> str:
     """A figure in its unit: share 0.026 → "2.6%", wan_yuan → money, years, people, count, rank."""
     if unit == "share":
-        return f"{value * 100:.1f}%"
+        return f"{value * 100:.{digits}f}%"
     if unit == "wan_yuan":
+        if digits > 1 and lang == "zh":  # money() rounds 万元 to whole ones
+            return f"{value:,.{digits}f} 万元"
         return money(value, lang)
     if unit == "rank":
         return t("policies.unit.rank", lang, n=int(round(value)))
     if unit in ("people", "count"):
         return t(f"policies.unit.{unit}", lang, n=f"{int(round(value)):,}")
-    return t("policies.unit.years", lang, n=_plain(value))
+    return t("policies.unit.years", lang, n=_plain(value, digits))
 
 
-def gap_text(unit: str, gap: float, lang: str) -> str:
+def gap_text(unit: str, gap: float, lang: str, digits: int = 1) -> str:
     """How far a figure misses, in its unit: shares in percentage points, ranks in places."""
     if unit == "share":
-        return t("policies.unit.points", lang, n=f"{gap * 100:.1f}")
+        return t("policies.unit.points", lang, n=f"{gap * 100:.{digits}f}")
     if unit == "rank":
         return t("policies.unit.places", lang, n=int(round(gap)))
-    return value_text(unit, gap, lang)
+    return value_text(unit, gap, lang, digits)
+
+
+def _digits(unit: str, gap: float) -> int:
+    """One decimal, or two where one would show a miss as no gap at all ("4.98%, needs 5.0%:
+    0.0 points short" reads as a mistake)."""
+    shown = gap * 100 if unit == "share" else gap
+    return (
+        2
+        if unit in ("share", "years", "wan_yuan") and round(shown, 1 if unit != "wan_yuan" else 0) == 0
+        else 1
+    )
 
 
 def criterion_name(criterion: str, lang: str) -> str:
@@ -55,13 +68,14 @@ def reason_text(reason: Reason | Mapping[str, Any], lang: str) -> str:
         year = r.get("year")
         return t(f"policies.nofig.{r['criterion']}", lang, year=year if year is not None else "—")
     unit = r["unit"]
+    digits = _digits(unit, r["gap"])
     return t(
         f"policies.reason.{r['bound']}",
         lang,
         criterion=criterion_name(r["criterion"], lang),
-        value=value_text(unit, r["value"], lang),
-        threshold=value_text(unit, r["threshold"], lang),
-        gap=gap_text(unit, r["gap"], lang),
+        value=value_text(unit, r["value"], lang, digits),
+        threshold=value_text(unit, r["threshold"], lang, digits),
+        gap=gap_text(unit, r["gap"], lang, digits),
     )
 
 
