@@ -265,3 +265,28 @@ def test_two_thousand_firms_and_the_policies_in_well_under_100_ms(demo):
         evaluate(book, facts, links)
         timings.append(time.perf_counter() - start)
     assert min(timings) < 0.1, timings
+
+
+def test_a_malformed_policy_file_stops_start_up_in_one_line_naming_file_policy_and_key(
+    tmp_path, monkeypatch, capsys
+):
+    from apps import build_app, clear_onescreen_env
+
+    import app as onescreen
+
+    entry = _policy("startup_rent", {"size": ["small", "tiny"]})
+    bad = tmp_path / "policies.yaml"
+    bad.write_text(yaml.safe_dump({"policies": [entry]}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(
+        PolicyError, match=r"policies\.yaml: policy 'startup_rent': 'size': unknown value 'tiny'"
+    ):
+        build_app(tmp_path / "data", policies_file=bad)
+    clear_onescreen_env(monkeypatch)
+    monkeypatch.setenv("ONESCREEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ONESCREEN_POLICIES_FILE", str(bad))
+    assert onescreen.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "policy 'startup_rent': 'size': unknown value 'tiny'" in err[0]
+    bad.write_text("policies: [unclosed", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"policies\.yaml: "):
+        build_app(tmp_path / "data", policies_file=bad)
