@@ -122,9 +122,16 @@ def _fact(label_key: str, text: str, lang: str) -> html.Div:
     return html.Div([html.Dt(t(label_key, lang)), html.Dd(text)], className="os-policy-fact")
 
 
-def make_head(policy: Policy, book: PolicyBook, names: Mapping[str, str], day: date, lang: str) -> html.Div:
+def make_head(
+    policy: Policy,
+    book: PolicyBook,
+    names: Mapping[str, str],
+    day: date,
+    lang: str,
+    unknown: Mapping[str, tuple[str, ...]] | None = None,
+) -> html.Div:
     """The policy: its name, issuer, document, days of force, who it is for, what it gives and
-    its criteria, each a chip in words."""
+    its criteria, each a chip in words; `unknown` chain or link ids it names, said in words."""
     state = policy.in_force(day)
     facts = [_fact("policies.issuer", policy.text("issuer", lang), lang)]
     if policy.text("document", lang):
@@ -133,9 +140,16 @@ def make_head(policy: Policy, book: PolicyBook, names: Mapping[str, str], day: d
         _fact("policies.summary", policy.text("summary", lang), lang),
         _fact("policies.benefit", policy.text("benefit", lang), lang),
     ]
-    note = (
-        None if state == "in_force" else html.P(t(f"policies.{state}_note", lang), className="os-policy-note")
+    notes = (
+        [] if state == "in_force" else [html.P(t(f"policies.{state}_note", lang), className="os-policy-note")]
     )
+    for key, ids in (unknown or {}).items():
+        what = t(f"policies.criterion.{key}", lang)
+        notes.append(
+            html.P(
+                t("policies.unknown_refs", lang, what=what, ids=", ".join(ids)), className="os-policy-note"
+            )
+        )
     rule = t("policies.nearly_rule", lang, at_most=book.at_most, tolerance=f"{book.tolerance * 100:.0f}%")
     return html.Div(
         [
@@ -148,7 +162,7 @@ def make_head(policy: Policy, book: PolicyBook, names: Mapping[str, str], day: d
                 ],
                 className="os-policy-title-row",
             ),
-            note,
+            *notes,
             html.Dl(facts, className="os-policy-facts"),
             html.Div(
                 [

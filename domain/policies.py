@@ -201,6 +201,21 @@ def evaluate(book: PolicyBook, facts: pd.DataFrame, links: pd.DataFrame | None =
     return pd.concat(frames, ignore_index=True)[list(COLUMNS)]
 
 
+def unknown_references(policy: Policy, links: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The chain and link ids `policy` names that the chains contract (`links`: chain, link)
+    does not have: no enterprise can meet such a criterion, which the page says rather than
+    showing an empty list as if nobody qualified. Empty when all are known (or no chains)."""
+    if links.empty:
+        return {}
+    known = {"chain": set(links["chain"]), "chain_link": set(links["link"])}
+    out = {}
+    for key, ids in known.items():
+        missing = tuple(v for v in policy.choices.get(key, ()) if v not in ids)
+        if missing:
+            out[key] = missing
+    return out
+
+
 def counts(book: PolicyBook, matched: pd.DataFrame) -> pd.DataFrame:
     """Per policy (index: policy id, in the book's order) the number of enterprises in each of
     STATUSES."""

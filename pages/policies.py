@@ -23,7 +23,7 @@ from components.policy_detail import grid_rows, make_grid, make_head, make_tabs
 from components.policy_export import export_frame
 from components.policy_list import make_policy_list
 from components.timefmt import format_time
-from domain.policies import STATUSES
+from domain.policies import STATUSES, unknown_references
 from domain.policy_book import Policy
 from locales import normalise, t
 from security.guard import requires
@@ -151,7 +151,9 @@ def layout(lang: str = "zh", **query) -> html.Div:
             make_policy_list(book.policies, counts, day, chosen.id, lambda pid: href(pid), lang),
             html.Section(
                 [
-                    make_head(chosen, book, names, day, lang),
+                    make_head(
+                        chosen, book, names, day, lang, unknown_references(chosen, chain_view().value.links)
+                    ),
                     html.Div(
                         [
                             make_tabs(figures, status, lambda s: href(chosen.id, s), lang),

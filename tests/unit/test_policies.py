@@ -16,7 +16,7 @@ from demo.chains import chain_links
 from demo.park import generate_park
 from domain.chain_analysis import GapRules, link_figures
 from domain.enterprise_facts import COLUMNS, enterprise_facts
-from domain.policies import NoFigures, Shortfall, counts, evaluate, with_derived
+from domain.policies import NoFigures, Shortfall, counts, evaluate, unknown_references, with_derived
 from domain.policy_book import PolicyError, parse_book
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,3 +290,14 @@ def test_a_malformed_policy_file_stops_start_up_in_one_line_naming_file_policy_a
     bad.write_text("policies: [unclosed", encoding="utf-8")
     with pytest.raises(PolicyError, match=r"policies\.yaml: "):
         build_app(tmp_path / "data", policies_file=bad)
+
+
+def test_a_policy_naming_a_chain_or_link_the_park_lacks_is_said_not_shown_as_nobody():
+    book = _book(_policy("typo", {"chain": ["bio", "biomed"], "chain_link": ["bio.drugs", "bio.drgus"]}))
+    links = pd.DataFrame({"chain": ["bio", "bio"], "link": ["bio.drugs", "bio.gap"]})
+    assert unknown_references(book.policies[0], links) == {"chain": ("biomed",), "chain_link": ("bio.drgus",)}
+    assert unknown_references(book.policies[0], links.iloc[0:0]) == {}
+    assert unknown_references(RD_BOOK.policies[0], links) == {}
+
+
+RD_BOOK = _book(RD)
