@@ -227,3 +227,12 @@ def test_policies_for_an_enterprise_as_its_profile_reads_them(app):
 )  # fmt: skip
 def test_reasons_in_words(reason, lang, text):
     assert reason_text(reason, lang) == text
+
+
+def test_the_openapi_document_describes_both_endpoints(leader):
+    spec = leader[0].get("/api/v1/openapi.json").get_json()
+    assert {"/api/v1/policies", "/api/v1/policies/{policy_id}/enterprises"} <= set(spec["paths"])
+    get = spec["paths"]["/api/v1/policies/{policy_id}/enterprises"]["get"]
+    status = next(p for p in get["parameters"] if p["name"] == "status")
+    assert status["schema"]["enum"] == ["qualifies", "nearly", "no_figures"]
+    assert {"200", "404", "422"} <= set(get["responses"])
