@@ -45,10 +45,17 @@ def history_figure(history: Sequence[dict[str, Any]], key: str, lang: str) -> go
                     x=years, y=values, name=name, mode="lines+markers", line={"color": colour, "width": 2}
                 )
             )
-    fig.update_layout(showlegend=len(columns) > 1, barmode="group", hovermode="x unified")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", tickangle=0)
     fig.update_yaxes(tickformat=tick, rangemode="tozero")
-    return _style(fig)
+    counts = [row.get(c) for row in history for c in columns if tick == ",d"]
+    if counts and max((v or 0) for v in counts) <= 5:  # a few patents: whole ticks, never 0.5
+        fig.update_yaxes(dtick=1)
+    fig = _style(fig)
+    # a chart of two series names them above the plot, in room of its own
+    fig.update_layout(showlegend=len(columns) > 1, barmode="group", hovermode="x unified")
+    if len(columns) > 1:
+        fig.update_layout(margin={"t": 34})
+    return fig
 
 
 def history_charts(history: Sequence[dict[str, Any]], lang: str) -> html.Div:

@@ -18,6 +18,7 @@ from components.enterprise_nearby import nearby_panel
 from components.enterprise_panels import comparison_panel, identity_panel, policy_panel
 from components.enterprise_search import GO, QUERY, RESULTS, SHOWN, results, search_box
 from components.place_map import place_map
+from components.policy_words import reason_text
 from components.timefmt import format_time
 from locales import normalise, t
 from security.guard import requires
@@ -26,6 +27,7 @@ from security.web_context import current_principal
 from services.context import get_services
 from services.enterprise_nearby import nearby
 from services.enterprises import MAX_TEXT, Profile, profile, search
+from services.policies import policies_for
 from services.surroundings import surroundings
 
 dash.register_page(
@@ -87,8 +89,9 @@ def _nearby(found: Profile, lang: str) -> Any:
 
 
 def _policies(enterprise_id: str, lang: str) -> Any:
-    # POLICIES: services.policies.policies_for (the policy-matching helper's) goes here
-    return policy_panel(None, lang)
+    """The policies in force that the firm qualifies for, nearly does or lacks the figures to
+    judge (services/policies.py, matched once per change of the chain contracts)."""
+    return policy_panel(policies_for(enterprise_id), lang, reason_text)
 
 
 def profile_body(enterprise_id: str, lang: str) -> list:
@@ -138,7 +141,10 @@ def layout(lang: str = "zh", id: object = None, q: object = None, **_query) -> h
     shown = _results(text, lang) if text or enterprise_id is None else None
     return html.Div(
         [
-            html.Div([search_box(lang, text), html.Div(shown, id=RESULTS)], className="os-ent-top"),
+            html.Div(
+                [search_box(lang, text), html.Div(shown, id=RESULTS)],
+                className="os-ent-top" if enterprise_id is not None else "os-ent-top os-ent-top-alone",
+            ),
             html.Div(body, className="os-ent-body"),
         ],
         className="os-page os-enterprise",
