@@ -31,6 +31,7 @@ page      /cases                             302  403    200  200  200    403   
 page      /alerts                            302  403    200  200  200    403    302
 page      /kpis                              302  403    200  200  200    403    302
 page      /map                               302  200    200  200  200    200    302
+page      /chains                            302  200    200  200  200    200    302
 page      /enterprise                        302  200    200  200  200    200    302
 page      /policies                          302  200    200  200  200    200    302
 page      /admin/audit                       302  403    403  403  403    200    302
@@ -46,6 +47,7 @@ router    /alerts?department=ecology_environment 401 403 403  200  200    403   
 router    /kpis                              401  403    200  200  200    403    401
 router    /kpis?kpi=open_cases               401  403    200  200  200    403    401
 router    /map                               401  200    200  200  200    200    401
+router    /chains?link=bio.tcm               401  200    200  200  200    200    401
 router    /enterprise?id=ENT0001             401  200    200  200  200    200    401
 router    /enterprise?q=91130171             401  200    200  200  200    200    401
 router    /policies                          401  200    200  200  200    200    401
@@ -94,6 +96,9 @@ callback  map-side-close                     401  200    200  200  200    200   
 callback  map-search                         401  200    200  200  200    200    401
 callback  map-hit                            401  200    200  200  200    200    401
 callback  enterprise-results                 401  200    200  200  200    200    401
+callback  chains-theme                       401  200    200  200  200    200    401
+callback  chains-tap                         401  200    200  200  200    200    401
+callback  chains-refresh                     401  200    200  200  200    200    401
 callback  audit-download                     401  403    403  403  403    200    401
 callback  access-users create                401  403    403  403  403    200    401
 callback  access-users select                401  403    403  403  403    200    401
@@ -183,6 +188,9 @@ CALLBACKS = {
     "map-side-close": ("map-page.className@", {"map-side-close.n_clicks": 1}),
     "map-search": ("map-hit-data.data", {"map-query.value": "U288", "shell-lang.value": "zh"}),
     "map-hit": ("map-leaflet.viewport", {}),
+    "chains-theme": ("chains-graph.stylesheet", {"shell-theme.value": "desk"}),
+    "chains-tap": ("chains-nav.href", {"chains-graph.tapNodeData": {"id": "bio.tcm"}, "chains-state.data": {}}),
+    "chains-refresh": ("chains-body.children", {"chains-tick.n_intervals": 1, "chains-stamp.data": "old", "chains-state.data": {"chain": "biomedicine"}, "shell-lang.value": "zh", "shell-theme.value": "wall"}),
     "enterprise-results": ("enterprise-results.children", {"enterprise-query.value": "石家庄", "shell-lang.value": "zh"}),
     "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
     "access-users create": ("..access-users.rowData...access-notice.children...", {}),
