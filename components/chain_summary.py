@@ -147,9 +147,20 @@ def chain_rows(summary: pd.DataFrame, targets: pd.DataFrame, weights: dict[str, 
     return rows
 
 
-def make_chain_summary(lang: str, zone: ZoneInfo, late_after: timedelta) -> PanelParts:
-    """The panel's parts for the Overview; a park with no chains source or no chains says so."""
+def make_chain_summary(
+    lang: str, zone: ZoneInfo, late_after: timedelta, department_view: bool = False
+) -> PanelParts:
+    """The panel's parts for the Overview; a park with no chains source or no chains says so.
+    In a department's view the title says the figures are park-wide (the chains are shared
+    reference data, the same in every department), as the KPI cards say of theirs."""
     services = get_services()
+    parts = _parts(lang, zone, late_after, services)
+    if department_view:
+        return PanelParts(t("kpi.park_wide", lang, label=parts.title), parts.body, parts.source)
+    return parts
+
+
+def _parts(lang: str, zone: ZoneInfo, late_after: timedelta, services: Any) -> PanelParts:
     title = t("chain_summary.title", lang)
     if services.sources.source_of("chains") is None:
         empty = html.Div(t("panel.no_source", lang), className="os-empty")

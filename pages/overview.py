@@ -127,7 +127,7 @@ def make_body(lang: str, scope: Scope) -> list:
     else:
         kinds, kinds_title = figures.by_domain, t("overview.by_domain", lang)
         kind_labels = {d: t(f"domain.{d}", lang) for d in kinds.index}
-    chains = make_chain_summary(lang, zone, late)
+    chains = make_chain_summary(lang, zone, late, department_view=not scope.whole_park)
     return [
         html.Div(cards, className="os-kpi-row"),
         html.Div(

@@ -113,6 +113,20 @@ def test_the_overview_a_viewer_receives_holds_the_chain_panel(app):
     assert len(find(panel, "os-cs-link")) == 4  # the demo park's four chains
 
 
+def test_a_department_heads_overview_says_the_chains_are_park_wide(app):
+    client, csrf = signed_in(app, "department_head")
+    values = {
+        "overview-tick.n_intervals": 1,
+        "overview-scope.value": "urban_management",
+        "shell-lang.value": "zh",
+    }
+    response = call(client, csrf, app, output_named(app, "overview-body.children"), values)
+    assert response.status_code == 200
+    (panel,) = find(response.get_json()["response"]["overview-body"]["children"], "os-chain-summary")
+    assert text(panel["props"]["children"][0]).startswith("产业链（2025 年数据）（全园区）")
+    assert len(find(panel, "os-cs-link")) == 4  # the whole park's chains, not a department's share
+
+
 def _summary(**changes) -> pd.DataFrame:
     row = {
         "chain": "bio", "chain_name": "生物医药", "chain_name_en": "Biomedicine", "links": 3,
