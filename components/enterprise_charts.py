@@ -45,7 +45,8 @@ def history_figure(history: Sequence[dict[str, Any]], key: str, lang: str) -> go
                     x=years, y=values, name=name, mode="lines+markers", line={"color": colour, "width": 2}
                 )
             )
-    fig.update_xaxes(type="category", tickangle=0)
+    # every other year once there are many: the money chart's wide ticks leave its years little room
+    fig.update_xaxes(type="category", tickangle=0, dtick=1 if len(years) <= 5 else 2)
     fig.update_yaxes(tickformat=tick, rangemode="tozero")
     counts = [row.get(c) for row in history for c in columns if tick == ",d"]
     if counts and max((v or 0) for v in counts) <= 5:  # a few patents: whole ticks, never 0.5
