@@ -70,6 +70,8 @@ def nearby_panel(found: Nearby | None, zone: ZoneInfo, lang: str) -> Component:
     there is nothing when the firm has no location."""
     if found is None:
         return html.P(t("enterprise.nearby.no_place", lang), className="os-ent-muted")
+    if found.refused:
+        return html.P(t("enterprise.nearby.refused", lang), className="os-ent-muted")
     head = [html.P(t("enterprise.nearby.why", lang, metres=f"{CASE_RADIUS_M:.0f}"), className="os-ent-muted")]
     if found.department:
         head.append(

@@ -44,18 +44,22 @@ class Nearby:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     department: str | None = None  # the scope read: None is the whole park
     cases_stale: bool = False  # the cases' source is down: the store holds its last sync
+    refused: bool = False  # the reader may know nothing of them (nothing was read)
+
+
+REFUSED = Nearby(0, 0, False, refused=True)
 
 
 def nearby(lon: Any, lat: Any, principal: Principal, now: datetime | None = None) -> Nearby | None:
     """The cases and alerts near (lon, lat) that `principal` may know of; None when the place
-    is none (missing, not finite) or the principal may read nothing of them. Raises
-    SQLAlchemyError when the store cannot be read."""
+    is none (missing, not finite); REFUSED (nothing read) when the principal may know nothing of
+    them. Raises SQLAlchemyError when the store cannot be read."""
     if not all(isinstance(v, int | float) and math.isfinite(v) for v in (lon, lat)):
         return None
     if department_scoped(principal.roles) and not principal.department:
-        return None
+        return REFUSED
     if not principal.can(Permission.VIEW_SCREENS):
-        return None
+        return REFUSED
     scope = Scope(principal.scoped_department)
     show = principal.can(Permission.READ_RECORDS)
     since = (now or datetime.now(UTC)) - timedelta(days=CASE_DAYS)

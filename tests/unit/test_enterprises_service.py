@@ -192,7 +192,8 @@ def test_a_viewer_gets_the_counts_only_and_a_department_head_their_own_departmen
     own = cases[cases["id"].isin(ids) & (cases["department"] == OWN)]
     assert {c["id"] for c in head.cases} >= set(own["id"])
     assert head.cases_total <= leader.cases_total
-    assert nearby(firm["lon"], firm["lat"], HEADLESS, now) is None  # fails closed
+    refused = nearby(firm["lon"], firm["lat"], HEADLESS, now)  # fails closed: nothing read
+    assert refused.refused and (refused.cases_total, refused.cases, refused.alerts) == (0, [], [])
 
 
 def _alert(engine, alert_id: str, sensor: dict, state: str) -> None:
