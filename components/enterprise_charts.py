@@ -18,7 +18,7 @@ GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True, "displayModeBar":
 # (chart key, the history's columns it draws, how: bars or a line, the y axis's tick format)
 CHARTS = (
     ("money", ("revenue", "tax"), "bar", ",.0f"),
-    ("employees", ("employees",), "line", ",.0f"),
+    ("employees", ("employees",), "line", ",d"),
     ("rd_share", ("rd_share",), "line", ".1%"),
     ("patents", ("patents",), "bar", ",d"),
 )
@@ -49,7 +49,7 @@ def history_figure(history: Sequence[dict[str, Any]], key: str, lang: str) -> go
     fig.update_xaxes(type="category", tickangle=0, dtick=1 if len(years) <= 5 else 2)
     fig.update_yaxes(tickformat=tick, rangemode="tozero")
     counts = [row.get(c) for row in history for c in columns if tick == ",d"]
-    if counts and max((v or 0) for v in counts) <= 5:  # a few patents: whole ticks, never 0.5
+    if counts and max((v or 0) for v in counts) <= 5:  # a few people or patents: whole ticks, never 0.5
         fig.update_yaxes(dtick=1)
     fig = _style(fig)
     # a chart of two series names them above the plot, in room of its own
