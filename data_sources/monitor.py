@@ -143,9 +143,15 @@ class SourceMonitor:
         return self.read(contract)
 
     def _references(self, contract: str) -> dict[str, Reference]:
-        if self.references is None:
-            return {}
-        return {name: self.references(name) for name in REFERS_TO[contract]}
+        if self.references is not None:
+            return {name: self.references(name) for name in REFERS_TO[contract]}
+        # on its own (no manager to ask), a monitor checks against its own source's rows when
+        # that source serves what the contract names, rather than refuse every row naming one
+        return {
+            name: Reference(self.current(name).frame)
+            for name in REFERS_TO[contract]
+            if name in self.source.contracts
+        }
 
     def fetch_unchecked(self, contract: str, since: datetime | None = None) -> pd.DataFrame | None:
         """Fetch `contract` for a caller that checks and imports the rows itself (an Open311
