@@ -76,7 +76,13 @@ def _result(row: dict[str, Any], lang: str) -> html.Li:
 def results(text: str, found: Found, lang: str) -> Component:
     """The results of a search for `text` in words and links (nothing before a search)."""
     if not text.strip():
-        return html.P(t("enterprise.search.hint", lang), className="os-ent-muted")
+        hint = html.P(t("enterprise.search.hint", lang), className="os-ent-muted")
+        if not found.rows:
+            return hint
+        listed = html.Ul([_result(r, lang) for r in found.rows], className="os-ent-results")
+        return html.Div(
+            [hint, html.H2(t("enterprise.search.largest", lang), className="os-ent-list-title"), listed]
+        )
     if found.problem is not None:
         return dbc.Alert(problem_text(found.problem, lang), color="warning", className="os-ent-refused")
     if not found.rows:

@@ -217,6 +217,15 @@ def search(text: str, limit: int = 20) -> Found:
     return Found(_records(_with_links(view, found.head(limit))), len(found))
 
 
+def largest(limit: int = 20) -> Found:
+    """The park's largest enterprises by last year's revenue (what the search shows before a
+    search: a person arriving sees firms, not an empty page)."""
+    view = chain_view().value
+    ranked = view.facts.sort_values(["revenue", "id"], ascending=[False, True], na_position="last")
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    return Found(_records(_with_links(view, ranked.head(limit))), len(ranked))
+
+
 def listing(
     text: str | None = None,
     chain: str | None = None,

@@ -109,8 +109,16 @@ def test_a_tampered_address_is_answered_in_words(leader, search, words):
     assert words in _page(leader, search)
 
 
-def test_the_search_page_without_an_id_offers_the_search_and_a_query_in_the_url_lists_results(leader, firms):
-    assert "Type part of an enterprise" in _page(leader, "")
+def test_the_search_page_without_an_id_offers_the_search_and_a_query_in_the_url_lists_results(
+    app, leader, firms
+):
+    with app.server.app_context():
+        figures = snapshot("enterprise_figures").frame
+    last = figures[figures["year"] == figures["year"].max()]
+    top = last.sort_values("revenue", ascending=False)["enterprise_id"].iloc[0]
+    landing = _page(leader, "")
+    assert "Type part of an enterprise" in landing and "largest enterprises by revenue" in landing
+    assert f"/enterprise?id={top}" in landing
     firm = firms.iloc[10]
     listed = _page(leader, f"?q={firm['credit_code']}")
     assert f"/enterprise?id={firm['id']}" in listed

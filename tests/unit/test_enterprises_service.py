@@ -234,3 +234,11 @@ def test_the_open_alerts_near_a_place_are_those_of_sensors_within_300_m(app, ctx
 @pytest.mark.parametrize("place", [(None, 38.0), (math.nan, 38.0), (114.6, math.inf), ("114.6", 38.0)])
 def test_a_place_that_is_none_reads_nothing(place, ctx):
     assert nearby(*place, LEADER) is None
+
+
+def test_before_a_search_the_largest_firms_by_last_years_revenue_are_offered(store, ctx):
+    figures = store["enterprise_figures"]
+    last = figures[figures["year"] == figures["year"].max()].sort_values("revenue", ascending=False)
+    found = enterprises.largest(5)
+    assert [r["id"] for r in found.rows] == last["enterprise_id"].head(5).tolist()
+    assert found.total == len(store["enterprises"])
