@@ -26,7 +26,7 @@ from security.roles import Permission
 from security.web_context import current_principal
 from services.context import get_services
 from services.enterprise_nearby import nearby
-from services.enterprises import MAX_TEXT, Profile, profile, search
+from services.enterprises import MAX_TEXT, Profile, largest, profile, search
 from services.policies import policies_for
 from services.surroundings import surroundings
 
@@ -125,7 +125,7 @@ def profile_body(enterprise_id: str, lang: str) -> list:
 
 
 def _results(text: str, lang: str) -> Any:
-    return results(text, search(text, SHOWN), lang)
+    return results(text, search(text, SHOWN) if text.strip() else largest(SHOWN), lang)
 
 
 @requires(Permission.VIEW_SCREENS)
