@@ -33,7 +33,7 @@ def started_on_empty_store(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(services.store_setup, "seed_demo_park", counting)
         patch.setattr(cli, "seed_demo_park", counting)
-        app = build_app(data_dir, demo_cases=300)
+        app = build_app(data_dir, demo_cases=300, copy=False)  # the seeding itself is under test
     return app, data_dir, generated
 
 
