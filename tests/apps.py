@@ -6,7 +6,7 @@ row by row as `make run` does), and some sixty test modules build one. So each t
 seeds a park once per set of arguments, keeps the store as a template and gives the next build
 with the same arguments a copy, its every time moved forward by the seconds since it was
 seeded: the copy is the park as seeded at that moment, as a fresh seed would be (same seed,
-same `now`-relative times), with its triggers, versions and demo users. ONESCREEN_TEST_FRESH_PARK=1
+same `now`-relative times), with its triggers, versions and demo users. FRESH_DEMO_PARKS=1
 seeds every app anew."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def clear_onescreen_env(patch: pytest.MonkeyPatch) -> None:
 def _template_key(demo_cases: int, settings: dict[str, Any]) -> str | None:
     """The template a build may copy, or None when it must seed its own park (another store,
     or a variable asks for fresh parks)."""
-    if os.environ.get("ONESCREEN_TEST_FRESH_PARK") or "database_url" in settings:
+    if os.environ.get("FRESH_DEMO_PARKS") or "database_url" in settings:
         return None
     return repr((demo_cases, sorted((k, repr(v)) for k, v in settings.items())))
 
