@@ -4,10 +4,9 @@ ONESCREEN_* variables that happen to be set on the machine running the tests.
 Seeding the demo park takes most of an app's build (about 7 s of 7.5 s, generated and written
 row by row as `make run` does), and some sixty test modules build one. So each test process
 seeds a park once per set of arguments, keeps the store as a template and gives the next build
-with the same arguments a copy, its every time moved forward by the seconds since it was
-seeded: the copy is the park as seeded at that moment, as a fresh seed would be (same seed,
-same `now`-relative times), with its triggers, versions and demo users. FRESH_DEMO_PARKS=1
-seeds every app anew."""
+with the same arguments a copy, its times moved forward as a fresh seed would have them at
+that moment (the same rows; readings on the same 5-minute marks; generated_at this minute),
+with its triggers, versions and demo users. FRESH_DEMO_PARKS=1 seeds every app anew."""
 
 from __future__ import annotations
 
