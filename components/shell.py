@@ -30,11 +30,13 @@ URL = "shell-url"
 def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) -> list:
     """Links to the pages the current principal may open (the server refuses the others too)."""
     principal = current_principal()
+    # a page of a group (nav_group: the path of the group's listed page) lights its group's link
+    group = {p["path"]: p.get("nav_group") for p in pages.values()}
     links = []
     for page in sorted(pages.values(), key=lambda p: (p.get("order") or 0, p["path"])):
-        if page.get("hidden") or not permitted(principal, page.get("permission")):
+        if page.get("hidden") or page.get("nav_group") or not permitted(principal, page.get("permission")):
             continue
-        active = current == page["path"]
+        active = current == page["path"] or (current is not None and group.get(current) == page["path"])
         links.append(
             dbc.NavLink(
                 [html.I(className=f"bi {page.get('icon', 'bi-circle')} me-1"), t(page["title_key"], lang)],

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components.chain_graph import GRAPH, STAGES, chain_graph, legend, stylesheet
 from components.chain_targets import chain_href, link_panel, target_list
 from components.chain_words import change, count, money, name_of
+from components.economy_nav import economy_tabs
 from components.shell import THEME
 from components.timefmt import format_time
 from locales import normalise, t
@@ -152,6 +153,7 @@ def layout(lang: str = "zh", chain: object = None, link: object = None, **_query
     lang = normalise(lang)
     return html.Div(
         [
+            economy_tabs("/chains", lang),
             dcc.Location(id=NAV, refresh="callback-nav"),
             dcc.Store(
                 id=STATE,

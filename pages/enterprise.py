@@ -13,6 +13,7 @@ import dash
 from dash import Input, Output, State, callback, html
 from sqlalchemy.exc import SQLAlchemyError
 
+from components.economy_nav import economy_tabs
 from components.enterprise_charts import history_charts
 from components.enterprise_nearby import nearby_panel
 from components.enterprise_panels import comparison_panel, identity_panel, policy_panel
@@ -37,6 +38,7 @@ dash.register_page(
     title="OneScreen",
     order=4,
     title_key="nav.enterprise",
+    nav_group="/chains",  # listed under the chains' entry with policies, reached by the industry tabs
     icon="bi-buildings",
     permission=Permission.VIEW_SCREENS,
 )
@@ -141,6 +143,7 @@ def layout(lang: str = "zh", id: object = None, q: object = None, **_query) -> h
     shown = _results(text, lang) if text or enterprise_id is None else None
     return html.Div(
         [
+            economy_tabs("/enterprise", lang),
             html.Div(
                 [search_box(lang, text), html.Div(shown, id=RESULTS)],
                 className="os-ent-top" if enterprise_id is not None else "os-ent-top os-ent-top-alone",

@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import kpi_export
+from components.economy_nav import economy_tabs
 from components.policy_detail import grid_rows, make_grid, make_head, make_tabs
 from components.policy_export import export_frame
 from components.policy_list import make_policy_list
@@ -41,6 +42,7 @@ dash.register_page(
     title="OneScreen",
     order=6,
     title_key="nav.policies",
+    nav_group="/chains",  # listed under the chains' entry, reached by the industry tabs
     icon="bi-award",
     permission=Permission.VIEW_SCREENS,
 )
@@ -171,6 +173,7 @@ def layout(lang: str = "zh", **query) -> html.Div:
     warning = _notice(notes) if notes else None
     return html.Div(
         [
+            economy_tabs("/policies", lang),
             dcc.Store(id=STATE, data=state),
             html.Div(id=NOTICE, className="os-notice", children=warning),
             html.Div(body, className="os-page-body os-policies-body"),

@@ -21,12 +21,13 @@ OPENED_AS = {
     "/admin/access": "admin",
 }
 # what each role may open (the server's answer is checked in tests/unit/test_access_matrix.py)
+# (the enterprise and policy pages are under the chains' entry: components/economy_nav.py)
 ROLE_PAGES = {
-    "viewer": ["/", "/map"],
-    "dept-head": ["/", "/alerts", "/kpis", "/cases", "/map"],
-    "duty": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map"],
-    "leader": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map"],
-    "admin": ["/", "/sources", "/admin/audit", "/admin/access", "/map"],
+    "viewer": ["/", "/map", "/chains"],
+    "dept-head": ["/", "/alerts", "/kpis", "/cases", "/map", "/chains"],
+    "duty": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
+    "leader": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
+    "admin": ["/", "/sources", "/admin/audit", "/admin/access", "/map", "/chains"],
 }
 SIZES = [(1920, 1080), (3840, 2160)]
 BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
