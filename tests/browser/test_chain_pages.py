@@ -56,3 +56,24 @@ def test_a_tap_on_a_link_opens_it_and_back_returns_to_the_targets(browser, live_
         page.go_back()
         page.wait_for_selector(".os-chain-targets")
         assert v.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [("/enterprise?id=ENT0005", ".os-ent-grid"), ("/policies?policy=hnte_small", ".os-policy-detail")],
+)
+@pytest.mark.parametrize(
+    ("size", "locale"),
+    [((1920, 1080), "zh-CN"), ((3840, 2160), "en-US")],
+    ids=["1920x1080-zh", "3840x2160-en"],
+)
+def test_the_profile_and_policy_pages_draw_cleanly_and_fit(
+    browser, live_server, shots_dir, path, ready, size, locale
+):
+    name = path.strip("/").split("?")[0]
+    with visit(browser, live_server + path, shots_dir, f"{name}-{locale}", size, locale, ready=ready) as v:
+        assert v.status == 200
+        assert v.errors == [] and v.offsite == []
+        assert v.page.evaluate(FITS)
+        assert v.page.locator(".os-economy-tab.active").count() == 1
