@@ -35,10 +35,10 @@ from sqlalchemy import select
 
 from data_sources.contracts import CASES
 from data_sources.validation import validate
-from security import audit
 from services.cache import cache
 from services.case_types import domain_of, limits_of, type_ids
 from services.context import get_services
+from services.import_audit import record_import
 from services.reference import department_ids
 from store.bulk import append_frame, make_room_for_bulk_writes
 from store.case_upsert import existing_statuses, upsert_cases
@@ -289,22 +289,7 @@ def _write_chunk(rows: pd.DataFrame, source: str, actor: str) -> tuple[int, int]
 def _audit(
     actor: str, source: str, report: ImportReport, *, outcome: str = "ok", error: str | None = None
 ) -> None:
-    detail: dict[str, object] = {
-        "source": source,
-        "imported": report.imported,
-        "updated": report.updated,
-        "rejected": report.rejected,
-    }
-    if error:
-        detail["error"] = error
-    audit.record(
-        get_services().engine,
-        AUDIT_ACTION,
-        actor=actor,
-        outcome=outcome,
-        target=f"source:{source}",
-        detail=detail,
-    )
+    record_import(AUDIT_ACTION, actor, source, report, outcome=outcome, error=error)
 
 
 def _announce_new_cases() -> None:

@@ -34,9 +34,9 @@ from data_sources.contracts import CONTRACTS
 from data_sources.errors import SourceError, SourceMisconfigured
 from data_sources.monitor import PARSE_REJECTIONS, SourceMonitor, utc_now
 from data_sources.validation import Rejection
-from security import audit
 from services.case_import import load_checkpoint, save_checkpoint
 from services.context import get_services
+from services.import_audit import record_import
 from services.sharing_checks import check_rows
 from store.contract_upsert import upsert_rows
 from store.engine import begin_write
@@ -268,22 +268,7 @@ def _announce(result: PlatformSyncResult) -> None:
 def _audit(
     actor: str, source: str, report: SyncReport, *, outcome: str = "ok", error: str | None = None
 ) -> None:
-    detail: dict[str, object] = {
-        "source": source,
-        "imported": report.imported,
-        "updated": report.updated,
-        "rejected": report.rejected,
-    }
-    if error:
-        detail["error"] = error
-    audit.record(
-        get_services().engine,
-        AUDIT_ACTION,
-        actor=actor,
-        outcome=outcome,
-        target=f"source:{source}",
-        detail=detail,
-    )
+    record_import(AUDIT_ACTION, actor, source, report, outcome=outcome, error=error)
 
 
 def _iso(moment: datetime | None) -> str | None:
