@@ -183,7 +183,7 @@ def theme_graph(theme: object):
     prevent_initial_call=True,
 )
 @requires(Permission.VIEW_SCREENS)
-def open_link(tapped: object, state: object):
+def open_chain_link(tapped: object, state: object):
     """A tap on a link opens it (the URL changes, so the way back is the browser's too)."""
     if not isinstance(tapped, dict) or not isinstance(tapped.get("id"), str):
         return no_update
@@ -205,7 +205,7 @@ def open_link(tapped: object, state: object):
     prevent_initial_call=True,
 )
 @requires(Permission.VIEW_SCREENS)
-def refresh(_tick: int, stamp: object, state: object, lang: object, theme: object):
+def redraw_chains(_tick: int, stamp: object, state: object, lang: object, theme: object):
     """Draw again only when the chain data changed since the page was drawn."""
     now = _stamp(chain_view().versions)
     if now == stamp:

@@ -70,3 +70,34 @@ def callback_key_named(app, function_name: str) -> str:
     ]
     assert len(keys) == 1, (function_name, keys)
     return keys[0]
+
+
+PAGES_ROUTER = ".._pages_content.children..._pages_store.data.."
+
+
+def router_response(session, path: str, search: str = "", lang: str = "en"):
+    """The router's answer for `path` + `search` (what a link or a shared URL opens), as the
+    browser's renderer asks for it: the raw response, for a test of a refusal."""
+    client, csrf = session
+    body = {
+        "output": PAGES_ROUTER,
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+            {"id": "shell-lang", "property": "value", "value": lang},
+        ],
+        "changedPropIds": ["_pages_location.search"],
+        "state": [],
+    }
+    return client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": csrf})
+
+
+def router_page(session, path: str, search: str = "", lang: str = "en"):
+    """The page the router draws for `path` + `search` (asserting it answered 200)."""
+    response = router_response(session, path, search, lang)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()["response"]["_pages_content"]["children"]

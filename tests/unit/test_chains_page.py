@@ -10,13 +10,11 @@ import json
 
 import pytest
 from apps import build_app
-from dash_calls import call, callback_key_named
+from dash_calls import call, callback_key_named, router_page
 from signin import signed_in
 from sqlalchemy import select, update
 
 from store.models import EnterpriseFigure
-
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +28,7 @@ def viewer(app):
 
 
 def _page(session, search: str = "", lang: str = "en"):
-    client, csrf = session
-    body = {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/chains"},
-            {"id": "_pages_location", "property": "search", "value": search},
-            {"id": "shell-lang", "property": "value", "value": lang},
-        ],
-        "changedPropIds": ["_pages_location.search"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": csrf})
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]["_pages_content"]["children"]
+    return router_page(session, "/chains", search, lang)
 
 
 def _find(tree, component_id: str):
@@ -117,7 +98,7 @@ def test_tampered_addresses_get_a_notice_and_the_first_chain(viewer, search, not
 
 def test_a_tap_opens_the_link_and_a_tampered_tap_does_nothing(app, viewer) -> None:
     client, csrf = viewer
-    key = callback_key_named(app, "open_link")
+    key = callback_key_named(app, "open_chain_link")
     ok = call(client, csrf, app, key, {"chains-graph.tapNodeData": {"id": "ei.chips", "label": "x"},
                                        "chains-state.data": {"chain": "electronic_information"}})  # fmt: skip
     assert ok.status_code == 200
@@ -145,7 +126,7 @@ def test_the_graph_ink_follows_the_theme(app, viewer) -> None:
 
 def test_the_page_draws_again_only_when_the_chain_data_changes(app, viewer) -> None:
     client, csrf = viewer
-    key = callback_key_named(app, "refresh")
+    key = callback_key_named(app, "redraw_chains")
     tree = _page(viewer, "?chain=biomedicine")
     stamp = _find(tree, "chains-stamp")["props"]["data"]
     values = {"chains-stamp.data": stamp, "chains-state.data": {"chain": "biomedicine"},

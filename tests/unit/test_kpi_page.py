@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 from apps import build_app
-from dash_calls import call, callback_key_named
+from dash_calls import call, callback_key_named, router_page
 from signin import signed_in
 from sqlalchemy import select
 
@@ -26,7 +26,6 @@ from store.models import Case
 
 OWN = "urban_management"  # the demo department head's department
 OTHER = "ecology_environment"
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 @pytest.fixture(scope="module")
@@ -55,25 +54,7 @@ def duty(app):
 
 
 def _page(session, search: str = "", lang: str = "en"):
-    """The page as the router draws it for `search` (what a link or a shared URL opens)."""
-    client, csrf = session
-    body = {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/kpis"},
-            {"id": "_pages_location", "property": "search", "value": search},
-            {"id": "shell-lang", "property": "value", "value": lang},
-        ],
-        "changedPropIds": ["_pages_location.search"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": csrf})
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]["_pages_content"]["children"]
+    return router_page(session, "/kpis", search, lang)
 
 
 def _text(tree) -> str:

@@ -11,13 +11,12 @@ import json
 
 import pytest
 from apps import build_app
-from dash_calls import call, output_named
+from dash_calls import call, output_named, router_page
 from signin import signed_in
 from sqlalchemy import select
 
 from store.models import Case
 
-ROUTER = ".._pages_content.children..._pages_store.data.."
 OWN = "urban_management"  # the demo department head's department
 LAYER = '{"layer":["ALL"],"type":"os-map-layer"}'
 FILTER = '{"field":["ALL"],"layer":["ALL"],"type":"map-filter"}'
@@ -29,24 +28,7 @@ def app(tmp_path_factory):
 
 
 def _page(session, search: str, lang: str = "en"):
-    client, csrf = session
-    body = {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/map"},
-            {"id": "_pages_location", "property": "search", "value": search},
-            {"id": "shell-lang", "property": "value", "value": lang},
-        ],
-        "changedPropIds": ["_pages_location.search"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": csrf})
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]["_pages_content"]["children"]
+    return router_page(session, "/map", search, lang)
 
 
 def _find(tree, ident):

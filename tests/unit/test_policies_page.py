@@ -13,15 +13,13 @@ import json
 import pandas as pd
 import pytest
 from apps import build_app
-from dash_calls import call, callback_key_named
+from dash_calls import call, callback_key_named, router_page
 from signin import signed_in
 
 from components.policy_words import reason_text
 from domain.policies import NoFigures, Shortfall
 from security import audit
 from security.audit import AuditFilter
-
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +43,7 @@ def duty(app):
 
 
 def _page(session, search: str = "", lang: str = "en"):
-    client, csrf = session
-    body = {
-        "output": ROUTER,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/policies"},
-            {"id": "_pages_location", "property": "search", "value": search},
-            {"id": "shell-lang", "property": "value", "value": lang},
-        ],
-        "changedPropIds": ["_pages_location.search"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": csrf})
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]["_pages_content"]["children"]
+    return router_page(session, "/policies", search, lang)
 
 
 def _find(tree, component_id: str):
