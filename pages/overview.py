@@ -6,21 +6,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import dash
-import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
-from components.alert_ticker import COUNTS, TICKER, severity_counts, ticker_frame, ticker_items
-from components.chain_summary import make_chain_summary
-from components.charts import bar_figure, donut_figure, trend_figure
-from components.kpi_card import make_kpi_card
-from components.read_at import read_at
+from components import panel_builders as pb
+from components.alert_ticker import COUNTS, TICKER, severity_counts, ticker_items
 from locales import normalise, t
-from security.guard import permitted, requires
+from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
 from services.alert_desk import FeedFilter, feed, open_counts
-from services.case_types import type_name
 from services.context import get_services
 from services.freshness import late_after
 from services.kpis import overview_figures
@@ -51,110 +46,22 @@ LIVE_TICK = "overview-live-tick"
 LIVE_CARDS = "overview-live-cards"
 LIVE_MS = 10_000
 LIVE_KPIS = ("sensors_reporting",)
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
-
-
-def _graph(figure, has_data: bool, lang: str):
-    if not has_data:
-        return html.Div([html.I(className="bi bi-inbox me-2"), t("panel.empty", lang)], className="os-empty")
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="os-graph")
-
-
-def _panel(title: str, body, source, extra_class: str = "") -> html.Section:
-    return html.Section(
-        [
-            html.Header(
-                [html.H2(title), html.Span(source, className="os-panel-source")], className="os-panel-head"
-            ),
-            body,
-        ],
-        className=f"os-panel {extra_class}",
-    )
-
-
-def _department_name(scope: Scope, lang: str) -> str | None:
-    if scope.whole_park:
-        return None
-    names = {d["id"]: d["name"] if lang == "zh" else d["name_en"] for d in departments()}
-    return names.get(scope.department, scope.department)
-
-
-OTHER = "__other__"
-TOP_TYPES = 10  # bars a panel labels legibly at 18 px; the rest are summed as one
-
-
-def _top(counts: pd.Series) -> pd.Series:
-    """The largest TOP_TYPES counts, and the others together as one bar below them (in
-    bar_figure's order: bottom first)."""
-    ordered = counts.sort_values()
-    if len(counts) <= TOP_TYPES + 1:
-        return ordered
-    rest = pd.Series({OTHER: int(ordered.iloc[:-TOP_TYPES].sum())})
-    return pd.concat([rest, ordered.iloc[-TOP_TYPES:]])
 
 
 def make_body(lang: str, scope: Scope) -> list:
-    services = get_services()
     figures = overview_figures(scope)
-    zone = services.settings.zone
-    sources = services.sources
-    late = late_after(services.settings, REFRESH_MS / 1000)
-    scope_name = _department_name(scope, lang)
-    cards = [
-        make_kpi_card(
-            f,
-            lang,
-            zone,
-            sources.title(f.source, lang) if f.source else t("panel.no_source", lang),
-            late,
-            scope_name,
-        )
-        for f in figures.kpis
-        if f.spec.id not in LIVE_KPIS
-    ]
+    late = late_after(get_services().settings, REFRESH_MS / 1000)
+    cards = pb.kpi_cards(figures, lang, scope, late, only=lambda kpi: kpi not in LIVE_KPIS)
     cards.append(html.Div(live_cards(lang, scope), id=LIVE_CARDS, className="os-kpi-live"))
-    cases_from = sources.source_of("cases")
-    cases_source = [sources.title(cases_from, lang), html.Span(" · ")] if cases_from else []
-    if cases_from:
-        cases_source.append(read_at(figures.cases_fetched_at, False, lang, zone, late))
-    trend = figures.trend
-    names = {"reported": t("overview.reported", lang), "closed": t("overview.closed", lang)}
-    channels = figures.by_channel
-    channel_labels = {c: t(f"channel.{c}", lang) for c in channels.index}
-    if figures.by_type is not None:  # a department working one domain: its case types
-        kinds, kinds_title = _top(figures.by_type), t("overview.by_type", lang, department=scope_name)
-        kind_labels = {k: type_name(k, lang) for k in kinds.index} | {OTHER: t("overview.other_types", lang)}
-    else:
-        kinds, kinds_title = figures.by_domain, t("overview.by_domain", lang)
-        kind_labels = {d: t(f"domain.{d}", lang) for d in kinds.index}
-    chains = make_chain_summary(lang, zone, late, department_view=not scope.whole_park)
+    source = pb.cases_source(figures, lang, late)
     return [
         html.Div(cards, className="os-kpi-row"),
         html.Div(
             [
-                _panel(
-                    t("overview.trend", lang),
-                    _graph(
-                        trend_figure(trend, names, t("overview.today_so_far", lang)),
-                        bool(trend.to_numpy().sum()),
-                        lang,
-                    ),
-                    cases_source,
-                    "os-span-2",
-                ),
-                _panel(chains.title, chains.body, chains.source, "os-chain-summary"),
-                _panel(
-                    kinds_title,
-                    _graph(
-                        bar_figure(kinds, kind_labels, sort=figures.by_type is None), not kinds.empty, lang
-                    ),
-                    cases_source,
-                ),
-                _panel(
-                    t("overview.by_channel", lang),
-                    _graph(donut_figure(channels, channel_labels), not channels.empty, lang),
-                    cases_source,
-                ),
+                pb.trend_panel(figures, lang, source, "os-span-2"),
+                pb.chain_summary_panel(lang, scope, late),
+                pb.kinds_panel(figures, lang, scope, source),
+                pb.channel_panel(figures, lang, source),
             ],
             className="os-panel-grid os-with-chains",
         ),
@@ -163,32 +70,8 @@ def make_body(lang: str, scope: Scope) -> list:
 
 def live_cards(lang: str, scope: Scope) -> list:
     """The cards that follow the live store: the live KPIs (config/kpis.yaml)."""
-    services = get_services()
-    late = late_after(services.settings, LIVE_MS / 1000)
-    scope_name = _department_name(scope, lang)
-    cards = [
-        make_kpi_card(
-            f,
-            lang,
-            services.settings.zone,
-            services.sources.title(f.source, lang) if f.source else t("panel.no_source", lang),
-            late,
-            scope_name,
-        )  # fmt: skip
-        for f in overview_figures(scope).kpis
-        if f.spec.id in LIVE_KPIS
-    ]
-    return cards
-
-
-def _ticker(lang: str, scope: Scope) -> html.Div:
-    """The wall's alert strip: the open alerts by severity, and the ticker for a principal who
-    may read alerts (components/alert_ticker.py says why a screens viewer gets none)."""
-    counts = severity_counts(open_counts(scope), lang)
-    if not permitted(current_principal(), Permission.READ_RECORDS):
-        return ticker_frame(lang, counts, None)
-    rows, _total = feed(scope, FeedFilter())
-    return ticker_frame(lang, counts, ticker_items(rows, lang, get_services().settings.zone))
+    late = late_after(get_services().settings, LIVE_MS / 1000)
+    return pb.kpi_cards(overview_figures(scope), lang, scope, late, only=lambda kpi: kpi in LIVE_KPIS)
 
 
 def _scope(department: object) -> Scope:
@@ -253,7 +136,7 @@ def layout(lang: str = "zh", department: object = None, **_query) -> html.Div:
     return html.Div(
         [
             _toolbar(lang, scope),
-            _ticker(lang, scope),
+            pb.alert_strip(lang, scope),
             html.Div(make_body(lang, scope), id=BODY, className="os-page-body"),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
             dcc.Interval(id=LIVE_TICK, interval=LIVE_MS),

@@ -100,7 +100,8 @@ def test_a_department_working_one_domain_sees_its_case_types(app):
 
 
 def test_many_case_types_show_the_ten_largest_and_the_rest_as_one_bar(app):  # pages register with the app
-    from pages.overview import OTHER, _top
+    from components.panel_builders import OTHER
+    from components.panel_builders import top as _top
 
     counts = pd.Series({f"t{i:02d}": i + 1 for i in range(30)})
     top = _top(counts)
