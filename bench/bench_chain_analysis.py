@@ -4,7 +4,7 @@ and status, the ranked targets, the chain summary and economy, and policy matchi
 for the demo park's 2,000 enterprises and for the same park repeated to 20,000 and 100,000 (a
 county's worth). One figure a line: `name: value unit`.
 
-usage: python bench/chain_analysis.py [--rounds 7]"""
+usage: python bench/bench_chain_analysis.py [--rounds 7]"""
 
 from __future__ import annotations
 
