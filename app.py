@@ -14,6 +14,7 @@ from dash.exceptions import DependencyException
 from flask import Flask, Response, redirect, request
 
 from api import init_api
+from components.embed_app import init_embed_app
 from components.shell import make_shell
 from components.shell import register_callbacks as register_shell_callbacks
 from compression import init_compression
@@ -78,6 +79,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     init_security(server, app, settings, engine)
     install_rule_book(server, alert_rules)
     init_api(server)
+    init_embed_app(server)  # /embed/<token>: one panel for another portal's iframe
     init_live(server, settings)  # the alerts' bus (extensions["onescreen.bus"]) and /live/alerts
     init_compression(server)
     app.layout = lambda: make_shell(settings, dash.page_registry)

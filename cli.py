@@ -60,6 +60,7 @@ def store_init(fresh: bool, yes: bool) -> None:
 def register_commands(server: Flask) -> None:
     from cli_access import tokens_cli, users_cli
     from cli_cases import cases_cli
+    from cli_embeds import embeds_cli
     from cli_enterprises import enterprises_cli
     from cli_feeds import demo_cli, worker_command
 
@@ -68,5 +69,6 @@ def register_commands(server: Flask) -> None:
     server.cli.add_command(tokens_cli)
     server.cli.add_command(cases_cli)
     server.cli.add_command(enterprises_cli)
+    server.cli.add_command(embeds_cli)
     server.cli.add_command(worker_command)
     server.cli.add_command(demo_cli)

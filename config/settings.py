@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="origins allowed to embed the app in a frame (https://portal.example); none: no framing",
     )
+    embed_frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="origins whose pages may show an embedded panel (/embed/<token>) in an iframe; "
+        "a port may be * (http://localhost:*); none: no portal may",
+    )
     proxy_count: int = Field(
         0,
         ge=0,
@@ -164,6 +169,16 @@ class Settings(BaseSettings):
         for origin in value:
             if origin != "'self'" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
                 raise ValueError(f"{origin!r} is not an origin like https://portal.example or 'self'")
+        return value
+
+    @field_validator("embed_frame_ancestors")
+    @classmethod
+    def _embed_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "'self'" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:(\d{1,5}|\*))?", origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://portal.example, http://localhost:* or 'self'"
+                )
         return value
 
     @field_validator("timezone")

@@ -41,6 +41,8 @@ ACTIONS = (
     "enterprises.sync",
     "alert.change",
     "embed.issue",
+    "embed.revoke",
+    "embed.refused",
 )
 OUTCOMES = ("ok", "denied", "failed")
 SECRET_KEYS = frozenset({"password", "new_password", "token", "secret", "password_hash", "token_hash"})

@@ -45,6 +45,7 @@ ANYONE = "anyone"  # a callback any principal who may enter can call (pure prese
 PERMISSION_ATTR = "_onescreen_permission"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROUTER_OUTPUT = "_pages_content.children"
+EMBED_PREFIX = "/embed/"  # components/embed_app.py: one panel for another portal's iframe
 STREAM_PATHS = ("/live/",)  # server-sent events: a session (or the anonymous role), never a token
 
 
@@ -180,10 +181,14 @@ def _router_path(body: dict) -> str | None:
     return None
 
 
-def guard() -> Response | None:
+def guard() -> Response | tuple[str, int] | None:
     path = request.path
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
+    if path.startswith(EMBED_PREFIX):  # an embedded panel: its token decides, not a session
+        from security.embed_guard import embed_guard
+
+        return embed_guard()
     bearer = bearer_token(request) is not None and path.startswith(TOKEN_PATHS)
     principal = current_principal()
     if bearer and not principal.is_authenticated:

@@ -26,12 +26,14 @@ def tile_origin(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def build_policy(settings: Settings, script_hashes: list[str]) -> str:
+def build_policy(settings: Settings, script_hashes: list[str], *, embed: bool = False) -> str:
+    """The policy; `embed`: for /embed/ (an embedded panel), framed by embed_frame_ancestors."""
     # the tile server and the WMS are the one or two origins beyond the app's own (images only)
     tiles = " ".join(
         dict.fromkeys(o for o in (tile_origin(settings.tile_url), tile_origin(settings.wms_url)) if o)
     )
-    ancestors = " ".join(settings.frame_ancestors) if settings.frame_ancestors else "'none'"
+    framers = settings.embed_frame_ancestors if embed else settings.frame_ancestors
+    ancestors = " ".join(framers) if framers else "'none'"
     directives = {
         "default-src": "'self'",
         "script-src": " ".join(["'self'", *script_hashes]),  # csp_hashes() gives them quoted
@@ -54,6 +56,12 @@ def add_headers(response: Response) -> Response:
         security.csp = build_policy(security.settings, list(security.dash_app.csp_hashes()))
     headers = response.headers
     headers["Content-Security-Policy"] = security.csp
+    if request.path.startswith("/embed/"):
+        if security.embed_csp is None:
+            security.embed_csp = build_policy(
+                security.settings, list(security.dash_app.csp_hashes()), embed=True
+            )
+        headers["Content-Security-Policy"] = security.embed_csp
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"

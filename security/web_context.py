@@ -26,6 +26,7 @@ class SecurityState:
     failed_sign_ins: FailedSignIns
     report_limit: ReportLimit | None = None  # per-token reports to Open311 (security.throttle)
     csp: str | None = field(default=None)  # computed once Dash has registered its inline scripts
+    embed_csp: str | None = field(default=None)  # the same, framed by embed_frame_ancestors (/embed/)
 
 
 def state() -> SecurityState:

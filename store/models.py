@@ -14,6 +14,7 @@ from sqlalchemy.types import BigInteger
 from store.model_base import NAMING, Base  # noqa: F401 - the base every table and migration reads
 from store.model_base import pk_column as _pk
 from store.models_access import ApiToken, AuditRow, User  # noqa: F401 - registered on Base, imported from here
+from store.models_embed import EmbedToken  # noqa: F401 - registered on Base, imported from here
 from store.types import JsonType
 
 
