@@ -30,6 +30,8 @@ def live_server(live_data_dir):
         ONESCREEN_DEMO_CASES=str(SMALL_PARK_CASES),
         # pages the tests walk must not move under them (the simulator has its own tests)
         ONESCREEN_DEMO_LIVE="false",
+        # the embedded panels' browser test frames /embed/ from a page served on localhost
+        ONESCREEN_EMBED_FRAME_ANCESTORS='["http://localhost:*"]',
     )
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
