@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cli_access import _actor
-from components.embed_panels import PANELS, check_params
+from components.embed_panels import EMBEDDABLE, check_params
 from security import embed_tokens
 from services.context import get_services
 
@@ -19,15 +19,20 @@ embeds_cli = AppGroup("embeds", help="Embedded panels for other portals: issue, 
 
 
 @embeds_cli.command("issue")
-@click.argument("panel", type=click.Choice(sorted(PANELS)))
+@click.argument("panel", type=click.Choice(EMBEDDABLE))
 @click.option("--label", required=True, help="the portal that shows it (for the list and the audit log)")
 @click.option("--hours", type=click.IntRange(1, embed_tokens.MAX_HOURS), default=24 * 30, show_default=True,
               help="how long the token opens the panel")  # fmt: skip
 @click.option("--department", help="the department's figures only (departments.id); default the whole park")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def embeds_issue(panel: str, label: str, hours: int, department: str | None, lang: str) -> None:
+@click.option("--chain", help="chain_graph: the chain drawn (its id); default the park's first")
+def embeds_issue(
+    panel: str, label: str, hours: int, department: str | None, lang: str, chain: str | None
+) -> None:
     """Issue a token; prints the address to put in the portal's iframe (/embed/<token>)."""
-    params = {"department": department, "lang": lang}
+    params: dict[str, str | None] = {"department": department, "lang": lang}
+    if chain is not None:
+        params["chain"] = chain
     try:
         token, pk = embed_tokens.issue(get_services().engine, current_app.config["SECRET_KEY"], panel, params,
                                        hours=hours, label=label, actor=_actor(), check_params=check_params)  # fmt: skip

@@ -43,7 +43,7 @@ def _layout() -> html.Div:
     )
 
 
-def update_panel(_tick: Any, _pathname: Any) -> html.Section:
+def update_panel(_tick: Any, _pathname: Any) -> html.Div:
     """The panel as the request's token names it (security.embed_guard put the verified grant
     on flask.g; without one the guard has answered 403 already)."""
     grant = g.embed_grant

@@ -105,6 +105,9 @@ def test_a_revoked_token_is_refused_at_once(app, engine, secret):
     ("panel", "params", "hours", "label", "message"),
     [
         ("kpi_everything", {}, 2, "portal", "unknown panel 'kpi_everything'"),
+        ("kpi_cards", {}, 2, "portal", "unknown panel 'kpi_cards'"),  # its cards open the KPI page
+        ("chain_graph", {"chain": "no-such-chain"}, 2, "portal", "unknown chain 'no-such-chain'"),
+        ("case_trend", {"chain": "x"}, 2, "portal", r"unknown parameter\(s\) chain"),
         ("case_trend", {"department": "nowhere"}, 2, "portal", "unknown department 'nowhere'"),
         ("case_trend", {"days": 365}, 2, "portal", r"unknown parameter\(s\) days"),
         ("case_trend", {"lang": "fr"}, 2, "portal", "lang must be one of zh, en"),

@@ -128,9 +128,8 @@ def test_a_token_reaches_no_other_callback_and_no_other_parameters(app, engine):
     assert client.post(DISPATCH, json=["not", "a", "callback"]).status_code == 403
 
 
-def _title(answer) -> str:
-    head = answer.get_json()["response"][BODY]["children"]["props"]["children"][0]
-    return head["props"]["children"][0]["props"]["children"]
+def _drawn(answer) -> str:
+    return json.dumps(answer.get_json()["response"][BODY]["children"], ensure_ascii=False)
 
 
 def test_the_panel_is_drawn_from_the_tokens_parameters_only(app, engine):
@@ -139,8 +138,9 @@ def test_the_panel_is_drawn_from_the_tokens_parameters_only(app, engine):
     whole, _ = _token(app, engine, "case_trend", lang="en")
     scoped, _ = _token(app, engine, "case_trend", department=department, lang="en")
     client = app.server.test_client()
-    assert _title(_callback(client, f"/embed/{whole}")) == "Cases reported and closed, last 30 days"
-    assert _title(_callback(client, f"/embed/{scoped}")).endswith(f"· {name_en}")
+    drawn = _drawn(_callback(client, f"/embed/{whole}"))
+    assert "Cases reported and closed, last 30 days" in drawn and "os-embed-scope" not in drawn
+    assert f"Figures of {name_en} only" in _drawn(_callback(client, f"/embed/{scoped}"))
     # a request that adds a department of its own (as a tampered renderer could) draws nothing
     for extra in ("inputs", "state"):
         tampered = _body(f"/embed/{whole}")
@@ -155,3 +155,11 @@ def test_the_panel_is_drawn_from_the_tokens_parameters_only(app, engine):
 def test_the_embed_app_is_its_own_dash_app(app):
     embed = app.server.extensions[KEY]
     assert embed is not app and list(embed.callback_map) == [f"{BODY}.children"]
+
+
+def test_a_chain_graph_token_draws_its_chain_without_clicks(app, engine):
+    with engine.connect() as connection:
+        chain = connection.execute(text("SELECT DISTINCT chain FROM chains ORDER BY chain LIMIT 1")).scalar_one()
+    token, _ = _token(app, engine, "chain_graph", chain=chain, lang="en")
+    drawn = _drawn(_callback(app.server.test_client(), f"/embed/{token}"))
+    assert f"panel-chain-graph-{chain}" in drawn and '"userZoomingEnabled": false' in drawn
