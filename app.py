@@ -23,9 +23,10 @@ from data_sources.errors import SourceMisconfigured
 from data_sources.sql_health import SqlHealthBook
 from domain.alert_rules import RuleBookError
 from domain.chain_analysis import RulesError
-from domain.policy_book import PolicyError
 from domain.kpis import KpiSpecError
 from domain.map_layers import LayerSpecError
+from domain.policy_book import PolicyError
+from domain.screens import LayoutError
 from live.case_simulator import start_simulator
 from live.case_sync import start_syncers
 from live.stream import init_live
@@ -35,11 +36,12 @@ from security.setup import init_security
 from services.alert_book import checked_rule_book, install_rule_book
 from services.cache import init_cache
 from services.chains import load_rules
-from services.policies import load_policies
 from services.context import KEY, Services
 from services.data import SnapshotCache, prefetch
 from services.kpis import specs
 from services.map_catalogue import load_layers
+from services.policies import load_policies
+from services.screens import load_screens
 from services.sources import SourceManager, read_sources_file
 from services.store_setup import prepare_store, store_contents
 
@@ -49,7 +51,7 @@ log = logging.getLogger("onescreen")
 def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     """Build the Dash app: store migrated (and seeded with the demo park when empty in the
     embedded profile), sources configured, pages registered, the alert rules loaded.
-    Raises SettingsError, SourceMisconfigured, KpiSpecError, LayerSpecError, RulesError, PolicyError or RuleBookError on bad
+    Raises SettingsError, SourceMisconfigured, KpiSpecError, LayerSpecError, RulesError, PolicyError, LayoutError or RuleBookError on bad
     configuration, before serving anything."""
     settings = settings or load_settings()
     sources_config = read_sources_file(settings.sources_file, settings)  # configuration first: fail fast
@@ -57,6 +59,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     load_layers(settings.map_layers_file, sources=set(sources_config.sources))  # and the map's layers
     load_rules(settings.chain_rules_file)  # and when a chain link counts as weak
     load_policies(settings.policies_file)  # and the support policies: a malformed one names itself
+    load_screens(settings.screens_file)  # and the wall's screen layouts
     alert_rules = checked_rule_book()  # and the alert rules: a malformed one names itself
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))
@@ -161,6 +164,7 @@ def main() -> int:
         LayerSpecError,
         RulesError,
         PolicyError,
+        LayoutError,
         RuleBookError,
     ) as exc:
         # a configuration mistake is told in one line naming the key, not as a traceback

@@ -103,11 +103,17 @@ def _chain_graph(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Se
         userPanningEnabled=False,
         autoungrabify=True,
         autounselectify=True,
-        responsive=True,
+        # no resize listener: the wall's canvas has a fixed size (it is scaled, not resized),
+        # and a listener left by a graph the preview replaced threw in the console
+        responsive=False,
         className="os-panel-chain-graph",
     )
     body = html.Div(
-        [html.Div(graph, className="os-panel-graph-box"), html.Div(legend(lang))], className="os-panel-fill"
+        [
+            html.Div(graph, className="os-panel-graph-box"),
+            html.Div(legend(lang), className="os-panel-legend"),
+        ],
+        className="os-panel-fill",
     )
     return pb.panel(t("panels.chain_graph_of", lang, chain=name), body, [])
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         ROOT / "config" / "chain_rules.yaml",
         description='when a chain link counts as weak, and how targets rank (README, "The industry chain")',
     )
+    screens_file: Path = Field(
+        ROOT / "config" / "screens.yaml",
+        description='the video wall\'s screen layouts (README, "Wall layouts")',
+    )
     policies_file: Path = Field(
         ROOT / "config" / "policies.yaml",
         description='the support policies and their criteria (README, "Policy matching")',

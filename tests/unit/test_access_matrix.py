@@ -34,8 +34,12 @@ page      /map                               302  200    200  200  200    200   
 page      /chains                            302  200    200  200  200    200    302
 page      /enterprise                        302  200    200  200  200    200    302
 page      /policies                          302  200    200  200  200    200    302
+page      /wall/overview-hd                  302  200    200  200  200    200    302
+page      /wall/none                         302  200    200  200  200    200    302
+page      /admin/screens                     302  403    403  403  403    200    302
 page      /admin/audit                       302  403    403  403  403    200    302
 page      /admin/access                      302  403    403  403  403    200    302
+page      /admin/embeds                      302  403    403  403  403    200    302
 page      /no/such/page                      302  404    404  404  404    404    302
 dash      /_dash-layout                      401  200    200  200  200    200    401
 dash      /_dash-dependencies                401  200    200  200  200    200    401
@@ -54,6 +58,10 @@ router    /policies                          401  200    200  200  200    200   
 router    /policies?policy=hnte_small&status=nearly 401 200 200 200 200   200    401
 router    /admin/audit                       401  403    403  403  403    200    401
 router    /admin/access                      401  403    403  403  403    200    401
+router    /admin/embeds                      401  403    403  403  403    200    401
+router    /wall/overview-hd                  401  200    200  200  200    200    401
+router    /wall/none                         401  200    200  200  200    200    401
+router    /admin/screens                     401  403    403  403  403    200    401
 router    /?department=ecology_environment   401  200    403  200  200    200    401
 router    /?department=a&department=b        401  400    403  400  400    400    401
 callback  shell-nav                          401  200    200  200  200    200    401
@@ -99,12 +107,17 @@ callback  enterprise-results                 401  200    200  200  200    200   
 callback  chains-theme                       401  200    200  200  200    200    401
 callback  chains-tap                         401  200    200  200  200    200    401
 callback  chains-refresh                     401  200    200  200  200    200    401
+callback  wall-refresh                       401  200    200  200  200    200    401
+callback  screens-size                       401  403    403  403  403    200    401
+callback  screens-preview                    401  403    403  403  403    200    401
 callback  audit-download                     401  403    403  403  403    200    401
 callback  access-users create                401  403    403  403  403    200    401
 callback  access-users select                401  403    403  403  403    200    401
 callback  access-users action                401  403    403  403  403    200    401
 callback  access-tokens issue                401  403    403  403  403    200    401
 callback  access-tokens revoke               401  403    403  403  403    200    401
+callback  embeds issue                       401  403    403  403  403    200    401
+callback  embeds revoke                      401  403    403  403  403    200    401
 api       /api/v1/me                         401  200    200  200  200    200    200
 api       /api/v1/kpis                       401  200    200  200  200    200    403
 api       /api/v1/kpis other dept            401  200    403  200  200    200    403
@@ -191,13 +204,18 @@ CALLBACKS = {
     "chains-theme": ("chains-graph.stylesheet", {"shell-theme.value": "desk"}),
     "chains-tap": ("chains-nav.href", {"chains-graph.tapNodeData": {"id": "bio.tcm"}, "chains-state.data": {}}),
     "chains-refresh": ("chains-body.children", {"chains-tick.n_intervals": 1, "chains-stamp.data": "old", "chains-state.data": {"chain": "biomedicine"}, "shell-lang.value": "zh", "shell-theme.value": "wall"}),
+    "wall-refresh": ('"type":"wall-cell"', {'{"cell":["ALL"],"type":"wall-cell"}.id': [], "panel-tick.n_intervals": 1, "wall-layout-name.data": "overview-hd", "shell-lang.value": "zh"}),
     "enterprise-results": ("enterprise-results.children", {"enterprise-query.value": "石家庄", "shell-lang.value": "zh"}),
+    "screens-size": ("..screens-width.value...screens-height.value..", {"screens-layout.value": "wall-3x3"}),
+    "screens-preview": ("..screens-preview.children...screens-tiles.children..", {"screens-layout.value": "wide-8k", "screens-width.value": 1280, "screens-height.value": 720, "shell-lang.value": "en"}),
     "audit-download": ("audit-download.data", {"audit-export.n_clicks": 1}),
     "access-users create": ("..access-users.rowData...access-notice.children...", {}),
     "access-users select": ("access-selected.children", {}),
     "access-users action": ("access-users.rowData@", {}),
     "access-tokens issue": ("..access-tokens.rowData...", {}),
     "access-tokens revoke": ("access-tokens.rowData@", {}),
+    "embeds issue": ("..embeds-notice.children...embeds-list.children", {"embeds-issue.n_clicks": 1}),
+    "embeds revoke": ("embeds-notice.children@", {"embeds-revoke.n_clicks": 1}),
 }  # fmt: skip
 
 

@@ -158,3 +158,24 @@ def test_wide_screens_are_designed_1080_high():
     assert RESOLUTIONS["3840x2160"].canvas == (1920, 1080)
     assert RESOLUTIONS["7680x2160"].canvas == (3840, 1080)
     assert RESOLUTIONS["5760x1080"].canvas == (5760, 1080)
+
+
+def test_a_bad_layout_file_stops_start_up_in_one_line_naming_file_layout_and_key(
+    tmp_path, monkeypatch, capsys
+):
+    from apps import build_app, clear_onescreen_env
+
+    import app as onescreen
+
+    data = _good()
+    data["layouts"]["hd"]["cells"][2]["at"] = [1, 1]  # over the alert strip
+    bad = tmp_path / "screens.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LayoutError, match=r"screens\.yaml: layouts\.hd\.cells\[3\]: overlaps cell 1"):
+        build_app(tmp_path / "data", screens_file=bad)
+    clear_onescreen_env(monkeypatch)
+    monkeypatch.setenv("ONESCREEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ONESCREEN_SCREENS_FILE", str(bad))
+    assert onescreen.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "layouts.hd.cells[3]: overlaps cell 1 at row 1, column 1" in err[0]

@@ -1,0 +1,137 @@
+"""Every screen layout of config/screens.yaml at its resolution in headless Chromium (issue 13,
+items 1 and 6): the layout fills the window exactly (no scroll bars, no panel overflowing the
+window or its own cell), no console error, no request outside the app's origin, no text below
+18 CSS px; a 4K layout both as 3840×2160 and as 1920×1080 at device scale 2; three of a 3×3
+wall's nine windows, which line up; and the admin's preview. Screenshots in shots_dir."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+from test_pages import sign_in
+from test_wall_text import SMALLEST
+
+# (layout, window size, device scale factor, locale, tile)
+SCREENS = [
+    ("overview-hd", (1920, 1080), 1, "zh-CN", None),
+    ("overview-4k", (3840, 2160), 1, "en-US", None),
+    ("overview-4k", (1920, 1080), 2, "zh-CN", None),
+    ("wide-8k", (7680, 2160), 1, "en-US", None),
+    ("strip-5760", (5760, 1080), 1, "zh-CN", None),
+    ("wall-3x3", (1920, 1080), 1, "en-US", "1,1"),
+    ("wall-3x3", (1920, 1080), 1, "zh-CN", "2,3"),
+    ("wall-3x3", (1920, 1080), 1, "en-US", "3,2"),
+]
+
+# every chart and graph placed has drawn itself (plotly's svg, cytoscape's canvas)
+DRAWN = """() => [...document.querySelectorAll('.os-wall-cell .os-graph, .os-wall-cell .os-panel-graph-box')]
+  .every(g => g.querySelector('.main-svg, canvas'))"""
+
+# Everything drawn in a cell lies inside the window (a wall's cell may go on over the next
+# screen: the stage's position is checked instead) and inside its cell (a panel cut off by its
+# cell's edge, or text running out of its box, would show here). Plotly's and cytoscape's own
+# layers are measured as their boxes.
+FIT = """(tiled) => {
+  const out = [];
+  const d = document.documentElement;
+  if (d.scrollWidth > innerWidth + 1 || d.scrollHeight > innerHeight + 1) out.push(`scroll ${d.scrollWidth}x${d.scrollHeight}`);
+  for (const cell of document.querySelectorAll('.os-wall-cell')) {
+    const c = cell.getBoundingClientRect();
+    if (!tiled && (c.left < -1 || c.top < -1 || c.right > innerWidth + 1 || c.bottom > innerHeight + 1)) out.push(`cell ${cell.className} outside the window`);
+    for (const el of cell.querySelectorAll('*')) {
+      if (el.closest('.hoverlayer, .modebar, .os-ticker-track, .legend .scrollbox')) continue;
+      const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+      if (!r.width || !r.height || s.visibility === 'hidden') continue;
+      if (r.left < c.left - 1 || r.top < c.top - 1 || r.right > c.right + 1 || r.bottom > c.bottom + 1)
+        out.push(`${el.tagName}.${el.className.baseVal ?? el.className} over ${cell.className}`);
+    }
+  }
+  return out.slice(0, 8);
+}"""
+
+
+def _open(browser, url, shots_dir, name, size, scale, locale, user="leader"):
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale, locale=locale
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    offsite: list[str] = []
+    origin = urlparse(url).netloc
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request", lambda r: offsite.append(r.url) if urlparse(r.url).netloc not in (origin, "") else None
+    )
+    sign_in(page, url, user)
+    page.goto(url, wait_until="networkidle")
+    return context, page, errors, offsite
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "size", "scale", "locale", "tile"), SCREENS)
+def test_a_layout_fills_its_screen_exactly(browser, live_server, shots_dir, name, size, scale, locale, tile):
+    url = f"{live_server}/wall/{name}" + (f"?tile={tile}" if tile else "")
+    shot = (
+        f"wall-{name}{'-' + tile.replace(',', '-') if tile else ''}-{locale}_{size[0]}x{size[1]}@{scale}.png"
+    )
+    context, page, errors, offsite = _open(browser, url, shots_dir, shot, size, scale, locale)
+    try:
+        page.wait_for_selector(".os-wall-cell .os-panel, .os-wall-cell .os-ticker")
+        page.wait_for_function(DRAWN)
+        page.wait_for_timeout(300)  # plotly's second pass (its responsive resize)
+        page.screenshot(path=str(shots_dir / shot))
+        assert page.evaluate("document.querySelector('.os-header').getBoundingClientRect().height") == 0
+        stage = page.evaluate(
+            "() => document.querySelector('.os-wall-stage').getBoundingClientRect().toJSON()"
+        )
+        if tile is None:  # the canvas fills the window, edge to edge
+            assert abs(stage["width"] - size[0]) <= 1 and abs(stage["height"] - size[1]) <= 1, stage
+        else:  # the window shows its own 1920×1080 part of the 5760×3240 canvas
+            row, column = (int(n) for n in tile.split(","))
+            assert (
+                abs(stage["x"] + (column - 1) * size[0]) <= 1 and abs(stage["y"] + (row - 1) * size[1]) <= 1
+            )
+        assert page.evaluate(FIT, tile is not None) == []
+        assert page.evaluate(SMALLEST) == []
+        assert errors == [] and offsite == []
+        # every panel's title in the window's language (CJK characters in Chinese, none in English)
+        titles = page.eval_on_selector_all(
+            ".os-wall-stage h2, .os-ticker-label", "els => els.map(e => e.innerText)"
+        )
+        assert titles and all(bool(re.search("[\u4e00-\u9fff]", t)) == (locale == "zh-CN") for t in titles), (
+            titles
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_an_admin_previews_a_layout_at_another_size(browser, live_server, shots_dir):
+    context, page, errors, offsite = _open(
+        browser, live_server + "/admin/screens", shots_dir, "screens", (1920, 1080), 1, "en-US", user="admin"
+    )
+    try:
+        page.wait_for_selector(".os-screens-screen .os-wall-cell")
+        assert page.inner_text("#screens-tiles").endswith("/wall/overview-hd")
+        page.fill("#screens-width", "1280")
+        page.fill("#screens-height", "1024")
+        page.press("#screens-height", "Enter")
+        page.wait_for_selector(".os-screens-screen[style*='1024px']")
+        box = page.evaluate(
+            "() => document.querySelector('.os-screens-screen').getBoundingClientRect().toJSON()"
+        )
+        area = page.evaluate(
+            "() => document.querySelector('.os-screens-preview-area').getBoundingClientRect().toJSON()"
+        )
+        assert box["width"] <= area["width"] + 1 and box["height"] <= area["height"] + 1
+        assert abs(box["width"] / box["height"] - 1280 / 1024) < 0.01  # the screen's shape, scaled
+        page.fill("#screens-width", "12")
+        page.press("#screens-width", "Enter")
+        page.wait_for_selector("text=A screen size is two whole numbers from 320 to 16384")
+        page.screenshot(path=str(shots_dir / "admin-screens_1920x1080.png"))
+        assert errors == [] and offsite == []
+    finally:
+        context.close()

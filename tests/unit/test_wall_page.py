@@ -1,0 +1,137 @@
+"""The wall page (/wall/<layout>) and the admin's preview over HTTP as the browser's renderer
+calls them: a tile draws its own panels only, at its place on the canvas; an unknown layout or a
+wrong tile says what is wrong in the reader's language; a tick redraws only the panels that
+follow it; the preview refuses a screen size it cannot draw."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from apps import build_app
+from dash_calls import call, callback_key_named, router_page
+from signin import signed_in
+
+CELL_ALL = '{"cell":["ALL"],"type":"wall-cell"}'
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    return build_app(tmp_path_factory.mktemp("wall-page"), demo_cases=300)
+
+
+@pytest.fixture(scope="module")
+def leader(app):
+    return signed_in(app, "leader")
+
+
+def _walk(tree):
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _walk(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _walk(item)
+
+
+def _stage(tree) -> dict:
+    return next(n for n in _walk(tree) if "os-wall-stage" in str(n.get("props", {}).get("className", "")))
+
+
+def _cells(tree) -> list[int]:
+    return [
+        n["props"]["id"]["cell"]
+        for n in _walk(tree)
+        if isinstance(n.get("props", {}).get("id"), dict) and n["props"]["id"].get("type") == "wall-cell"
+    ]
+
+
+def test_each_tile_of_the_3x3_wall_draws_its_own_part(leader):
+    first = router_page(leader, "/wall/wall-3x3", "?tile=1,1")
+    assert _stage(first)["props"]["data-view"] == "0,0,1920,1080"
+    assert _stage(first)["props"]["style"]["width"] == "5760px"
+    assert _cells(first) == [0, 1]  # the alert strip (over all three screens) and the KPI cards
+    last = router_page(leader, "/wall/wall-3x3", "?tile=2,3")
+    assert _stage(last)["props"]["data-view"] == "3840,1080,1920,1080"
+    assert _cells(last) == [6]  # the biomedicine chain graph
+    assert "Industry chain: Biomedicine" in json.dumps(last, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("path", "search", "lang", "words"),
+    [
+        ("/wall/nope", "", "en", 'No screen layout is called \\"nope\\"'),
+        ("/wall/nope", "", "zh", "没有名为“nope”的大屏布局"),
+        ("/wall/wall-3x3", "?tile=4,1", "en", "outside the wall's 3×3 screens"),
+        ("/wall/wall-3x3", "?tile=x", "zh", "此拼接屏的地址有误"),
+        ("/wall/wall-3x3", "", "en", "name one as ?tile=row,column"),
+        ("/wall/overview-hd", "?tile=1,2", "en", "outside"),
+    ],
+)
+def test_a_wrong_address_says_what_is_wrong(leader, path, search, lang, words):
+    text = json.dumps(router_page(leader, path, search, lang), ensure_ascii=False)
+    assert words in text
+    assert "overview-hd" in text  # and which layouts there are
+    assert "os-wall-stage" not in text
+
+
+def test_the_layout_speaks_the_readers_language(leader):
+    zh = json.dumps(router_page(leader, "/wall/overview-hd", "", "zh"), ensure_ascii=False)
+    en = json.dumps(router_page(leader, "/wall/overview-hd", "", "en"), ensure_ascii=False)
+    assert "近30日案件受理与办结" in zh and "Cases reported and closed" in en
+    assert "Cases reported and closed" not in zh and "近30日案件受理与办结" not in en
+
+
+def _refresh(app, session, ticked: str, cells: list[int], layout="overview-hd"):
+    ids = [
+        {"id": {"cell": c, "type": "wall-cell"}, "property": "id", "value": {"cell": c, "type": "wall-cell"}}
+        for c in cells
+    ]
+    values = {
+        f"{ticked}.n_intervals": 1,
+        f"{CELL_ALL}.id": ids,
+        "wall-layout-name.data": layout,
+        "shell-lang.value": "en",
+    }
+    client, csrf = session
+    return call(
+        client, csrf, app, callback_key_named(app, "refresh"), values, triggered=f"{ticked}.n_intervals"
+    )
+
+
+def test_a_tick_redraws_the_panels_that_follow_it(app, leader):
+    # overview-hd: 0 the alert strip (10 s), 1 the KPI cards (both), 2 the case trend (1 min)
+    slow = _refresh(app, leader, "panel-tick", [0, 1, 2])
+    assert slow.status_code == 200
+    drawn = json.dumps(slow.get_json(), ensure_ascii=False)
+    assert "Cases reported and closed" in drawn and "os-kpi-card" in drawn and "os-ticker" not in drawn
+    live = json.dumps(_refresh(app, leader, "panel-live-tick", [0, 1, 2]).get_json(), ensure_ascii=False)
+    assert "os-ticker" in live and "os-kpi-card" in live and "Cases reported and closed" not in live
+    # a tampered cell or layout redraws nothing
+    for tampered in (
+        _refresh(app, leader, "panel-tick", [99]),
+        _refresh(app, leader, "panel-tick", [1], layout="nope"),
+    ):
+        assert tampered.status_code in (200, 204) and "os-kpi-card" not in tampered.get_data(as_text=True)
+
+
+def test_the_preview_refuses_a_size_it_cannot_draw(app):
+    admin = signed_in(app, "admin")
+    client, csrf = admin
+    key = callback_key_named(app, "update_preview")
+    values = {
+        "screens-layout.value": "wide-8k",
+        "screens-width.value": 1280,
+        "screens-height.value": 720,
+        "shell-lang.value": "zh",
+    }
+    good = json.dumps(call(client, csrf, app, key, values).get_json(), ensure_ascii=False)
+    assert '"data-view": "0,0,1280,720"' in good and '"data-view": "0,0,3840,1080"' in good
+    assert "/wall/wide-8k" in good
+    for width in (12, None, "wide", 99_999):
+        answer = call(client, csrf, app, key, values | {"screens-width.value": width}).get_json()
+        assert "屏幕尺寸须为 320 至 16384 之间的整数" in json.dumps(answer, ensure_ascii=False)
+    wall = json.dumps(call(client, csrf, app, key, values | {"screens-layout.value": "wall-3x3"}).get_json())
+    assert len(set(re.findall(r"/wall/wall-3x3\?tile=\d,\d", wall))) == 9
