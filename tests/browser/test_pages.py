@@ -27,7 +27,16 @@ ROLE_PAGES = {
     "dept-head": ["/", "/alerts", "/kpis", "/cases", "/map", "/chains"],
     "duty": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
     "leader": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
-    "admin": ["/", "/sources", "/admin/audit", "/admin/access", "/admin/screens", "/map", "/chains"],
+    "admin": [
+        "/",
+        "/sources",
+        "/admin/audit",
+        "/admin/access",
+        "/admin/screens",
+        "/admin/embeds",
+        "/map",
+        "/chains",
+    ],
 }
 SIZES = [(1920, 1080), (3840, 2160)]
 BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
