@@ -117,6 +117,9 @@ def _warm_up(server: Flask) -> None:
     with server.test_client() as client:
         client.get("/_dash-layout")
         client.get("/_dash-dependencies")
+        # the embed app (components/embed_app.py) sets itself up on a request the guard lets
+        # through to it: the main app's above were refused before its hook ran
+        client.get("/embed/_dash-layout")
 
 
 # The small contracts panels still read as snapshots (sensors for the alert desk and the worker,

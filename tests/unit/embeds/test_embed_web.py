@@ -155,11 +155,15 @@ def test_the_panel_is_drawn_from_the_tokens_parameters_only(app, engine):
 def test_the_embed_app_is_its_own_dash_app(app):
     embed = app.server.extensions[KEY]
     assert embed is not app and list(embed.callback_map) == [f"{BODY}.children"]
+    # set up while the app was built, not by two visitors' first requests at once
+    assert embed._got_first_request["setup_server"]
 
 
 def test_a_chain_graph_token_draws_its_chain_without_clicks(app, engine):
     with engine.connect() as connection:
-        chain = connection.execute(text("SELECT DISTINCT chain FROM chains ORDER BY chain LIMIT 1")).scalar_one()
+        chain = connection.execute(
+            text("SELECT DISTINCT chain FROM chains ORDER BY chain LIMIT 1")
+        ).scalar_one()
     token, _ = _token(app, engine, "chain_graph", chain=chain, lang="en")
     drawn = _drawn(_callback(app.server.test_client(), f"/embed/{token}"))
     assert f"panel-chain-graph-{chain}" in drawn and '"userZoomingEnabled": false' in drawn
