@@ -167,3 +167,34 @@ def test_a_chain_graph_token_draws_its_chain_without_clicks(app, engine):
     token, _ = _token(app, engine, "chain_graph", chain=chain, lang="en")
     drawn = _drawn(_callback(app.server.test_client(), f"/embed/{token}"))
     assert f"panel-chain-graph-{chain}" in drawn and '"userZoomingEnabled": false' in drawn
+
+
+def test_a_callback_whose_token_names_other_parameters_is_refused(app, engine):
+    """A token re-signed with the app's own key to name another
+    department than its row, or signed by another key, is refused: 403, and the page says so."""
+    from itsdangerous import URLSafeSerializer
+
+    from security.embed_tokens import SALT
+
+    token, pk = _token(app, engine, "case_trend", lang="en")
+    with engine.connect() as connection:
+        department = connection.execute(text("SELECT id FROM departments LIMIT 1")).scalar_one()
+    payload = {
+        "id": pk,
+        "panel": "case_trend",
+        "params": {"department": department, "lang": "en"},
+        "exp": 2**40,
+    }
+    other_params = URLSafeSerializer(app.server.config["SECRET_KEY"], salt=SALT).dumps(payload)
+    other_panel = URLSafeSerializer(app.server.config["SECRET_KEY"], salt=SALT).dumps(
+        {**payload, "panel": "cases_by_channel", "params": {"department": None, "lang": "en"}}
+    )
+    other_key = URLSafeSerializer("not the app's key", salt=SALT).dumps(
+        {**payload, "params": {"department": None, "lang": "en"}}
+    )
+    client = app.server.test_client()
+    assert _callback(client, f"/embed/{token}").status_code == 200
+    for forged in (other_params, other_panel, other_key):
+        answer = _callback(client, f"/embed/{forged}")
+        assert answer.status_code == 403 and answer.get_json()["message"] == "embed token invalid"
+        assert client.get(f"/embed/{forged}").status_code == 403
