@@ -17,6 +17,7 @@ from dash import dcc, html
 from components import panel_builders as pb
 from components.chain_graph import elements, legend, stylesheet
 from components.chain_words import name_of
+from components.panel_map import map_panel
 from locales import t
 from security.scope import Scope
 from services.chains import chain_view
@@ -128,6 +129,8 @@ PANELS: dict[str, Panel] = {
         Panel("alert_ticker", "ticker.label", _alert_ticker, (LIVE,), single=True),
         Panel("chain_summary", "chain_summary.title", _chain_summary),
         Panel("chain_graph", "panels.chain_graph", _chain_graph, (SLOW,), {"chain": str}),
+        # one per screen: its ids are fixed (a map of its own, apart from the map page's)
+        Panel("map", "nav.map", map_panel, (SLOW,), {"layers": list, "zoom": int}, single=True),
     )
 }
 

@@ -25,9 +25,9 @@ SCREENS = [
     ("wall-3x3", (1920, 1080), 1, "en-US", "3,2"),
 ]
 
-# every chart and graph placed has drawn itself (plotly's svg, cytoscape's canvas)
+# every chart, graph and map placed has drawn itself (plotly svg, cytoscape canvas, leaflet paths)
 DRAWN = """() => [...document.querySelectorAll('.os-wall-cell .os-graph, .os-wall-cell .os-panel-graph-box')]
-  .every(g => g.querySelector('.main-svg, canvas'))"""
+  .every(g => g.querySelector('.main-svg, canvas, .leaflet-overlay-pane path'))"""
 
 # Everything drawn in a cell lies inside the window (a wall's cell may go on over the next
 # screen: the stage's position is checked instead) and inside its cell (a panel cut off by its
@@ -41,7 +41,7 @@ FIT = """(tiled) => {
     const c = cell.getBoundingClientRect();
     if (!tiled && (c.left < -1 || c.top < -1 || c.right > innerWidth + 1 || c.bottom > innerHeight + 1)) out.push(`cell ${cell.className} outside the window`);
     for (const el of cell.querySelectorAll('*')) {
-      if (el.closest('.hoverlayer, .modebar, .os-ticker-track, .legend .scrollbox')) continue;
+      if (el.closest('.hoverlayer, .modebar, .os-ticker-track, .legend .scrollbox, .leaflet-pane')) continue;
       const r = el.getBoundingClientRect(), s = getComputedStyle(el);
       if (!r.width || !r.height || s.visibility === 'hidden') continue;
       if (r.left < c.left - 1 || r.top < c.top - 1 || r.right > c.right + 1 || r.bottom > c.bottom + 1)

@@ -135,3 +135,17 @@ def test_the_preview_refuses_a_size_it_cannot_draw(app):
         assert "屏幕尺寸须为 320 至 16384 之间的整数" in json.dumps(answer, ensure_ascii=False)
     wall = json.dumps(call(client, csrf, app, key, values | {"screens-layout.value": "wall-3x3"}).get_json())
     assert len(set(re.findall(r"/wall/wall-3x3\?tile=\d,\d", wall))) == 9
+
+
+def test_the_map_panel_reads_the_map_layers_under_ids_of_its_own(leader):
+    tree = router_page(leader, "/wall/wall-3x3", "?tile=3,2")
+    layers = [n["props"] for n in _walk(tree) if isinstance(n.get("props", {}).get("id"), dict) and n["props"]["id"].get("type") == "panel-map-layer"]  # fmt: skip
+    urls = {p["id"]["layer"]: p["url"] for p in layers}
+    assert urls and all(url.startswith(f"/api/v1/map/layers/{layer}?crs=") for layer, url in urls.items())
+    # a live layer's address moves with the minute (the panel's refresh reads it anew); the
+    # park's drawing does not
+    assert "v=" in urls["alerts"] and any("v=" not in url for url in urls.values())
+    maps = [n["props"] for n in _walk(tree) if n.get("props", {}).get("id") == "panel-map"]
+    assert len(maps) == 1 and maps[0]["zoom"] == 14  # the layout's zoom
+    client, _csrf = leader
+    assert client.get(urls["alerts"]).status_code == 200  # an address the API answers

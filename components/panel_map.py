@@ -1,0 +1,73 @@
+"""The one map as a wall panel: the park's base drawing and its theme layers (the catalogue's
+shown ones, or `layers`), fetched from /api/v1/map/layers like the map page's, each live layer's
+URL carrying the minute it was drawn, so the panel's refresh (components/panels.py) reads it
+anew. Its own ids (not the map page's), so the map page's callbacks never act on it; a wall is
+not worked by hand, so it takes no clicks of its own, but Leaflet measures its scale from its box,
+so a scaled canvas keeps clicks and hovers on their features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import dash_leaflet as dl
+from dash import html
+
+from components import panel_builders as pb
+from components.map_view import ZOOM, layer_component
+from domain.geo_crs import to_crs
+from locales import t
+from security.scope import Scope
+from security.web_context import current_principal
+from services.context import get_services
+from services.map_catalogue import DEFAULT_RANGE, layers, readable
+from services.map_feature_layers import park_centre
+
+PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
+LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
+
+
+def _url(spec, crs: str, version: str) -> str:
+    query = [f"crs={crs}"]
+    if spec.source.contract == "cases":
+        query.append(f"range={DEFAULT_RANGE}")
+    if spec.id in LIVE_CONTRACTS or spec.source.contract in LIVE_CONTRACTS:
+        query.append(f"v={version}")
+    return f"/api/v1/map/layers/{spec.id}?" + "&".join(query)
+
+
+def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Section:
+    settings = get_services().settings
+    wanted = params.get("layers")
+    specs = [
+        s
+        for s in layers()
+        if readable(s, current_principal())
+        and (s.group == "base" or (s.id in wanted if wanted else s.shown and s.group == "theme"))
+    ]
+    version = datetime.now(UTC).strftime("%Y%m%d%H%M")
+    children: list[Any] = []
+    if settings.tile_url:
+        children.append(dl.TileLayer(url=settings.tile_url, maxZoom=19, attribution=""))
+    for spec in specs:
+        layer = layer_component(spec)
+        layer.id = {"type": "panel-map-layer", "layer": spec.id}
+        layer.url = _url(spec, settings.tile_crs, version)
+        children.append(layer)
+    lon, lat = to_crs(*park_centre(), settings.tile_crs)
+    zoom = params.get("zoom") or PANEL_ZOOM
+    leaflet = dl.Map(
+        children,
+        id="panel-map",
+        center=[lat, lon],
+        zoom=zoom,
+        minZoom=11,
+        maxZoom=19,
+        zoomControl=False,
+        attributionControl=False,
+        style={"width": "100%", "height": "100%"},
+        className="os-panel-map",
+    )
+    names = [getattr(s.title, lang) for s in specs if s.group == "theme"]
+    return pb.panel(t("nav.map", lang), html.Div(leaflet, className="os-panel-graph-box"), " · ".join(names))
