@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from flask import has_request_context, request
 
+from components.economy_nav import GROUP_NAMES, group_of
 from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
 from components.live_status import make_live_status
@@ -28,20 +29,24 @@ URL = "shell-url"
 
 
 def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) -> list:
-    """Links to the pages the current principal may open (the server refuses the others too)."""
+    """Links to the pages the current principal may open (the server refuses the others too).
+    A group of pages (nav_group: components/economy_nav.py) has one link, to the first of its
+    pages the principal may open, lit on any of them."""
     principal = current_principal()
-    # a page of a group (nav_group: the path of the group's listed page) lights its group's link
-    group = {p["path"]: p.get("nav_group") for p in pages.values()}
-    links = []
+    groups: dict[str, list[Mapping[str, Any]]] = {}
     for page in sorted(pages.values(), key=lambda p: (p.get("order") or 0, p["path"])):
-        if page.get("hidden") or page.get("nav_group") or not permitted(principal, page.get("permission")):
+        if page.get("hidden") or not permitted(principal, page.get("permission")):
             continue
-        active = current == page["path"] or (current is not None and group.get(current) == page["path"])
+        groups.setdefault(group_of(page), []).append(page)
+    links = []
+    for group, shown in groups.items():
+        lead = shown[0]
+        title, icon = GROUP_NAMES.get(group, (lead["title_key"], lead.get("icon", "bi-circle")))
         links.append(
             dbc.NavLink(
-                [html.I(className=f"bi {page.get('icon', 'bi-circle')} me-1"), t(page["title_key"], lang)],
-                href=page["relative_path"],
-                active=active,
+                [html.I(className=f"bi {icon} me-1"), t(title, lang)],
+                href=lead["relative_path"],
+                active=current is not None and any(p["path"] == current for p in shown),
                 className="os-nav-link",
             )
         )

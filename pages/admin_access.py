@@ -24,6 +24,7 @@ from components.admin_common import (
     success,
     warning,
 )
+from components.economy_nav import admin_tabs
 from locales import normalise, t
 from security import tokens, users
 from security.guard import requires
@@ -39,6 +40,7 @@ dash.register_page(
     name="Users and tokens",
     title="OneScreen",
     order=96,
+    nav_group="/admin",  # one entry in the shell: the admin tabs (components/economy_nav.py)
     title_key="nav.access",
     icon="bi-people",
     permission=Permission.MANAGE_USERS,
@@ -95,6 +97,7 @@ def layout(lang: str = "zh", **_query) -> html.Div:
                        row_id="rid", selectable=True)  # fmt: skip
     return html.Div(
         [
+            admin_tabs("/admin/access", lang),
             html.Div(id=ui.NOTICE, className="os-notice"),
             html.Div(
                 [

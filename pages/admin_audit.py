@@ -25,6 +25,7 @@ from components.admin_common import (
     success,
     warning,
 )
+from components.economy_nav import admin_tabs
 from locales import normalise, t
 from security import audit
 from security.audit import ACTIONS, OUTCOMES, AuditFilter
@@ -42,6 +43,7 @@ dash.register_page(
     name="Audit log",
     title="OneScreen",
     order=95,
+    nav_group="/admin",  # one entry in the shell: the admin tabs (components/economy_nav.py)
     title_key="nav.audit",
     icon="bi-journal-text",
     permission=Permission.READ_AUDIT,
@@ -163,6 +165,7 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     table = html.Div(grid(GRID, _columns(lang), rows, lang), className="os-grid-box")
     return html.Div(
         [
+            admin_tabs("/admin/audit", lang),
             html.Div(id=NOTICE, className="os-notice"),
             _filter_bar(lang),
             panel(

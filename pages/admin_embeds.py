@@ -16,6 +16,7 @@ from flask import current_app, request
 
 from components.admin_access import department_options
 from components.admin_common import failure, panel, success
+from components.economy_nav import admin_tabs
 from components.embed_panels import EMBEDDABLE, check_params
 from components.panels import PANELS
 from locales import normalise, t
@@ -31,6 +32,7 @@ dash.register_page(
     name="Embedded panels",
     title="OneScreen",
     order=97,
+    nav_group="/admin",  # one entry in the shell: the admin tabs (components/economy_nav.py)
     title_key="nav.embeds",
     icon="bi-window-stack",
     permission=Permission.MANAGE_USERS,
@@ -118,6 +120,7 @@ def layout(lang: str = "zh", **_query) -> html.Div:
     table, open_tokens = _rows(lang)
     return html.Div(
         [
+            admin_tabs("/admin/embeds", lang),
             html.Div(id=NOTICE, className="os-notice"),
             panel(
                 t("embeds.title", lang),

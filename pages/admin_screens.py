@@ -10,6 +10,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from components.economy_nav import admin_tabs
 from components.wall_stage import stage
 from domain.screens import Layout, Tile, tile_urls
 from locales import normalise, t
@@ -25,6 +26,7 @@ dash.register_page(
     name="Screen layouts",
     title="OneScreen",
     order=97,
+    nav_group="/admin",  # one entry in the shell: the admin tabs (components/economy_nav.py)
     title_key="nav.screens",
     icon="bi-grid-1x2",
     permission=Permission.MANAGE_LAYOUTS,
@@ -81,6 +83,7 @@ def layout(lang: str = "zh", **_query: Any) -> html.Div:
 
     return html.Div(
         [
+            admin_tabs("/admin/screens", lang),
             html.H1(t("screens.title", lang), className="os-admin-title"),
             html.Div(
                 [

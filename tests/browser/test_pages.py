@@ -27,17 +27,10 @@ ROLE_PAGES = {
     "dept-head": ["/", "/alerts", "/kpis", "/cases", "/map", "/chains"],
     "duty": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
     "leader": ["/", "/alerts", "/kpis", "/cases", "/sources", "/map", "/chains"],
-    "admin": [
-        "/",
-        "/sources",
-        "/admin/audit",
-        "/admin/access",
-        "/admin/screens",
-        "/admin/embeds",
-        "/map",
-        "/chains",
-    ],
+    "admin": ["/", "/sources", "/admin/audit", "/map", "/chains"],
 }
+# the administration pages share one entry (its first page); tabs on each lead to the others
+ADMIN_TABS = ["/admin/audit", "/admin/access", "/admin/embeds", "/admin/screens"]
 SIZES = [(1920, 1080), (3840, 2160)]
 BRAND = {"zh-CN": "园区运行一网统管", "en-US": "Park Operations OneScreen"}
 # document.fonts.check() is true for a family that is not in the font set at all, so ask
@@ -196,6 +189,11 @@ def test_each_role_sees_its_pages_and_only_those(browser, live_server, shots_dir
             assert v.offsite == []
             links = v.page.eval_on_selector_all(".os-nav a", "els => els.map(e => e.getAttribute('href'))")
             assert sorted(links) == sorted(ROLE_PAGES[user])
+            if path == "/admin/audit":
+                tabs = v.page.eval_on_selector_all(
+                    ".os-economy-tabs a", "els => els.map(e => e.getAttribute('href'))"
+                )
+                assert sorted(tabs) == sorted(ADMIN_TABS)
             assert v.page.inner_text("#shell-user .os-user-name")  # who is signed in
 
 
