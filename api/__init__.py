@@ -12,9 +12,9 @@ from api import alerts as _alerts  # noqa: F401 - adds its routes to api.v1's bl
 from api import audit as _audit  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import case_hotspots as _case_hotspots  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import case_transitions as _case_transitions  # noqa: F401 - adds its routes to api.v1's blueprint
+from api import cases as _cases  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import chains as _chains  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import enterprises as _enterprises  # noqa: F401 - adds its routes to api.v1's blueprint
-from api import cases as _cases  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import kpis as _kpis  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import map_layers as _map_layers  # noqa: F401 - adds its routes to api.v1's blueprint
 from api import map_search as _map_search  # noqa: F401 - adds its routes to api.v1's blueprint

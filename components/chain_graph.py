@@ -8,6 +8,7 @@ wall screen does not rearrange itself when the figures change."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import dash_cytoscape as cyto
 import pandas as pd
@@ -43,6 +44,22 @@ def _order(links: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return place
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """Where links stand and how big they are, in graph units (the graph is fitted to its box)."""
+
+    column_gap: int
+    row_gap: int
+    node_w: int
+    node_h: int
+
+
+FULL = Drawing(COLUMN_GAP, ROW_GAP, NODE_W, NODE_H)
+# a wall panel a third of a screen high: one line a link (its name, cut short with an ellipsis
+# when too long), rows close, so fitted into ~380 px the words stay at about 18 px
+COMPACT = Drawing(330, 54, 300, 42)
+
+
 def _label(row: Mapping[str, object], lang: str) -> str:
     """Three lines: the link's name; its enterprises and revenue; its growth (or its status)."""
     name = name_of(row, lang)
@@ -54,20 +71,28 @@ def _label(row: Mapping[str, object], lang: str) -> str:
     return f"{name}\n{firms} · {money(row['revenue'], lang)}\n{growth}"  # type: ignore[arg-type]
 
 
-def elements(links: pd.DataFrame, lang: str, selected: str | None = None) -> list[dict]:
+def _short_label(row: Mapping[str, object], lang: str) -> str:
+    """The link's name alone: its status is its colour, its figures are on the chains page."""
+    return name_of(row, lang)
+
+
+def elements(
+    links: pd.DataFrame, lang: str, selected: str | None = None, drawing: Drawing = FULL
+) -> list[dict]:
     """Nodes and edges of one chain's links (link_figures rows of that chain)."""
     place = _order(links)
+    label = _label if drawing is FULL else _short_label
     tallest = max((r for _, r in place.values()), default=0)
     nodes, edges = [], []
     for row in links.to_dict("records"):
         column, r = place.get(row["link"], (0, 0))
         in_column = sum(1 for c, _ in place.values() if c == column)
-        offset = (tallest + 1 - in_column) * ROW_GAP / 2  # centre each column vertically
+        offset = (tallest + 1 - in_column) * drawing.row_gap / 2  # centre each column vertically
         classes = row["status"] + (" picked" if row["link"] == selected else "")
         nodes.append(
             {
-                "data": {"id": row["link"], "label": _label(row, lang), "status": row["status"]},
-                "position": {"x": column * COLUMN_GAP, "y": offset + r * ROW_GAP},
+                "data": {"id": row["link"], "label": label(row, lang), "status": row["status"]},
+                "position": {"x": column * drawing.column_gap, "y": offset + r * drawing.row_gap},
                 "classes": classes,
                 "selectable": True,
             }
@@ -80,7 +105,7 @@ def elements(links: pd.DataFrame, lang: str, selected: str | None = None) -> lis
     return nodes + edges
 
 
-def stylesheet(theme: str) -> list[dict]:
+def stylesheet(theme: str, drawing: Drawing = FULL) -> list[dict]:
     """Cytoscape draws on a canvas, which no CSS reaches: the theme's ink is set here."""
     ink = INK.get(theme, INK["wall"])
     styles: list[dict] = [
@@ -88,11 +113,11 @@ def stylesheet(theme: str) -> list[dict]:
             "selector": "node",
             "style": {
                 "shape": "round-rectangle",
-                "width": NODE_W,
-                "height": NODE_H,
+                "width": drawing.node_w,
+                "height": drawing.node_h,
                 "label": "data(label)",
-                "text-wrap": "wrap",
-                "text-max-width": NODE_W - 16,
+                "text-wrap": "wrap" if drawing is FULL else "ellipsis",
+                "text-max-width": drawing.node_w - 16,
                 "text-valign": "center",
                 "text-halign": "center",
                 "font-family": FONT,

@@ -15,7 +15,7 @@ import dash_cytoscape as cyto
 from dash import dcc, html
 
 from components import panel_builders as pb
-from components.chain_graph import elements, legend, stylesheet
+from components.chain_graph import COMPACT, elements, legend, stylesheet
 from components.chain_words import name_of
 from components.panel_map import map_panel
 from locales import t
@@ -96,9 +96,9 @@ def _chain_graph(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Se
     name = name_of(links.iloc[0].to_dict(), lang, "chain_name")
     graph = cyto.Cytoscape(
         id=f"panel-chain-graph-{chain}",
-        elements=elements(links, lang),
-        layout={"name": "preset", "fit": True, "padding": 24},
-        stylesheet=stylesheet("wall"),
+        elements=elements(links, lang, drawing=COMPACT),
+        layout={"name": "preset", "fit": True, "padding": 8},
+        stylesheet=stylesheet("wall", COMPACT),
         style={"width": "100%", "height": "100%"},
         userZoomingEnabled=False,
         userPanningEnabled=False,
