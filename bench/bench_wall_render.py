@@ -1,0 +1,100 @@
+"""Benchmark: a wall layout (/wall/<layout>, issue 13) in headless Chromium — the time from
+navigation to its complete first render, at the layout's resolution (3840×2160 at scale 1, and
+the same screen as 1920×1080 at device scale 2). Prints one figure a line as `name: value unit`;
+asserts nothing.
+
+"Complete" is the first animation frame at which every panel of the layout has drawn: each panel
+holds something other than its loading placeholder, every Plotly chart has its SVG, the chain
+graph its canvas, the map its drawn paths, and no Dash callback is loading. performance.now()
+counts from the navigation's start, so the figure needs no clock of ours.
+
+By default it starts its own server like `make run` (bench/map_render.own_server: the demo park
+seeded in a temp folder, gunicorn on a free port); --url measures a running server instead.
+
+usage: .venv/bin/python bench/bench_wall_render.py [--runs 7] [--layout overview-4k] [--url URL] [--user leader]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from map_render import ARGS, CHROMIUM, own_server, pct  # noqa: E402
+
+DRAWN_WATCH = """
+(() => {
+  const marks = window.__osMarks = {};
+  const drawn = () => {
+    const panels = [...document.querySelectorAll('.os-wall-cell')];
+    if (panels.length === 0) return false;
+    if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+    for (const p of panels) {
+      if (p.querySelector('.js-plotly-plot') && !p.querySelector('.js-plotly-plot .main-svg')) return false;
+      if (p.querySelector('.os-panel-chain-graph') && !p.querySelector('.os-panel-chain-graph canvas')) return false;
+      if (p.querySelector('.leaflet-container') && !p.querySelector('path.leaflet-interactive')) return false;
+      if (!p.textContent.trim() && !p.querySelector('canvas, svg')) return false;
+    }
+    return true;
+  };
+  const check = () => {
+    if (drawn()) { marks.drawn = performance.now(); return; }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();
+"""
+
+
+def one_run(browser, base: str, user: str, layout: str, size: tuple[int, int], scale: int) -> float:
+    """A fresh context (no cache), signed in, then the layout loaded: ms to its complete render."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/login", wait_until="load")
+        with page.expect_navigation():
+            page.click(f"button[name=username][value='{user}']")
+        page.add_init_script(DRAWN_WATCH)
+        page.goto(f"{base}/wall/{layout}", wait_until="commit")
+        page.wait_for_function("() => window.__osMarks.drawn !== undefined", timeout=60_000, polling=50)
+        return float(page.evaluate("window.__osMarks.drawn"))
+    finally:
+        context.close()
+
+
+def measure(base: str, runs: int, user: str, layout: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    screens = {"3840x2160_scale1": ((3840, 2160), 1), "1920x1080_scale2": ((1920, 1080), 2)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for name, (size, scale) in screens.items():
+                one_run(browser, base, user, layout, size, scale)  # warm the server's figure caches
+                spans = [one_run(browser, base, user, layout, size, scale) for _ in range(runs)]
+                print(f"wall_{layout}_{name}_navigation_to_complete_render_p50: {pct(spans, 0.5):.0f} ms")
+                print(f"wall_{layout}_{name}_navigation_to_complete_render_p95: {pct(spans, 0.95):.0f} ms")
+        finally:
+            browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--layout", default="overview-4k")
+    parser.add_argument("--url")
+    parser.add_argument("--user", default="leader")
+    args = parser.parse_args()
+    if args.url:
+        measure(args.url.rstrip("/"), args.runs, args.user, args.layout)
+    else:
+        with own_server() as base:
+            measure(base, args.runs, args.user, args.layout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
