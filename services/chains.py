@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from domain.chain_analysis import (
     GapRules,
@@ -26,6 +25,7 @@ from domain.chain_analysis import (
     targets,
 )
 from domain.enterprise_facts import enterprise_facts, figures_year
+from services.config_files import load_config
 from services.context import get_services
 from services.data import snapshot
 from services.figure_cache import Cached, cached_figure
@@ -51,14 +51,7 @@ class ChainView:
 
 def load_rules(path: Path) -> GapRules:
     """The gap rules file; RulesError naming the file and the key at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RulesError(f"{path}: {exc}") from None
-    try:
-        return parse_rules(data)
-    except RulesError as exc:
-        raise RulesError(f"{path}: {exc}") from None
+    return load_config(path, parse_rules, RulesError)
 
 
 @functools.cache

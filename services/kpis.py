@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from config.settings import ROOT
 from domain.kpis import KpiSpec, KpiSpecError, check_specs, overview_ids, parse_specs
 from security.scope import Scope
 from services.case_figures import daily_cases, recent_cases_by
+from services.config_files import read_config
 from services.context import get_services
 from services.figure_cache import cached_figure
 from services.kpi_cards import KpiFigure, kpi_figures, overview_specs
@@ -26,10 +26,7 @@ KPI_FILE = ROOT / "config" / "kpis.yaml"
 
 def load_specs(path: Path = KPI_FILE) -> tuple[KpiSpec, ...]:
     """Read and check the KPI file; raise KpiSpecError naming the KPI and key (at start-up)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise KpiSpecError(f"{path}: {exc}") from None
+    data = read_config(path, KpiSpecError)
     parsed = parse_specs(data)
     overview_ids(data, parsed)  # an overview naming an unknown KPI stops start-up too
     from demo.catalogue import load_departments

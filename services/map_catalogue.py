@@ -9,12 +9,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from config.settings import ROOT
 from domain.map_layers import LayerSpec, LayerSpecError, check_sources, parse_layers
 from security.principal import Principal
 from security.roles import Permission
+from services.config_files import read_config
 from services.context import get_services
 from services.kpi_periods import Period, PeriodError, period
 
@@ -27,10 +26,7 @@ DEFAULT_RANGE = "7d"
 
 def load_layers(path: Path = LAYERS_FILE, sources: set[str] | None = None) -> tuple[LayerSpec, ...]:
     """Read and check the layer file; LayerSpecError naming the layer and key at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LayerSpecError(f"{path}: {exc}") from None
+    data = read_config(path, LayerSpecError)
     specs = parse_layers(data)
     if sources is not None:
         check_sources(specs, sources)

@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from domain.policies import STATUSES, Reason, counts, evaluate
 from domain.policy_book import Policy, PolicyBook, PolicyError, parse_book
 from services.chains import CONTRACTS, chain_view
+from services.config_files import load_config
 from services.context import get_services
 from services.figure_cache import Cached, cached_figure
 
@@ -61,14 +61,7 @@ class PolicyMatch:
 
 def load_policies(path: Path) -> PolicyBook:
     """The policy file; PolicyError naming the file, the policy and the key at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path}: {exc}") from None
-    try:
-        return parse_book(data)
-    except PolicyError as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+    return load_config(path, parse_book, PolicyError)
 
 
 @functools.cache

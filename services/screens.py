@@ -7,24 +7,16 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
 from components.panels import PANELS, panel_params
 from domain.screens import Layout, LayoutError, parse_layouts
+from services.config_files import load_config
 from services.context import get_services
 
 
 def load_screens(path: Path) -> dict[str, Layout]:
     """The layouts in `path`; LayoutError naming the file and the key at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LayoutError(f"{path}: {exc}") from None
     single = {key for key, panel in PANELS.items() if panel.single}
-    try:
-        return parse_layouts(data, panel_params(), single)
-    except LayoutError as exc:
-        raise LayoutError(f"{path}: {exc}") from None
+    return load_config(path, lambda data: parse_layouts(data, panel_params(), single), LayoutError)
 
 
 @functools.cache
