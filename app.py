@@ -59,7 +59,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     load_layers(settings.map_layers_file, sources=set(sources_config.sources))  # and the map's layers
     load_rules(settings.chain_rules_file)  # and when a chain link counts as weak
     load_policies(settings.policies_file)  # and the support policies: a malformed one names itself
-    load_screens(settings.screens_file)  # and the wall's screen layouts
+    load_screens(settings.screens_file, settings.map_layers_file)  # and the wall's screen layouts
     alert_rules = checked_rule_book()  # and the alert rules: a malformed one names itself
     engine = prepare_store(settings, seed=seed)
     sources = SourceManager(sources_config, SqlHealthBook(engine))

@@ -12,7 +12,7 @@ one picture."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +126,18 @@ def _sizes(value: object, count: int, where: str) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
-def _cell(raw: object, where: str, panels: Mapping[str, Mapping[str, type]]) -> Cell:
+# (panel, parameter) -> the values a list parameter's items may take (the map's layers: the
+# theme layers of config/map_layers.yaml), so a misspelt layer stops start-up, not a blank map
+Choices = Mapping[tuple[str, str], Collection[str]]
+
+
+def _check_items(value: object, known: Collection[str], where: str) -> None:
+    for item in value if isinstance(value, list) else []:
+        if item not in known:
+            raise LayoutError(f"{where}: unknown value {item!r}; known: {', '.join(sorted(known))}")
+
+
+def _cell(raw: object, where: str, panels: Mapping[str, Mapping[str, type]], choices: Choices) -> Cell:
     if not isinstance(raw, dict):
         raise LayoutError(f"{where}: a mapping with panel, at (and size, params) is expected")
     unknown_keys = set(raw) - {"panel", "at", "size", "params"}
@@ -149,10 +160,14 @@ def _cell(raw: object, where: str, panels: Mapping[str, Mapping[str, type]]) -> 
             )
         if not isinstance(value, allowed[key]):
             raise LayoutError(f"{where}.params.{key}: a {allowed[key].__name__} is expected, not {value!r}")
+        if (str(panel), key) in choices:
+            _check_items(value, choices[(str(panel), key)], f"{where}.params.{key}")
     return Cell(str(panel), row, column, rows, columns, dict(params))
 
 
-def _layout(name: str, raw: object, panels: Mapping[str, Mapping[str, type]], single: set[str]) -> Layout:
+def _layout(
+    name: str, raw: object, panels: Mapping[str, Mapping[str, type]], single: set[str], choices: Choices
+) -> Layout:
     where = f"layouts.{name}"
     if not isinstance(raw, dict):
         raise LayoutError(f"{where}: a mapping with resolution, grid and cells is expected")
@@ -174,7 +189,7 @@ def _layout(name: str, raw: object, panels: Mapping[str, Mapping[str, type]], si
     taken: dict[tuple[int, int], int] = {}
     for i, raw_cell in enumerate(raw_cells, start=1):
         cell_where = f"{where}.cells[{i}]"
-        cell = _cell(raw_cell, cell_where, panels)
+        cell = _cell(raw_cell, cell_where, panels, choices)
         if cell.row + cell.rows - 1 > rows or cell.column + cell.columns - 1 > columns:
             raise LayoutError(
                 f"{cell_where}: rows {cell.row}-{cell.row + cell.rows - 1}, columns "
@@ -196,17 +211,21 @@ def _layout(name: str, raw: object, panels: Mapping[str, Mapping[str, type]], si
 
 
 def parse_layouts(
-    data: object, panels: Mapping[str, Mapping[str, type]], single: set[str] | None = None
+    data: object,
+    panels: Mapping[str, Mapping[str, type]],
+    single: set[str] | None = None,
+    choices: Choices | None = None,
 ) -> dict[str, Layout]:
     """The layouts of a parsed screens file. `panels`: panel id -> its parameters' types;
-    `single`: panels that may appear once in a layout."""
+    `single`: panels that may appear once in a layout; `choices`: the values a list
+    parameter's items may take."""
     if not isinstance(data, dict) or not isinstance(data.get("layouts"), dict) or not data["layouts"]:
         raise LayoutError("layouts: a mapping of layout name -> layout is expected")
     layouts = {}
     for name, raw in data["layouts"].items():
         if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
             raise LayoutError(f"layouts.{name}: a name of letters, digits, - and _ is expected (it is a URL)")
-        layouts[name] = _layout(name, raw, panels, single or set())
+        layouts[name] = _layout(name, raw, panels, single or set(), choices or {})
     return layouts
 
 
@@ -228,6 +247,20 @@ def parse_tile(text: object, resolution: Resolution) -> tuple[int, int]:
             f"tile: {row},{column} is outside the wall's {resolution.rows}×{resolution.columns} screens"
         )
     return row, column
+
+
+MAX_SPEED = 20  # the alert strip's 10 s clock at 0.5 s: a panel's redraw takes a good part of that
+
+
+def parse_speed(text: object) -> int:
+    """`?speed=n` of a wall: its panels refresh n times as often (1 when not given), for a demo
+    of live data or a soak test (bench/soak.py); LayoutError for anything but 1..MAX_SPEED."""
+    if text in (None, ""):
+        return 1
+    value = str(text).strip()
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_SPEED):
+        raise LayoutError(f"speed: a whole number from 1 to {MAX_SPEED} is expected, not {str(text)[:20]!r}")
+    return int(value)
 
 
 def tile(resolution: Resolution, row: int, column: int) -> Tile:

@@ -108,6 +108,26 @@ def test_other_bad_entries_say_what_is_wrong(change, words):
     assert words in _broken(change)
 
 
+def test_a_map_panel_s_layers_are_theme_layers_of_the_catalogue(tmp_path: Path):
+    data = _good()
+    data["layouts"]["hd"]["cells"][1] = {
+        "panel": "map",
+        "at": [2, 1],
+        "params": {"layers": ["alerts", "sensors"]},
+    }
+    path = tmp_path / "screens.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_screens(path)["hd"].cells[1].params == {"layers": ["alerts", "sensors"]}
+    for wrong in ("alert", "streets"):  # a typo; a base layer (always drawn, never chosen)
+        data["layouts"]["hd"]["cells"][1]["params"]["layers"] = ["sensors", wrong]
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        with pytest.raises(LayoutError) as caught:
+            load_screens(path)
+        message = str(caught.value)
+        assert f"layouts.hd.cells[2].params.layers: unknown value {wrong!r}; known: alerts, " in message
+        assert "grid_overdue" in message and "streets" not in message.split("known:")[1]
+
+
 def test_a_bad_file_names_itself(tmp_path: Path):
     path = tmp_path / "screens.yaml"
     data = _good()
