@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from components.panels import LIVE, PANELS, SLOW, refresh_intervals
 from components.wall_stage import CELL, build_cell, stage
-from domain.screens import LayoutError, parse_tile, tile
+from domain.screens import LayoutError, parse_speed, parse_tile, tile
 from locales import normalise, t
 from security.guard import requires
 from security.roles import Permission
@@ -48,19 +48,26 @@ def _refusal(text: str, lang: str) -> html.Div:
     )
 
 
-def layout(layout: str | None = None, tile: object = None, lang: str = "zh", **_query: Any) -> html.Div:
+def layout(
+    layout: str | None = None, tile: object = None, speed: object = None, lang: str = "zh", **_query: Any
+) -> html.Div:
     lang = normalise(lang)
     chosen = layouts().get(layout or "")
     if chosen is None:
         return _refusal(t("wall.unknown", lang, name=str(layout)[:60]), lang)
     try:
         row, column = parse_tile(tile, chosen.resolution)
+        faster = parse_speed(speed)
     except LayoutError as exc:
         return _refusal(t("wall.bad_tile", lang, reason=str(exc)), lang)
     view = _tile(chosen.resolution, row, column)
     attrs: dict[str, Any] = {"data-layout": chosen.name, "data-tile": f"{row},{column}"}
     return html.Div(
-        [stage(chosen, view, lang, _scope()), dcc.Store(id=NAME, data=chosen.name), *refresh_intervals()],
+        [
+            stage(chosen, view, lang, _scope()),
+            dcc.Store(id=NAME, data=chosen.name),
+            *refresh_intervals(faster),
+        ],
         className="os-wall-viewport",
         **attrs,
     )

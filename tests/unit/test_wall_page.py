@@ -68,6 +68,9 @@ def test_each_tile_of_the_3x3_wall_draws_its_own_part(leader):
         ("/wall/wall-3x3", "?tile=x", "zh", "此拼接屏的地址有误"),
         ("/wall/wall-3x3", "", "en", "name one as ?tile=row,column"),
         ("/wall/overview-hd", "?tile=1,2", "en", "outside"),
+        ("/wall/overview-hd", "?speed=0", "en", "speed: a whole number from 1 to 20"),
+        ("/wall/overview-hd", "?speed=2.5", "en", "speed: a whole number from 1 to 20"),
+        ("/wall/overview-hd", "?speed=21", "zh", "此拼接屏的地址有误"),
     ],
 )
 def test_a_wrong_address_says_what_is_wrong(leader, path, search, lang, words):
@@ -75,6 +78,21 @@ def test_a_wrong_address_says_what_is_wrong(leader, path, search, lang, words):
     assert words in text
     assert "overview-hd" in text  # and which layouts there are
     assert "os-wall-stage" not in text
+
+
+def _intervals(tree) -> dict[str, int]:
+    return {n["props"]["id"]: n["props"]["interval"] for n in _walk(tree) if n.get("type") == "Interval"}
+
+
+def test_speed_divides_the_panels_refresh_intervals(leader):
+    assert _intervals(router_page(leader, "/wall/overview-hd", "")) == {
+        "panel-tick": 60_000,
+        "panel-live-tick": 10_000,
+    }
+    assert _intervals(router_page(leader, "/wall/overview-hd", "?speed=10")) == {
+        "panel-tick": 6_000,
+        "panel-live-tick": 1_000,
+    }
 
 
 def test_the_layout_speaks_the_readers_language(leader):
