@@ -169,14 +169,14 @@ def split_level(
                 dcc.Link(names[k], href=href_of(k), className="os-kpi-row-name", title=names[k]),
                 html.Span(fmt.number(v, spec.format), className="os-kpi-row-value"),
             ],
-            className="os-kpi-row",
+            className="os-kpi-list-row",
         )
         for k, v in rows[:SHOWN]
     ]
     more = len(rows) - SHOWN
     if more > 0:
         items.append(
-            html.Li(t("kpis.more_rows", lang, count=f"{more:,}"), className="os-kpi-row os-kpi-more")
+            html.Li(t("kpis.more_rows", lang, count=f"{more:,}"), className="os-kpi-list-row os-kpi-more")
         )
     return html.Section(
         [
@@ -244,7 +244,7 @@ def records_level(
                             dcc.Link(case_id, href=href, className="os-kpi-case-id"),
                             html.Span(what, className="os-kpi-case-what", title=what),
                         ],
-                        className="os-kpi-row",
+                        className="os-kpi-list-row",
                     )  # fmt: skip
                     for case_id, href, what in cases
                 ],
