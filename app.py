@@ -34,6 +34,7 @@ from live.worker import start_worker
 from security.guard import page_for
 from security.setup import init_security
 from services.alert_book import checked_rule_book, install_rule_book
+from services.build_id import init_build_id
 from services.cache import init_cache
 from services.chains import load_rules
 from services.context import KEY, Services
@@ -85,6 +86,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     init_embed_app(server)  # /embed/<token>: one panel for another portal's iframe
     init_live(server, settings)  # the alerts' bus (extensions["onescreen.bus"]) and /live/alerts
     init_compression(server)
+    init_build_id(server, ROOT / "assets", settings.build_label)  # open pages reload after a redeploy
     app.layout = lambda: make_shell(settings, dash.page_registry)
     register_shell_callbacks(app)
     from cli import register_commands

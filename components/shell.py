@@ -16,6 +16,7 @@ from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
 from components.live_status import make_live_status
 from components.user_box import USER, make_user_box, user_box_children
+from components.reconnect_words import make_reconnect_words
 from config.settings import Settings
 from locales import best_language, normalise, t
 from security.guard import ANYONE, permitted, requires
@@ -118,6 +119,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
         ],
         className="os-app",
     )
+            make_reconnect_words(),
 
 
 def update_nav(lang: str, pathname: str | None):

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(
         12, ge=1, le=24 * 30, description="a session ends this long after sign-in, however active it is"
     )
+    build_label: str = Field(
+        "",
+        max_length=100,
+        description="names this deployment (its commit, say): open pages reload once when it or the assets change",
+    )
     login_max_failures: int = Field(10, ge=1, description="wrong passwords in a row that lock an account")
     login_lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
     login_ip_max_failures: int = Field(

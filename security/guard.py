@@ -1,6 +1,6 @@
 """Deny by default: one before_request hook decides, for every request, whether it may go on.
 
-  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout
+  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout, /_build
   /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires)
   /live/           event streams (live/stream.py): anonymous without a role: 401 JSON; the
                    view must declare a permission (requires), like an API view
@@ -39,7 +39,8 @@ from security.web_context import audit_request, current_principal, state
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/login", "/login/demo", "/logout", "/favicon.ico", "/_favicon.ico"})
+# /_build: the deployment's id (services/build_id.py), asked by pages that may be signed out
+PUBLIC_PATHS = frozenset({"/login", "/login/demo", "/logout", "/favicon.ico", "/_favicon.ico", "/_build"})
 PUBLIC_PREFIXES = ("/assets/",)
 ANYONE = "anyone"  # a callback any principal who may enter can call (pure presentation)
 PERMISSION_ATTR = "_onescreen_permission"

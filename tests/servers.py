@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,3 +28,40 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 180) 
                 return
         time.sleep(0.2)
     raise TimeoutError(f"server did not listen on {port} within {timeout_s} s")
+
+
+class AppServer:
+    """`python app.py` on a port and data folder of its own, stopped and started again at will
+    (a restart keeps both: the pages open on it reconnect to the same address and store).
+    `env`: ONESCREEN_* settings besides the data folder and port (the machine's own are dropped)."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = dict(env or {})
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **more: str) -> None:
+        """Start it (`more`: settings for this start only, e.g. another build label)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
+        env.update(self.env, ONESCREEN_DATA_DIR=str(self.data_dir), ONESCREEN_PORT=str(self.port), **more)
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            wait_for_port(self.port, self.process)
+        except Exception:
+            print(self.log.read_text()[-4000:])
+            raise
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None

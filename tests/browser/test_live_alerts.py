@@ -7,16 +7,12 @@ reconnects and gets what it missed, once; a department head never gets another d
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
 from live_alerts import write_alert
-from servers import ROOT, free_port, wait_for_port
+from servers import AppServer
 from sqlalchemy import create_engine
 from test_pages import visit
 
@@ -32,48 +28,16 @@ STORE = (  # Dash 4 throws for an id its layout does not hold
 HAS = f"seqs => {{ const d = ({STORE})(); return !!d && seqs.every(s => d.items.some(m => m.seq === s)); }}"
 
 
-class Server:
-    """python app.py on a fixed port and data folder, stopped and started again at will."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
-        env.update(
-            ONESCREEN_DATA_DIR=str(self.data_dir),
-            ONESCREEN_PORT=str(self.port),
-            ONESCREEN_DEMO_CASES="300",
-            ONESCREEN_DEMO_LIVE="false",  # no simulator or worker: the alerts here are the test's
-            ONESCREEN_REDIS_URL=REDIS,
-        )
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        try:
-            wait_for_port(self.port, self.process)
-        except Exception:
-            print(self.log.read_text()[-4000:])
-            raise
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
+SERVER_ENV = {
+    "ONESCREEN_DEMO_CASES": "300",
+    "ONESCREEN_DEMO_LIVE": "false",  # no simulator or worker: the alerts here are the test's
+    "ONESCREEN_REDIS_URL": REDIS,
+}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    made = Server(tmp_path_factory.mktemp("live-server"))
+    made = AppServer(tmp_path_factory.mktemp("live-server"), SERVER_ENV)
     made.start()
     yield made
     made.stop()
