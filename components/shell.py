@@ -116,10 +116,10 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
             html.Main(dash.page_container, className="os-main"),
             dcc.Store(id="shell-theme-applied"),
             dcc.Store(id="shell-lang-applied"),
+            make_reconnect_words(),
         ],
         className="os-app",
     )
-            make_reconnect_words(),
 
 
 def update_nav(lang: str, pathname: str | None):
