@@ -14,6 +14,7 @@ from flask import has_request_context, request
 from components.economy_nav import GROUP_NAMES, group_of
 from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
+from components.kiosk import kiosk_button, kiosk_exit
 from components.live_status import make_live_status
 from components.user_box import USER, make_user_box, user_box_children
 from components.reconnect_words import make_reconnect_words
@@ -83,6 +84,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                     *make_live_status(lang),
                     make_user_box(lang),
                     html.Div(id="shell-clock", className="os-clock", **{"data-tz": settings.timezone}),
+                    kiosk_button(settings, lang),
                     dbc.RadioItems(
                         id=LANG,
                         options=[{"label": "中文", "value": "zh"}, {"label": "EN", "value": "en"}],
@@ -114,6 +116,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                 className="os-header",
             ),
             html.Main(dash.page_container, className="os-main"),
+            kiosk_exit(lang),
             dcc.Store(id="shell-theme-applied"),
             dcc.Store(id="shell-lang-applied"),
             make_reconnect_words(),

@@ -11,9 +11,11 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from components.panels import LIVE, PANELS, SLOW, refresh_intervals
+from components.wall_kiosk import kiosk_parts
 from components.wall_stage import CELL, build_cell, stage
 from domain.screens import LayoutError, parse_speed, parse_tile, tile
 from locales import normalise, t
+from pages import wall_kiosk
 from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
@@ -49,7 +51,12 @@ def _refusal(text: str, lang: str) -> html.Div:
 
 
 def layout(
-    layout: str | None = None, tile: object = None, speed: object = None, lang: str = "zh", **_query: Any
+    layout: str | None = None,
+    tile: object = None,
+    speed: object = None,
+    lang: str = "zh",
+    playlist: object = None,
+    **_query: Any,
 ) -> html.Div:
     lang = normalise(lang)
     chosen = layouts().get(layout or "")
@@ -58,15 +65,17 @@ def layout(
     try:
         row, column = parse_tile(tile, chosen.resolution)
         faster = parse_speed(speed)
+        view = _tile(chosen.resolution, row, column)
+        kiosk = kiosk_parts(chosen, view, playlist, lang)  # its playlist, the alert takeover
     except LayoutError as exc:
         return _refusal(t("wall.bad_tile", lang, reason=str(exc)), lang)
-    view = _tile(chosen.resolution, row, column)
     attrs: dict[str, Any] = {"data-layout": chosen.name, "data-tile": f"{row},{column}"}
     return html.Div(
         [
             stage(chosen, view, lang, _scope()),
             dcc.Store(id=NAME, data=chosen.name),
             *refresh_intervals(faster),
+            *kiosk,
         ],
         className="os-wall-viewport",
         **attrs,
@@ -103,3 +112,6 @@ def refresh(_slow: int, _live: int, ids: list[dict], name: object, lang: str) ->
         else:
             out.append(dash.no_update)
     return out
+
+
+wall_kiosk.register()  # the critical-alert takeover's callback

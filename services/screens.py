@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 from components.panels import PANELS, panel_params
+from domain.playlists import parse_playlists, parse_wall_options
 from domain.screens import Layout, LayoutError, parse_layouts
 from services.config_files import load_config
 from services.context import get_services
@@ -21,7 +22,14 @@ def load_screens(path: Path, layers_file: Path = LAYERS_FILE) -> dict[str, Layou
     single = {key for key, panel in PANELS.items() if panel.single}
     themes = {spec.id for spec in load_layers(layers_file) if spec.group == "theme"}
     choices = {("map", "layers"): themes}
-    return load_config(path, lambda data: parse_layouts(data, panel_params(), single, choices), LayoutError)
+
+    def parse(data: object) -> dict[str, Layout]:
+        found = parse_layouts(data, panel_params(), single, choices)
+        parse_playlists(data, found)  # the playlists and the wall's options too: start-up
+        parse_wall_options(data)  # refuses a bad one (services/playlists.py reads them)
+        return found
+
+    return load_config(path, parse, LayoutError)
 
 
 @functools.cache

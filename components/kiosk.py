@@ -1,0 +1,64 @@
+"""The kiosk switch in the shell (issue 13, item 3): a header button that hides all chrome
+(assets/87-kiosk.js: any page opened with ?kiosk=1 does the same), and the small control that
+appears on a mouse move to leave it again (Esc does too). Both carry their words in both
+languages (the script shows the page's), and the button carries what the night theme needs
+(assets/88-night.css): the night hours of config/screens.yaml, the park's time zone and the
+server's clock when drawn, so a screen whose computer clock is wrong still turns dark on time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dash import html
+
+from config.settings import Settings
+from locales import t
+from services.playlists import wall_options
+
+ENTER = "shell-kiosk"
+EXIT = "shell-kiosk-exit"
+
+
+def _words(*keys: str) -> dict[str, Any]:
+    return {f"data-{key.split('.')[-1]}-{lang}": t(key, lang) for key in keys for lang in ("zh", "en")}
+
+
+def kiosk_button(settings: Settings, lang: str) -> html.Button:
+    options = wall_options(settings)
+    night = (
+        {
+            "data-night-from": options.night_from.strftime("%H:%M"),
+            "data-night-to": options.night_to.strftime("%H:%M"),
+        }
+        if options.night_from and options.night_to
+        else {}
+    )
+    return html.Button(
+        html.I(className="bi bi-fullscreen"),
+        id=ENTER,
+        type="button",
+        className="btn btn-sm btn-outline-secondary os-kiosk-enter",
+        title=t("kiosk.enter", lang),
+        **{
+            "aria-label": t("kiosk.enter", lang),
+            "data-tz": settings.timezone,
+            "data-server-ms": str(int(time.time() * 1000)),
+            **night,
+            **_words("kiosk.enter"),
+        },
+    )
+
+
+def kiosk_exit(lang: str) -> html.Button:
+    """Hidden until the page is a kiosk and the mouse moves (assets/87-kiosk.css)."""
+    return html.Button(
+        [
+            html.I(className="bi bi-fullscreen-exit"),
+            html.Span(t("kiosk.exit", lang), className="os-kiosk-exit-text"),
+        ],
+        id=EXIT,
+        type="button",
+        className="os-kiosk-exit",
+        **_words("kiosk.exit"),
+    )
