@@ -2,7 +2,8 @@
 // Loaded before Dash's renderer makes its first request (assets load in name order, and the
 // renderer starts after them), so every fetch goes through here.
 //   401 from /_dash-*: the session ended (expired, signed out elsewhere, password changed).
-//        Go to the sign-in page, which brings the person back to this page afterwards.
+//        Go to the sign-in page, which brings the person back to this page afterwards (a wall:
+//        to its own sign-in screen, which needs nobody to come back).
 //   403 from a callback: the role does not allow it. Say so instead of leaving a dead panel.
 (function () {
   if (!window.fetch || window.__onescreenFetch) return;
@@ -27,7 +28,9 @@
     if (leaving) return;
     leaving = true;
     const here = window.location.pathname + window.location.search;
-    window.location.assign("/login?expired=1&next=" + encodeURIComponent(here));
+    // a wall is left alone: it shows what to do and comes back by itself (security/wall_sessions.py)
+    const wall = window.location.pathname.indexOf("/wall/") === 0;
+    window.location.assign((wall ? "/wall-signin?next=" : "/login?expired=1&next=") + encodeURIComponent(here));
   }
 
   function showDenied() {
@@ -44,6 +47,8 @@
     clearTimeout(box._hide);
     box._hide = setTimeout(function () { box.remove(); }, 8000);
   }
+
+  window.onescreenPathOf = pathOf; // assets/06-reconnect.js reads requests the same way
 
   window.fetch = function (input, init) {
     return original(input, init).then(function (response) {

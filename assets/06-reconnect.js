@@ -21,6 +21,7 @@
   window.__onescreenReconnect = true;
 
   var send = window.fetch.bind(window); // 05-session.js's wrapper of the browser's own
+  var pathOf = window.onescreenPathOf; // 05-session.js: the path a request goes to
   var BUILD = "/_build";
   var FIRST_PAUSE = 1000;
   var LAST_PAUSE = 30000;
@@ -35,15 +36,6 @@
   var trying = false;
   var pageBuild = null;
   var held = []; // {key, input, init, resolve}
-
-  function pathOf(input) {
-    try {
-      var url = typeof input === "string" ? input : (input && input.url) || "";
-      return new URL(url, window.location.href).pathname;
-    } catch (e) {
-      return "";
-    }
-  }
 
   function language() {
     return document.documentElement.getAttribute("lang") === "en" ? "en" : "zh";

@@ -35,6 +35,7 @@ ACTIONS = (
     "token.issue",
     "token.revoke",
     "token.refused",
+    "wall.enrol",
     "source.check",
     "case.change",
     "case.import",

@@ -1,6 +1,6 @@
 """Deny by default: one before_request hook decides, for every request, whether it may go on.
 
-  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout, /_build
+  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout, /_build, /wall-signin
   /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires)
   /live/           event streams (live/stream.py): anonymous without a role: 401 JSON; the
                    view must declare a permission (requires), like an API view
@@ -39,8 +39,20 @@ from security.web_context import audit_request, current_principal, state
 
 log = logging.getLogger(__name__)
 
-# /_build: the deployment's id (services/build_id.py), asked by pages that may be signed out
-PUBLIC_PATHS = frozenset({"/login", "/login/demo", "/logout", "/favicon.ico", "/_favicon.ico", "/_build"})
+# /_build: the deployment's id (services/build_id.py), asked by pages that may be signed out;
+# /wall-signin: what a wall whose sign-in ended shows (security/wall_sessions.py)
+PUBLIC_PATHS = frozenset(
+    {
+        "/login",
+        "/login/demo",
+        "/logout",
+        "/favicon.ico",
+        "/_favicon.ico",
+        "/_build",
+        "/wall-signin",
+        "/wall-signin/status",
+    }
+)
 PUBLIC_PREFIXES = ("/assets/",)
 ANYONE = "anyone"  # a callback any principal who may enter can call (pure presentation)
 PERMISSION_ATTR = "_onescreen_permission"
@@ -107,6 +119,8 @@ def _unauthorised() -> Response:
 
 def _to_login(expired: bool = False) -> Response:
     target = request.full_path if request.query_string else request.path
+    if request.path.startswith("/wall/"):  # no one stands at a wall to fill in a form: say what to do
+        return redirect(f"/wall-signin?next={quote(target, safe='')}")
     return redirect(f"/login?{'expired=1&' if expired else ''}next={quote(target, safe='')}")
 
 

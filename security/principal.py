@@ -10,8 +10,8 @@ from security.roles import ANONYMOUS_PERMISSIONS, Permission, Role, department_s
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # user / token / anonymous
-    name: str  # username, "token:<client>" or "anonymous"
+    kind: str  # user / token / wall (a token kept by a wall's browser: security.wall_sessions) / anonymous
+    name: str  # username, "token:<client>", "wall:<client>" or "anonymous"
     display_name: str
     roles: tuple[Role, ...]
     department: str | None = None
@@ -22,7 +22,7 @@ class Principal:
 
     def __post_init__(self) -> None:
         granted = permissions_of(self.roles)
-        if self.kind == "anonymous":
+        if self.kind in ("anonymous", "wall"):  # a wall token's screen sees what a guest may
             granted &= ANONYMOUS_PERMISSIONS
         object.__setattr__(self, "permissions", granted)
 

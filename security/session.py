@@ -53,8 +53,12 @@ def init_sessions(server: Flask, settings: Settings) -> LoginManager:
 
     @manager.request_loader
     def _bearer(req: Request) -> Principal | None:
+        if not req.path.startswith(TOKEN_PATHS):
+            from security.wall_sessions import wall_principal  # imports the guard, which imports this
+
+            return wall_principal(req)  # a wall's screen (its cookie), never a bearer token
         token = bearer_token(req)
-        if token is None or not req.path.startswith(TOKEN_PATHS):
+        if token is None:
             return None
         return tokens.resolve(state().engine, token, now=datetime.now(UTC), ip=req.remote_addr)
 

@@ -19,6 +19,8 @@ from security.secret import session_secret
 from security.session import TOKEN_PATHS, init_sessions
 from security.throttle import FailedSignIns, ReportLimit
 from security.views import blueprint, plain_page
+from security.wall_sessions import blueprint as wall_blueprint
+from security.wall_sessions import keep_wall_cookie
 from security.web_context import KEY, SecurityState, current_principal, state
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,10 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
     )
     init_sessions(server, settings)
     server.register_blueprint(blueprint)
+    server.register_blueprint(wall_blueprint)
     server.before_request(guard)
     server.after_request(ensure_csrf_cookie)
+    server.after_request(keep_wall_cookie)
     server.after_request(add_headers)
     server.register_error_handler(HTTPException, _error_response)
 
