@@ -187,11 +187,17 @@ def copy_rows(connection: Connection, table_name: str, columns: list[str], rows:
     return len(rows)
 
 
+def written_columns(frame: pd.DataFrame, table: Table) -> list[str]:
+    """The columns of `frame` the store writes into `table`: the table's, but its own key and
+    the columns the database computes (store/case_derived.py), which an INSERT may not name."""
+    return [c for c in frame.columns if c in table.c and c != "pk" and table.c[c].computed is None]
+
+
 def append_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
     """Insert every row of `frame` as write_frame does, by COPY on PostgreSQL (copy_rows)."""
     if connection.dialect.name != "postgresql":
         return write_frame(connection, table, frame)
-    columns = [c for c in frame.columns if c in table.c and c != "pk"]
+    columns = written_columns(frame, table)
     if frame.empty or not columns:
         return 0
     return copy_rows(connection, table.name, columns, driver_rows(connection, table, frame, columns))
@@ -204,7 +210,7 @@ def write_frame(
     count. The caller owns the transaction. `progress(rows_done)` is called after each chunk.
     Missing values (None, NaN, NaT, NA) are written as NULL. Raises ValueError for a naive
     time column (times must be timezone-aware)."""
-    columns = [c for c in frame.columns if c in table.c and c != "pk"]
+    columns = written_columns(frame, table)
     if frame.empty or not columns:
         return 0
     rows = driver_rows(connection, table, frame, columns)

@@ -40,8 +40,8 @@ def insert_case(connection: Connection, row: dict[str, Any]) -> None:
 
 
 def read_case(connection: Connection, case_id: str) -> dict[str, Any] | None:
-    """The case's row (every column but the store's own key), or None."""
-    columns = [c for c in CASES.c if c.name != "pk"]
+    """The case's row (every column but the store's own key and the KPIs' computed ones), or None."""
+    columns = [c for c in CASES.c if c.name != "pk" and c.computed is None]
     row = connection.execute(select(*columns).where(CASES.c.id == case_id)).first()
     return dict(row._mapping) if row is not None else None
 

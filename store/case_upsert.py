@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.bulk import bare_table, copy_rows, driver_rows, driver_sql, execute_rows
+from store.bulk import bare_table, copy_rows, driver_rows, driver_sql, execute_rows, written_columns
 from store.models import Case
 
 CASES = Case.__table__
@@ -86,7 +86,7 @@ def upsert_cases(connection: Connection, frame: pd.DataFrame) -> int:
     """Insert or update every row of `frame` (columns named as the cases table's, `id` and
     `version` among them) in the caller's transaction; the count of rows sent. Raises
     ValueError for a naive time column."""
-    columns = [c for c in frame.columns if c in CASES.c and c != "pk"]
+    columns = written_columns(frame, CASES)
     if frame.empty:
         return 0
     if KEY not in columns or "version" not in columns:

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.bulk import bare_table, driver_rows, driver_sql, execute_rows
+from store.bulk import bare_table, driver_rows, driver_sql, execute_rows, written_columns
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -26,7 +26,7 @@ def upsert_rows(
     NotImplementedError on an engine other than SQLite and PostgreSQL."""
     if connection.dialect.name not in _INSERTS:
         raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {connection.dialect.name}")
-    columns = [c for c in frame.columns if c in table.c and c != "pk"]
+    columns = written_columns(frame, table)
     missing = [k for k in key if k not in columns]
     if missing:
         raise ValueError(f"an upsert of {table.name} needs its key column {missing[0]!r}")

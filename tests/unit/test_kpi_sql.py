@@ -77,3 +77,21 @@ def test_a_yearly_figure_is_the_latest_year_with_data(park):
 def test_a_contract_without_a_scoping_rule_fails_closed():
     with pytest.raises(ValueError, match="no department scoping rule"):
         kpi_sql.scope_condition("users", WHOLE_PARK)
+
+
+@pytest.mark.parametrize("apart", [0, 1000], ids=["one_pass", "a_query_per_group"])
+def test_a_percentile_per_group_is_the_same_by_either_way_of_ranking(park, monkeypatch, apart):
+    """SQLite ranks a few groups one query each and many in one pass (cume_dist): both give
+    pandas' percentile for every group of every drill-down field."""
+    engine, zone, frames, now = park
+    monkeypatch.setattr(kpi_sql, "RANKED_APART", apart)
+    checked = 0
+    with engine.connect() as connection:
+        for spec in (s for s in specs() if s.measure == "percentile"):
+            ask = kpi_sql.Ask(spec, WHOLE_PARK, now)
+            for by in spec.drill:
+                got = kpi_sql.breakdown(connection, ask, zone, by)
+                want = kpi_frames.breakdown(spec, frames[spec.contract], by, now, zone)
+                assert got.keys() == want.keys() and all(close(got[k], want[k]) for k in want), (spec.id, by)
+                checked += len(want)
+    assert checked > 40
