@@ -8,6 +8,7 @@ callback draws from the verified token's panel and parameters only."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
@@ -17,10 +18,13 @@ from components.embed_panels import REFRESH_MS, draw
 from config.settings import ROOT
 
 PREFIX = "/embed/"
+LIVE_PATH = PREFIX + "_live/"  # + the token: a live panel's push stream (live/embed_stream.py)
 KEY = "onescreen.embed_app"
 URL = "embed-url"
 TICK = "embed-tick"
 BODY = "embed-body"
+LIVE = "embed-live"  # set by assets/87-embed-live.js on each announcement of the stream
+LIVE_SCRIPT = "87-embed-live.js"
 
 
 def token_of(pathname: object) -> str | None:
@@ -37,15 +41,17 @@ def _layout() -> html.Div:
         [
             dcc.Location(id=URL),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
+            dcc.Store(id=LIVE),
             html.Div(id=BODY, className="os-embed-body"),
         ],
         className="os-app os-embed",
     )
 
 
-def update_panel(_tick: Any, _pathname: Any) -> html.Div:
+def update_panel(_tick: Any, _pathname: Any, _live: Any) -> html.Div:
     """The panel as the request's token names it (security.embed_guard put the verified grant
-    on flask.g; without one the guard has answered 403 already)."""
+    on flask.g; without one the guard has answered 403 already). The live store's value only
+    says when: whatever it holds, the panel is drawn from the token."""
     grant = g.embed_grant
     return draw(grant.panel, grant.params)
 
@@ -59,8 +65,9 @@ def init_embed_app(server: Flask) -> Dash:
         server=server,  # type: ignore[arg-type]  # Dash's stubs say bool; a Flask app is documented
         url_base_pathname=PREFIX,
         assets_folder=str(ROOT / "assets"),
-        # the main app's scripts open its streams and wire its shell; the panel needs none
-        assets_ignore=r"\.js$",
+        # the main app's scripts open its streams and wire its shell; the panel needs its own
+        # stream's only
+        assets_ignore=r"^(?!" + re.escape(LIVE_SCRIPT) + r"$).*\.js$",
         serve_locally=True,
         title="OneScreen",
         update_title=None,  # type: ignore[arg-type]  # None: no "Updating…" title (documented)
@@ -68,6 +75,8 @@ def init_embed_app(server: Flask) -> Dash:
     )
     dash_app_registry.APP = main_app
     app.layout = _layout
-    app.callback(Output(BODY, "children"), Input(TICK, "n_intervals"), Input(URL, "pathname"))(update_panel)
+    app.callback(
+        Output(BODY, "children"), Input(TICK, "n_intervals"), Input(URL, "pathname"), Input(LIVE, "data")
+    )(update_panel)
     server.extensions[KEY] = app
     return app

@@ -3,8 +3,10 @@ it may carry, and the panel drawn alone. A panel is drawn from the token's param
 (never from anything the browser sends), so an embedded panel cannot be turned to data its
 token does not name. Only panels that neither link anywhere (the KPI cards open the KPI page,
 the chain summary the chains page: a drill-down out of the token's scope) nor read the
-visitor's own rights (the alert strip lists alerts to those who may read them) are offered,
-and their graphs have no mode bar (no download)."""
+visitor's own rights are offered, and their graphs have no mode bar (no download). The alert
+strip is offered as the token's: its alerts are those of the token's scope, shown because an
+admin chose to publish them there, and it is a live panel (LIVE_PANELS): the page joins the
+token's push stream (live/embed_stream.py) and redraws within seconds of an alert."""
 
 from __future__ import annotations
 
@@ -13,18 +15,22 @@ from typing import Any
 
 from dash import html
 
+from components.alert_ticker import TICKER_ITEMS, severity_counts, ticker_frame, ticker_items
 from components.panels import PANELS, SLOW
 from locales import LANGUAGES, t
 from security.embed_tokens import EmbedTokenError
 from security.scope import Scope
 from services.chains import chain_view
+from services.context import get_services
+from services.embed_alerts import newest_open, open_by_severity_in
 from services.reference import department_ids, departments
 
-EMBEDDABLE = ("case_trend", "cases_by_channel", "cases_by_domain", "chain_graph")
+EMBEDDABLE = ("case_trend", "cases_by_channel", "cases_by_domain", "chain_graph", "alert_ticker")
+LIVE_PANELS = ("alert_ticker",)  # redrawn on the token's push stream as well as on the clock
 COMMON_PARAMS = ("department", "lang")  # what every token may name besides the panel's own
-REFRESH_MS = 60_000  # the registry's slow clock, which all the embeddable panels follow
-assert all(PANELS[p].refresh_inputs == (SLOW,) for p in EMBEDDABLE), (
-    "an embedded panel refreshes every minute"
+REFRESH_MS = 60_000  # the registry's slow clock, which the embeddable panels but the live ones follow
+assert all(PANELS[p].refresh_inputs == (SLOW,) for p in EMBEDDABLE if p not in LIVE_PANELS), (
+    "an embedded panel refreshes every minute, or follows its stream"
 )
 
 
@@ -67,14 +73,26 @@ def _department_name(department: str, lang: str) -> str:
 
 
 def _data_panel(panel: str) -> dict[str, Any]:
-    return {"data-panel": panel}
+    return {"data-panel": panel, **({"data-live": "true"} if panel in LIVE_PANELS else {})}
+
+
+def _alert_ticker(lang: str, scope: Scope) -> html.Div:
+    """The alert strip by the token's authority (the registry's asks the visitor's rights, and a
+    portal's visitor has none): the open alerts of the token's scope, newest first."""
+    counts = severity_counts(open_by_severity_in(scope), lang)
+    rows = newest_open(scope, TICKER_ITEMS)
+    return ticker_frame(lang, counts, ticker_items(rows, lang, get_services().settings.zone))
 
 
 def draw(panel: str, params: Mapping[str, Any]) -> html.Div:
-    """The panel alone, as its token names it; a department's panel says whose figures they are."""
+    """The panel alone, as its token names it; a department's panel says whose figures they are;
+    a live panel is marked for assets/87-embed-live.js to join its stream."""
     lang = params["lang"]
     department = params.get("department")
-    built = PANELS[panel].build(params, lang, Scope(department))
+    scoped = Scope(department)
+    built = (
+        _alert_ticker(lang, scoped) if panel == "alert_ticker" else PANELS[panel].build(params, lang, scoped)
+    )
     scope = (
         [
             html.Div(

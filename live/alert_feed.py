@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,6 +221,11 @@ def reset_message(seq: int) -> str:
     return f"id: {seq}\nevent: reset\ndata: {_data({'seq': seq})}\n\n"
 
 
+def refused_message(reason: str) -> str:
+    """The stream's authority is gone (an embed token revoked or expired): the page stops."""
+    return f"event: refused\ndata: {_data({'reason': reason})}\n\n"
+
+
 def stream(
     feed: AlertFeed,
     engine: Engine,
@@ -231,11 +236,19 @@ def stream(
     retry_ms: int = 2000,
     lifetime_s: float = 600.0,
     catch_up_max: int = 2000,
+    shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    recheck: Callable[[], str | None] | None = None,
+    recheck_s: float = 5.0,
 ) -> Iterator[str]:
     """The text of one browser's event stream (see the module's docstring). `last_seq` None:
     from now on only. Ends after `lifetime_s` (the browser reconnects at once with its
     Last-Event-ID, and the guard checks its session again) or when the feed closes. Raises
-    FeedClosed at the first item when the feed is shut down."""
+    FeedClosed at the first item when the feed is shut down. `shape`: what of an event is sent
+    (an embedded panel's stream sends less than a signed-in page's). `recheck`: asked every
+    `recheck_s` whether the stream may go on; a reason (not None) ends it with a `refused`
+    message, so a revoked embed token stops its open stream within seconds, not at the end of
+    `lifetime_s`."""
+    shaped = (lambda event: alert_message(shape(event))) if shape else alert_message
     listener = feed.subscribe()  # first: nothing committed from here on can be missed
     try:
         yield f"retry: {retry_ms}\n\n"
@@ -262,13 +275,23 @@ def stream(
             else:
                 for event in events:
                     sent.add(event["seq"])
-                    yield alert_message(event)
+                    yield shaped(event)
         deadline = time.monotonic() + lifetime_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            item = listener.get(min(heartbeat_s, remaining))
+        next_check = time.monotonic() + recheck_s if recheck else float("inf")
+        next_beat = time.monotonic() + heartbeat_s
+        while (now := time.monotonic()) < deadline:
+            item = listener.get(max(0.0, min(deadline, next_check, next_beat) - now))
+            if recheck is not None and time.monotonic() >= next_check:
+                if (reason := recheck()) is not None:
+                    yield refused_message(reason)
+                    return
+                next_check = time.monotonic() + recheck_s
             if item is None:
-                yield ": keep-alive\n\n"  # a comment: proxies see traffic, a gone browser is noticed
+                if time.monotonic() >= next_beat:  # a comment: proxies see traffic, a gone browser is noticed
+                    next_beat = time.monotonic() + heartbeat_s
+                    yield ": keep-alive\n\n"
                 continue
+            next_beat = time.monotonic() + heartbeat_s
             if item == CLOSED:
                 return
             kind, payload = item
@@ -283,6 +306,6 @@ def stream(
                 scope.whole_park or payload["alert"]["department"] == scope.department
             ):
                 continue
-            yield alert_message(payload)
+            yield shaped(payload)
     finally:
         feed.unsubscribe(listener)

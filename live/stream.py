@@ -19,6 +19,7 @@ worker shutting down), so no browser waits out the graceful timeout."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -44,12 +45,15 @@ blueprint = Blueprint("live", __name__)
 
 def init_live(server: Flask, settings: Settings) -> None:
     """The bus (registered as extensions["onescreen.bus"]), the process's alert feed (started
-    with the first stream) and the stream's route."""
+    with the first stream) and the streams' routes (this one, and embedded panels')."""
     bus = make_bus(settings.redis_url, f"onescreen:{settings.store_key}:")
     server.extensions[BUS_KEY] = bus
     server.extensions[FEED_KEY] = AlertFeed(server.extensions[KEY].engine, bus)
     server.extensions[SLOTS_KEY] = threading.BoundedSemaphore(settings.live_streams_max)
     server.register_blueprint(blueprint)
+    from live.embed_stream import blueprint as embed  # late: it takes this module's names
+
+    server.register_blueprint(embed)  # /embed/_live/<token>: an embedded panel's stream
 
 
 def close_live(server: Flask) -> None:
@@ -75,7 +79,7 @@ def last_seq(headers: Any, args: Any) -> int | None:
     return None
 
 
-def _refusal(status: int, error: str, message: str) -> Response:
+def refusal(status: int, error: str, message: str) -> Response:
     response = jsonify(error=error, message=message)
     response.status_code = status
     return response
@@ -87,11 +91,18 @@ def alerts() -> Response:
     try:
         start = last_seq(request.headers, request.args)
     except ValueError as exc:
-        return _refusal(400, "bad_request", str(exc))
+        return refusal(400, "bad_request", str(exc))
     scope = resolve_scope(current_principal(), None, what="live alerts")
+    return serve_stream(lambda feed: stream(feed, get_services().engine, scope, start))
+
+
+def serve_stream(body: Callable[[AlertFeed], Iterator[str]]) -> Response:
+    """The event stream `body` writes from the process's feed, holding one of the process's
+    places for streams while it is open; 503 when they are all taken or the server is stopping.
+    (/live/alerts, and an embedded panel's, live/embed_stream.py.)"""
     slots: threading.BoundedSemaphore = current_app.extensions[SLOTS_KEY]
     if not slots.acquire(blocking=False):
-        busy = _refusal(503, "busy", "too many live streams on this server process; retry later")
+        busy = refusal(503, "busy", "too many live streams on this server process; retry later")
         busy.headers["Retry-After"] = "10"
         return busy
     feed: AlertFeed = current_app.extensions[FEED_KEY]
@@ -99,9 +110,8 @@ def alerts() -> Response:
         feed.start()
     except FeedClosed:
         slots.release()
-        return _refusal(503, "stopping", "the server is stopping; retry later")
-    body = stream(feed, get_services().engine, scope, start)
-    response = Response(body, mimetype="text/event-stream")
+        return refusal(503, "stopping", "the server is stopping; retry later")
+    response = Response(body(feed), mimetype="text/event-stream")
     response.call_on_close(slots.release)  # also when the browser left before the first byte
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once

@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask import Response, abort, current_app, g, request
 
 from components.embed_app import KEY as EMBED_APP
-from components.embed_app import PREFIX, URL, token_of
+from components.embed_app import LIVE_PATH, PREFIX, URL, token_of
+from components.embed_panels import LIVE_PANELS
 from locales import best_language
 from security.embed_tokens import EmbedRefused, verify
 from security.views import plain_page
@@ -54,6 +55,21 @@ def _as_declared(body: dict, entry: dict) -> bool:
     )
 
 
+def _live_guard(path: str) -> None:
+    """A live panel's stream: the token in its address (nowhere else: a token in the query, a
+    header or a cookie is not looked at) must verify and name a live panel; 403 otherwise."""
+    if request.method != "GET":
+        abort(405)
+    token = path[len(LIVE_PATH) :]
+    try:
+        grant = _grant(token or None)
+    except EmbedRefused as refused:
+        abort(403, description=f"embed token {refused.reason}")
+    if grant.panel not in LIVE_PANELS:
+        abort(403, description=f"the embedded panel {grant.panel} has no live stream")
+    g.embed_grant = grant
+
+
 def refusal_page(reason: str) -> tuple[str, int]:
     lang = best_language(request.accept_languages, state().settings.default_language)
     return plain_page("embed_refused.html", lang, 403, reason=reason)
@@ -79,6 +95,8 @@ def embed_guard() -> Response | tuple[str, int] | None:
         except EmbedRefused as refused:
             abort(403, description=f"embed token {refused.reason}")
         return None
+    if path.startswith(LIVE_PATH):
+        return _live_guard(path)
     if path.startswith(PREFIX + "_"):  # Dash's other routes (reload hash, …): not for an embed
         abort(404)
     try:

@@ -75,7 +75,7 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
 def _error_response(error: HTTPException):
     """JSON for scripts (Dash callbacks, the API), a translated page for people."""
     status = error.code or 500
-    if request.path.startswith(("/_dash-", "/embed/_dash-", *TOKEN_PATHS)):
+    if request.path.startswith(("/_dash-", "/embed/_dash-", "/embed/_live/", *TOKEN_PATHS)):
         response = jsonify(error=MESSAGES.get(status, "error"), message=error.description)
         return response, status
     if status != 403:

@@ -9,14 +9,13 @@ import json
 
 import pytest
 from apps import build_app
+from embed_calls import DISPATCH, callback_body, issue_token
 from sqlalchemy import text
 
-from components.embed_app import BODY, KEY, TICK, URL
-from components.embed_panels import check_params
-from security.embed_tokens import issue, revoke
+from components.embed_app import BODY, KEY, URL
+from security.embed_tokens import revoke
 
 PORTAL = "https://portal.example"
-DISPATCH = "/embed/_dash-update-component"
 
 
 @pytest.fixture(scope="module")
@@ -29,23 +28,8 @@ def engine(app):
     return app.server.extensions["onescreen.security"].engine
 
 
-def _token(app, engine, panel="cases_by_channel", hours=2, **params) -> tuple[str, int]:
-    with app.server.app_context():
-        return issue(engine, app.server.config["SECRET_KEY"], panel, params, hours=hours, label="portal",
-                     actor="admin", check_params=check_params)  # fmt: skip
-
-
-def _body(pathname: object) -> dict:
-    return {
-        "output": f"{BODY}.children",
-        "outputs": {"id": BODY, "property": "children"},
-        "inputs": [
-            {"id": TICK, "property": "n_intervals", "value": None},
-            {"id": URL, "property": "pathname", "value": pathname},
-        ],
-        "state": [],
-        "changedPropIds": [f"{URL}.pathname"],
-    }
+_token = issue_token
+_body = callback_body
 
 
 def _callback(client, pathname: object):
