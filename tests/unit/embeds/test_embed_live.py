@@ -115,7 +115,9 @@ def test_a_token_in_the_wrong_place_opens_nothing(app, engine, client):
     assert client.get("/live/alerts", query_string={"token": token}).status_code == 401
 
 
-@pytest.mark.parametrize("query", [{"department": ECOLOGY}, {"panel": "case_trend"}, {"lang": "zh", "last": "1"}])
+@pytest.mark.parametrize(
+    "query", [{"department": ECOLOGY}, {"panel": "case_trend"}, {"lang": "zh", "last": "1"}]
+)
 def test_a_query_naming_anything_but_last_is_refused(app, engine, client, query):
     token, _pk = issue_token(app, engine, "alert_ticker", department=URBAN, lang="en")
     answer = client.get(f"{LIVE}{token}", query_string=query)
