@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Column, Connection, Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from domain.alert_lifecycle import OPEN as ALERT_OPEN
@@ -251,7 +251,7 @@ def _percentiles(connection: Connection, ask: Ask, group: ColumnElement[Any], ba
     value = _measured(spec, ask.now)
     where = [*base, *_conditions(table, spec.where, ask.now), value.is_not(None)]
     sizes = connection.execute(select(group, func.count()).where(*where).group_by(group)).all()
-    if len(sizes) <= RANKED_APART:
+    if len(sizes) <= RANKED_APART and isinstance(group, Column):  # a series' buckets: one pass
         return {g: _ranked(connection, ask, [*where, group == g], n) for g, n in sizes}
     values = select(group.label("g"), value.label("v")).where(*where).subquery()
     share = func.cume_dist().over(partition_by=values.c.g, order_by=values.c.v)
