@@ -23,11 +23,22 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 });
 
 (function clock() {
+  // The park's time by the server's clock, never this computer's (a wall's computer may be set
+  // to any zone, or be hours off): the shell carries the server's time when it was drawn
+  // (data-now-ms), and the time since is measured by performance.now(), which setting the
+  // computer's clock does not move. Without it (an older shell), this computer's clock.
+  let drawn = null; // [the server's ms, performance.now() when the shell was first seen]
+  function parkNow(el) {
+    const ms = Number(el.getAttribute("data-now-ms"));
+    if (!Number.isFinite(ms) || ms <= 0) return new Date();
+    if (!drawn || drawn[0] !== ms) drawn = [ms, performance.now()];
+    return new Date(drawn[0] + (performance.now() - drawn[1]));
+  }
   function tick() {
     const el = document.getElementById("shell-clock");
     if (el) {
       const tz = el.getAttribute("data-tz") || "Asia/Shanghai";
-      const now = new Date();
+      const now = parkNow(el);
       // English spells the month ("Sun 6 Dec 2026"): "06/12/2026" reads as 12 June to an en-US
       // reader. Chinese keeps its own numeric order (2026/12/06周日), which nobody misreads.
       const english = document.documentElement.getAttribute("lang") === "en";

@@ -3,6 +3,7 @@ clock and the data-freshness indicator. Pages register themselves (dash.register
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,8 +17,8 @@ from components.freshness import make_freshness
 from components.freshness import register_callbacks as register_freshness
 from components.kiosk import kiosk_button, kiosk_exit
 from components.live_status import make_live_status
-from components.user_box import USER, make_user_box, user_box_children
 from components.reconnect_words import make_reconnect_words
+from components.user_box import USER, make_user_box, user_box_children
 from config.settings import Settings
 from locales import best_language, normalise, t
 from security.guard import ANYONE, permitted, requires
@@ -55,6 +56,13 @@ def _nav_links(pages: Mapping[str, Any], lang: str, current: str | None = None) 
     return links
 
 
+def _clock_data(settings: Settings) -> dict[str, str]:
+    """The park's zone and the server's time as the shell is drawn: the header's clock counts on
+    from that time (assets/onescreen.js), so a computer whose clock or zone is wrong still shows
+    the park's date and time."""
+    return {"data-tz": settings.timezone, "data-now-ms": str(int(time.time() * 1000))}
+
+
 def preferred_language(settings: Settings) -> str:
     """A first visit's language: the browser's Accept-Language when it names zh or en, else
     the setting. Once a person chooses, the switch remembers it (localStorage)."""
@@ -83,7 +91,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                     make_freshness(lang),
                     *make_live_status(lang),
                     make_user_box(lang),
-                    html.Div(id="shell-clock", className="os-clock", **{"data-tz": settings.timezone}),
+                    html.Div(id="shell-clock", className="os-clock", **_clock_data(settings)),
                     kiosk_button(settings, lang),
                     dbc.RadioItems(
                         id=LANG,

@@ -29,7 +29,7 @@ from services.case_query import CaseFilter, case_page
 from services.case_types import type_name
 from services.context import get_services
 from services.export import export_detail
-from services.kpi_periods import PeriodError, period
+from services.kpi_periods import PeriodError, park_today, period
 from services.kpi_values import UnknownKpi, catalogue, next_level, reading, spec_of, split
 from services.reference import department_name
 
@@ -50,6 +50,12 @@ STATE = "kpis-state"  # the view as the URL gave it (View.state): the callbacks 
 NOTICE = "kpis-notice"
 SLOT = "kpis-slot"  # a card's place, filled by its own request
 NEWEST = 10  # the newest cases the bottom level lists (the Cases page lists them all)
+# The park's date the cards were drawn on, asked of the server each minute: at the park's
+# midnight (never the browser's: its zone and clock may be anything) the cards over a relative
+# range ("today", "this month") are drawn again, so a page left open shows the new day.
+DAY = "kpis-day"
+DAY_TICK = "kpis-day-tick"
+DAY_CHECK_MS = 60_000
 
 
 def _source(name: str | None, lang: str) -> str:
@@ -178,6 +184,8 @@ def layout(lang: str = "zh", **query) -> html.Div:
         [
             dcc.Location(id=URL, refresh="callback-nav"),  # a new URL is drawn by the router
             dcc.Store(id=STATE, data=view.state()),
+            dcc.Store(id=DAY, data=park_today(get_services().settings.zone).isoformat()),
+            dcc.Interval(id=DAY_TICK, interval=DAY_CHECK_MS),
             bar,
             html.Div(id=NOTICE, className="os-notice", children=refused),
             html.Div(body, className="os-page-body os-scroll os-kpi-body"),
@@ -186,15 +194,25 @@ def layout(lang: str = "zh", **query) -> html.Div:
     )
 
 
+@callback(Output(DAY, "data"), Input(DAY_TICK, "n_intervals"), State(DAY, "data"), prevent_initial_call=True)
+@requires(Permission.READ_RECORDS)
+def on_kpi_day(_tick: Any, shown: Any):
+    """The park's date once it is no longer the one the page shows (the cards then redraw)."""
+    today = park_today(get_services().settings.zone).isoformat()
+    return today if today != shown else no_update
+
+
 @callback(
     Output({"type": SLOT, "kpi": MATCH}, "children"),
     Input({"type": SLOT, "kpi": MATCH}, "id"),
+    Input(DAY, "data"),
     State(STATE, "data"),
     State("shell-lang", "value"),
 )
 @requires(Permission.READ_RECORDS)
-def on_kpi_card(slot: Any, state: Any, lang: Any):
-    """One card's figure over the URL's range, within the reader's scope."""
+def on_kpi_card(slot: Any, _day: Any, state: Any, lang: Any):
+    """One card's figure over the URL's range, within the reader's scope (again when the park's
+    day turns: `_day`)."""
     lang = normalise(lang)
     view = View.from_state(state)
     try:

@@ -6,7 +6,7 @@ future, pre-1900 or absurdly long range is refused with a message, never a stack
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 RANGES = ("today", "week", "month", "quarter", "year", "custom")  # the picker's ranges
@@ -44,6 +44,12 @@ class Period:
     def before(self) -> Period:
         """The period of the same length just before this one."""
         return Period(self.name, self.start - (self.end - self.start), self.start)
+
+
+def park_today(zone: ZoneInfo, now: datetime | None = None) -> date:
+    """The park's date now: its days roll over at midnight in `zone` (the settings' timezone),
+    whatever the zone or the clock of the computer showing them."""
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

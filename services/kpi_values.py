@@ -19,7 +19,7 @@ from domain.kpis import KpiSpec
 from security.scope import Scope
 from services.context import get_services
 from services.figure_cache import cached_figure
-from services.kpi_periods import Period, edges
+from services.kpi_periods import Period, edges, park_today
 from store import kpi_sql
 
 
@@ -106,7 +106,10 @@ def check_filters(spec: KpiSpec, filters: Mapping[str, Any], scope: Scope) -> di
 def _key(
     kind: str, spec: KpiSpec, scope: Scope, p: Period | None, filters: Mapping[str, str], extra: str = ""
 ) -> str:
-    span = f"{p.start.isoformat()}/{p.end.isoformat()}" if p is not None and spec.timed else "now"
+    # a KPI over its own window ("today") rolls over at the park's midnight: a figure cached at
+    # 23:59 must not be read after it, however quiet the data (its versions have not moved)
+    day = park_today(get_services().settings.zone).isoformat()
+    span = f"{p.start.isoformat()}/{p.end.isoformat()}" if p is not None and spec.timed else f"now@{day}"
     drill = ",".join(f"{k}={v}" for k, v in sorted(filters.items()))
     return f"kpi:{kind}:{spec.id}:{scope.department or '*'}:{span}:{drill}:{extra}"
 

@@ -19,6 +19,7 @@ from services.config_files import read_config
 from services.context import get_services
 from services.figure_cache import cached_figure
 from services.kpi_cards import KpiFigure, kpi_figures, overview_specs
+from services.kpi_periods import park_today
 from store.models import CONTRACT_TABLES
 
 KPI_FILE = ROOT / "config" / "kpis.yaml"
@@ -116,7 +117,9 @@ def overview_figures(scope: Scope) -> OverviewFigures:
             by_type,
         )
 
-    cached = cached_figure(f"{OVERVIEW_KEY}:{scope.department or '*'}", contracts, compute)
+    # keyed by the park's day too: "today" and the trend's days roll over at its midnight
+    day = park_today(get_services().settings.zone).isoformat()
+    cached = cached_figure(f"{OVERVIEW_KEY}:{scope.department or '*'}:{day}", contracts, compute)
     figures = replace(cached.value, computed_at=cached.computed_at)
     if not cached.versions:  # the store could not say: the figures are as of their computation
         return figures

@@ -69,7 +69,10 @@ def _card(session, kpi: str, state: dict, lang: str = "en"):
     body = {
         "output": callback_key_named(_Current.app, "on_kpi_card"),
         "outputs": {"id": slot, "property": "children"},
-        "inputs": [{"id": slot, "property": "id", "value": slot}],
+        "inputs": [
+            {"id": slot, "property": "id", "value": slot},
+            {"id": "kpis-day", "property": "data", "value": "2026-12-07"},  # the park's day drawn on
+        ],
         "state": [
             {"id": "kpis-state", "property": "data", "value": state},
             {"id": "shell-lang", "property": "value", "value": lang},

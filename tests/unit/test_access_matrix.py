@@ -83,6 +83,7 @@ callback  alerts-step confirm                401  403    200  200  403    403   
 callback  kpis-card                          401  403    200  200  200    403    401
 callback  kpis-bar                           401  403    200  200  200    403    401
 callback  kpis-custom                        401  403    200  200  200    403    401
+callback  kpis-day                           401  403    200  200  200    403    401
 callback  kpis-export                        401  403    200  403  200    403    401
 callback  kpis-export other dept             401  403    403  403  200    403    401
 callback  sources-body.children              401  403    403  200  200    200    401
@@ -173,6 +174,7 @@ CALLBACKS = {
     "kpis-card": ('{"kpi":["MATCH"],"type":"kpis-slot"}.children', {'{"kpi":["MATCH"],"type":"kpis-slot"}.id': {"kpi": "open_cases", "type": "kpis-slot"}, "kpis-state.data": {"range": "month"}, "shell-lang.value": "zh"}),
     "kpis-bar": ("kpis-url.search", {"kpis-split.clickData": {"points": [{"customdata": "urban_management"}]}, "kpis-state.data": {"kpi": "open_cases", "range": "month", "filters": {}}}),
     "kpis-custom": ("kpis-url.search@", {"kpis-apply.n_clicks": 1, "kpis-days.start_date": "2026-11-01", "kpis-days.end_date": "2026-11-02", "kpis-state.data": {"range": "month"}, "shell-lang.value": "zh"}),
+    "kpis-day": ("kpis-day.data", {"kpis-day-tick.n_intervals": 1, "kpis-day.data": "2000-01-01"}),
     "kpis-export": ("kpis-download.data", {"kpis-export-csv.n_clicks": 1, "kpis-state.data": {"kpi": "open_cases", "range": "month", "filters": {}}, "shell-lang.value": "zh"}),
     # a department head's export naming another department: 403 and an audit row (the page
     # drawn from such a URL says so in words instead: tests/unit/test_kpi_page.py)
