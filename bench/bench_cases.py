@@ -116,7 +116,7 @@ def transitions(server, engine, count: int, label: str) -> None:
         template = dict(c.execute(select(Case.__table__).limit(1)).one()._mapping)
         now = datetime.now(UTC) - timedelta(hours=1)
         for n in range(count):
-            row = {k: v for k, v in template.items() if k != "pk"}
+            row = {k: v for k, v in template.items() if k != "pk" and Case.__table__.c[k].computed is None}
             row.update(id=f"BENCH{run}-{n:05d}", status="reported", reported_at=now, channel="grid_patrol", version=1,
                        sla_deadline=now + timedelta(days=3),
                        **dict.fromkeys(("accepted_at", "dispatched_at", "in_progress_at", "handled_at",

@@ -136,7 +136,7 @@ def transition_delay(server: Server, engine, count: int, label: str, timeout_s: 
     with engine.begin() as c:
         template = dict(c.execute(select(Case.__table__).limit(1)).one()._mapping)
         for case_id in ids:
-            row = {k: v for k, v in template.items() if k != "pk"}
+            row = {k: v for k, v in template.items() if k != "pk" and Case.__table__.c[k].computed is None}
             row.update(id=case_id, status="verified", channel="grid_patrol", version=1, repeat_of=None,
                        reported_at=at, accepted_at=at, dispatched_at=at, in_progress_at=at, handled_at=at,
                        verified_at=at, status_at=at, closed_at=None, satisfaction=None,
