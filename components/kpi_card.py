@@ -22,8 +22,11 @@ def make_kpi_card(
     source_title: str,
     late_after: timedelta,
     scope_name: str | None = None,
-) -> html.Div:
-    """The card; `scope_name` is the department a department view shows (None: the park)."""
+    show_target: bool = False,
+) -> dcc.Link:
+    """The card; `scope_name` is the department a department view shows (None: the park);
+    `show_target`: a line with the KPI's target and whether the figure meets it (the leaders'
+    wall screen, where the figure is read against its target)."""
     spec = figure.spec
     label = t(f"kpi.{spec.id}", lang)
     if figure.note == PARK_WIDE:
@@ -44,6 +47,8 @@ def make_kpi_card(
         body.append(
             html.Div(t("kpi.none_in_scope", lang, department=scope_name or ""), className="os-kpi-note")
         )
+    if show_target and spec.target is not None:
+        body.append(target_line(figure, lang))
     state = read_state(figure.fetched_at, figure.stale, late_after, datetime.now(UTC))
     body.append(
         html.Div(
@@ -62,6 +67,17 @@ def make_kpi_card(
         className="os-kpi-card os-kpi-link",
         id={"type": "kpi-card", "kpi": spec.id},
         title=t("kpi.open_drill", lang),
+    )
+
+
+def target_line(figure: KpiFigure, lang: str) -> html.Div:
+    """ "● Target ≤ 0 cases", coloured by the KPI's bands (no colour without bands); the word
+    for its state ("Off target") as its title, the line being too narrow for both at 18 px."""
+    status = figure.spec.status(figure.value)
+    return html.Div(
+        [html.I(className=f"os-kpi-dot os-rag-{status or 'none'}"), fmt.target(figure.spec, lang)],
+        className=f"os-kpi-target os-kpi-target-{status or 'none'}",
+        title=fmt.status_word(status, lang) or "",
     )
 
 

@@ -68,8 +68,11 @@ def top(counts: pd.Series) -> pd.Series:
     return pd.concat([rest, ordered.iloc[-TOP_TYPES:]])
 
 
-def kpi_cards(figures: OverviewFigures, lang: str, scope: Scope, late: timedelta, only=None) -> list:
-    """The KPI cards of `figures` whose id `only` accepts (None: all of them)."""
+def kpi_cards(
+    figures: OverviewFigures, lang: str, scope: Scope, late: timedelta, only=None, targets: bool = False
+) -> list:
+    """The KPI cards of `figures` whose id `only` accepts (None: all of them); `targets`: each
+    with its target and whether it is met."""
     services = get_services()
     scope_name = department_name(scope, lang)
     return [
@@ -80,6 +83,7 @@ def kpi_cards(figures: OverviewFigures, lang: str, scope: Scope, late: timedelta
             services.sources.title(f.source, lang) if f.source else t("panel.no_source", lang),
             late,
             scope_name,
+            show_target=targets,
         )
         for f in figures.kpis
         if only is None or only(f.spec.id)

@@ -16,16 +16,19 @@ from dash import html
 
 from components import panel_builders as pb
 from components.map_view import ZOOM, layer_component
+from components.panel_source import source_line
 from domain.geo_crs import to_crs
 from locales import t
 from security.scope import Scope
 from security.web_context import current_principal
 from services.context import get_services
+from services.freshness import late_after
 from services.map_catalogue import DEFAULT_RANGE, layers, readable
 from services.map_feature_layers import park_centre
 
 PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
 LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
+REFRESH_S = 60  # the panel's refresh (components/panels.SLOW), which imports this module
 
 
 def _url(spec, crs: str, version: str) -> str:
@@ -69,5 +72,15 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
         style={"width": "100%", "height": "100%"},
         className="os-panel-map",
     )
-    names = [getattr(s.title, lang) for s in specs if s.group == "theme"]
-    return pb.panel(t("nav.map", lang), html.Div(leaflet, className="os-panel-graph-box"), " · ".join(names))
+    # the layers shown, named under the map; the source line names where they come from and
+    # when the panel drew them (each layer is read from the store as the panel asks for it)
+    names = [
+        html.Span(getattr(s.title, lang), className="os-panel-map-layer") for s in specs if s.group == "theme"
+    ]
+    contracts = [s.source.contract or "features" for s in specs if s.source.kind != "source"]
+    source = source_line(contracts, datetime.now(UTC), False, lang, late_after(settings, REFRESH_S))
+    body = html.Div(
+        [html.Div(leaflet, className="os-panel-graph-box"), html.Div(names, className="os-panel-map-layers")],
+        className="os-panel-fill",
+    )
+    return pb.panel(t("nav.map", lang), body, source)

@@ -17,7 +17,9 @@ from dash import dcc, html
 from components import panel_builders as pb
 from components.chain_graph import COMPACT, elements, legend, stylesheet
 from components.chain_words import name_of
+from components.panel_decisions import decisions_panel
 from components.panel_map import map_panel
+from components.panel_sensors import sensors_panel
 from locales import t
 from security.scope import Scope
 from services.chains import chain_view
@@ -57,7 +59,8 @@ def _late(interval: str):
 def _kpi_cards(params: Mapping[str, Any], lang: str, scope: Scope) -> html.Div:
     wanted = params.get("kpis")
     figures = overview_figures(scope)
-    cards = pb.kpi_cards(figures, lang, scope, _late(LIVE), only=None if not wanted else wanted.__contains__)
+    only = None if not wanted else wanted.__contains__
+    cards = pb.kpi_cards(figures, lang, scope, _late(LIVE), only, targets=bool(params.get("targets")))
     return html.Div(cards, className="os-kpi-row os-wall-kpis")
 
 
@@ -120,10 +123,18 @@ def _chain_graph(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Se
     return pb.panel(t("panels.chain_graph_of", lang, chain=name), body, [])
 
 
+def _decisions(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
+    return decisions_panel(lang, scope, _late(LIVE))
+
+
+def _sensors(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
+    return sensors_panel(lang, scope, _late(LIVE))
+
+
 PANELS: dict[str, Panel] = {
     p.id: p
     for p in (
-        Panel("kpi_cards", "panels.kpi_cards", _kpi_cards, (SLOW, LIVE), {"kpis": list}),
+        Panel("kpi_cards", "panels.kpi_cards", _kpi_cards, (SLOW, LIVE), {"kpis": list, "targets": bool}),
         Panel("case_trend", "overview.trend", _trend),
         Panel("cases_by_domain", "panels.cases_by_domain", _by_domain),
         Panel("cases_by_channel", "overview.by_channel", _by_channel),
@@ -132,6 +143,9 @@ PANELS: dict[str, Panel] = {
         Panel("chain_graph", "panels.chain_graph", _chain_graph, (SLOW,), {"chain": str}),
         # one per screen: its ids are fixed (a map of its own, apart from the map page's)
         Panel("map", "nav.map", map_panel, (SLOW,), {"layers": list, "zoom": int}, single=True),
+        # the leaders' screen: alerts waiting and sensors going quiet change by the minute
+        Panel("decisions", "decisions.title", _decisions, (LIVE,)),
+        Panel("sensor_network", "sensors.title", _sensors, (LIVE,)),
     )
 }
 

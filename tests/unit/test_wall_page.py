@@ -11,6 +11,7 @@ import re
 import pytest
 from apps import build_app
 from dash_calls import call, callback_key_named, router_page
+from dash_tree import walk as _walk
 from signin import signed_in
 
 CELL_ALL = '{"cell":["ALL"],"type":"wall-cell"}'
@@ -24,16 +25,6 @@ def app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def leader(app):
     return signed_in(app, "leader")
-
-
-def _walk(tree):
-    if isinstance(tree, dict):
-        yield tree
-        for value in tree.values():
-            yield from _walk(value)
-    elif isinstance(tree, list):
-        for item in tree:
-            yield from _walk(item)
 
 
 def _stage(tree) -> dict:
