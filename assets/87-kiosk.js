@@ -15,7 +15,8 @@
   var AWAKE_MS = 3000;
   var root = document.documentElement;
   var awakeTimer = null;
-  var offsets = {}; // server-ms attribute -> offset it gives (server minus this computer)
+  var seen = {}; // the data-server-ms values already taken into `best`
+  var best = null; // the server's clock minus this computer's, as closely as seen
 
   function store(key, value) {
     try {
@@ -51,14 +52,17 @@
     history.replaceState(history.state, "", url.pathname + url.search + url.hash);
   }
 
+  // The server's clock as this page saw it drawn: each drawing's time is at most the server's
+  // time when the page sees it, so the largest (drawn - now) is the closest estimate; used only
+  // when this computer's clock is more than 2 s off (windows on one computer then agree exactly).
   function clockOffset(el) {
     var drawn = el && el.getAttribute("data-server-ms");
-    if (!drawn) return 0;
-    if (!(drawn in offsets)) {
-      var d = Number(drawn) - Date.now();
-      offsets[drawn] = Math.abs(d) > 2000 ? d : 0;
+    if (drawn && !(drawn in seen)) {
+      seen[drawn] = true;
+      var sample = Number(drawn) - Date.now();
+      if (Number.isFinite(sample)) best = best === null ? sample : Math.max(best, sample);
     }
-    return offsets[drawn];
+    return best !== null && Math.abs(best) > 2000 ? best : 0;
   }
 
   function setKiosk(on) {
