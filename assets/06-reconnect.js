@@ -22,6 +22,7 @@
 
   var send = window.fetch.bind(window); // 05-session.js's wrapper of the browser's own
   var pathOf = window.onescreenPathOf; // 05-session.js: the path a request goes to
+  if (typeof pathOf !== "function") return; // an app that does not load 05-session.js
   var BUILD = "/_build";
   var FIRST_PAUSE = 1000;
   var LAST_PAUSE = 30000;

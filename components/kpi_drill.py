@@ -44,9 +44,12 @@ def range_bar(
     href_of: Callable[[str], str],
     lang: str,
     days: str | None = None,
+    today: date | None = None,
 ):
     """The ranges as links (a link reproduces the view), and two days for a custom range; a
-    card's "last N days" (not a choice of the picker) shows as the range in force."""
+    card's "last N days" (not a choice of the picker) shows as the range in force. `today`: the
+    park's date, the last the picker offers and the month it opens on (the browser's own date
+    may be another: a computer in another zone, or with a wrong clock)."""
     last = (
         [dcc.Link(t("kpis.range.last", lang, days=days), href=href_of(LAST), className="btn btn-sm btn-primary active",
                   id="kpis-range-last")]
@@ -73,6 +76,8 @@ def range_bar(
                     start_date=since.isoformat() if since else None,
                     end_date=until.isoformat() if until else None,
                     display_format="YYYY-MM-DD",
+                    max_date_allowed=today.isoformat() if today else None,
+                    initial_visible_month=(until or today).isoformat() if (until or today) else None,
                     start_date_placeholder_text=t("kpis.first_day", lang),
                     end_date_placeholder_text=t("kpis.last_day", lang),
                     minimum_nights=0,

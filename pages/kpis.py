@@ -179,12 +179,15 @@ def layout(lang: str = "zh", **query) -> html.Div:
     view = View.parse(query)
     body, refused = _body(view, lang)
     since, until = _days(view)
-    bar = kpi_drill.range_bar(view.range, since, until, lambda name: view.href(range=name), lang, view.days)
+    today = park_today(get_services().settings.zone)
+    bar = kpi_drill.range_bar(
+        view.range, since, until, lambda name: view.href(range=name), lang, view.days, today
+    )
     return html.Div(
         [
             dcc.Location(id=URL, refresh="callback-nav"),  # a new URL is drawn by the router
             dcc.Store(id=STATE, data=view.state()),
-            dcc.Store(id=DAY, data=park_today(get_services().settings.zone).isoformat()),
+            dcc.Store(id=DAY, data=today.isoformat()),
             dcc.Interval(id=DAY_TICK, interval=DAY_CHECK_MS),
             bar,
             html.Div(id=NOTICE, className="os-notice", children=refused),

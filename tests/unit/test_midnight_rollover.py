@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from apps import build_app
-from dash_calls import call, output_named
+from dash_calls import call, output_named, router_page
 from signin import signed_in
 from sqlalchemy import select
 from test_wall_page import _refresh, _walk
@@ -118,3 +118,22 @@ def test_an_open_kpi_page_learns_of_the_new_day_from_the_server(app, midnight):
     assert turned.get_json()["response"]["kpis-day"]["data"] == (eve + timedelta(days=1)).isoformat()
     card = app.callback_map[output_named(app, '"type":"kpis-slot"')]
     assert {"id": "kpis-day", "property": "data"} in card["inputs"]
+
+
+def test_the_kpi_pages_day_picker_ends_on_the_parks_today(app, midnight):
+    """The custom range's calendar offers days up to the park's today and opens on its month,
+    whatever the date of the browser's computer (the server refuses a later first day anyway)."""
+    session = signed_in(app, "leader")
+    zone = app.server.extensions["onescreen"].settings.zone
+    eve = (midnight - timedelta(seconds=1)).astimezone(zone).date()
+
+    def picker() -> dict:
+        tree = router_page(session, "/kpis", "?range=today", "en")
+        return next(n for n in _walk(tree) if n.get("props", {}).get("id") == "kpis-days")["props"]
+
+    with time_machine.travel(midnight - timedelta(seconds=10), tick=False) as clock:
+        before = picker()
+        clock.move_to(midnight + timedelta(seconds=5))
+        after = picker()
+    assert before["max_date_allowed"] == eve.isoformat() == before["initial_visible_month"]
+    assert after["max_date_allowed"] == (eve + timedelta(days=1)).isoformat()
