@@ -38,6 +38,7 @@ DRAWN_WATCH = """
     }
     return true;
   };
+  window.__osDrawn = drawn;  // bench/soak.py reads at moments the screen is complete
   const check = () => {
     if (drawn()) { marks.drawn = performance.now(); return; }
     requestAnimationFrame(check);
