@@ -30,7 +30,7 @@ def _open_case(engine, status: str) -> dict:
     """A fresh case in `status` (a copy of a demo case): the small park need not hold one."""
     with engine.begin() as c:
         template = dict(c.execute(select(Case.__table__).limit(1)).one()._mapping)
-        row = {k: v for k, v in template.items() if k != "pk"}
+        row = {k: v for k, v in template.items() if k != "pk" and Case.__table__.c[k].computed is None}
         now = datetime.now(UTC) - timedelta(hours=2)
         stamps = {"accepted": ("accepted_at",), "dispatched": ("accepted_at", "dispatched_at")}[status]
         blank = ("accepted_at", "dispatched_at", "in_progress_at", "handled_at", "verified_at", "closed_at")
