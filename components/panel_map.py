@@ -29,6 +29,8 @@ from services.map_feature_layers import park_centre
 PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
 LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
 REFRESH_S = 60  # the panel's refresh (components/panels.SLOW), which imports this module
+LAYER = "panel-map-layer"  # pattern-matching id type of the panel's layers
+DETAIL = "panel-map-detail"  # the clicked feature's name (pages/wall_map.py)
 
 
 def _url(spec, crs: str, version: str) -> str:
@@ -55,7 +57,7 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
         children.append(dl.TileLayer(url=settings.tile_url, maxZoom=19, attribution=""))
     for spec in specs:
         layer = layer_component(spec)
-        layer.id = {"type": "panel-map-layer", "layer": spec.id}
+        layer.id = {"type": LAYER, "layer": spec.id}
         layer.url = _url(spec, settings.tile_crs, version)
         children.append(layer)
     lon, lat = to_crs(*park_centre(), settings.tile_crs)
@@ -80,7 +82,13 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
     contracts = [s.source.contract or "features" for s in specs if s.source.kind != "source"]
     source = source_line(contracts, datetime.now(UTC), False, lang, late_after(settings, REFRESH_S))
     body = html.Div(
-        [html.Div(leaflet, className="os-panel-graph-box"), html.Div(names, className="os-panel-map-layers")],
+        [
+            html.Div(leaflet, className="os-panel-graph-box"),
+            html.Div(
+                [*names, html.Span(id=DETAIL, className="os-panel-map-detail", role="status")],
+                className="os-panel-map-layers",
+            ),
+        ],
         className="os-panel-fill",
     )
     return pb.panel(t("nav.map", lang), body, source)

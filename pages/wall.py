@@ -15,7 +15,10 @@ from components.wall_kiosk import kiosk_parts
 from components.wall_stage import CELL, build_cell, stage
 from domain.screens import LayoutError, parse_speed, parse_tile, tile
 from locales import normalise, t
-from pages import wall_kiosk
+from pages import (
+    wall_kiosk,
+    wall_map,  # noqa: F401 - the map panel's click (its callback)
+)
 from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope

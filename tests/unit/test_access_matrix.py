@@ -109,6 +109,7 @@ callback  chains-theme                       401  200    200  200  200    200   
 callback  chains-tap                         401  200    200  200  200    200    401
 callback  chains-refresh                     401  200    200  200  200    200    401
 callback  wall-refresh                       401  200    200  200  200    200    401
+callback  wall-map-detail                    401  200    200  200  200    200    401
 callback  screens-size                       401  403    403  403  403    200    401
 callback  screens-preview                    401  403    403  403  403    200    401
 callback  audit-download                     401  403    403  403  403    200    401
@@ -206,6 +207,7 @@ CALLBACKS = {
     "chains-theme": ("chains-graph.stylesheet", {"shell-theme.value": "desk"}),
     "chains-tap": ("chains-nav.href", {"chains-graph.tapNodeData": {"id": "bio.tcm"}, "chains-state.data": {}}),
     "chains-refresh": ("chains-body.children", {"chains-tick.n_intervals": 1, "chains-stamp.data": "old", "chains-state.data": {"chain": "biomedicine"}, "shell-lang.value": "zh", "shell-theme.value": "wall"}),
+    "wall-map-detail": ("panel-map-detail.children", {"shell-lang.value": "zh"}),
     "wall-refresh": ('"type":"wall-cell"', {'{"cell":["ALL"],"type":"wall-cell"}.id': [], "panel-tick.n_intervals": 1, "wall-layout-name.data": "overview-hd", "shell-lang.value": "zh"}),
     "enterprise-results": ("enterprise-results.children", {"enterprise-query.value": "石家庄", "shell-lang.value": "zh"}),
     "screens-size": ("..screens-width.value...screens-height.value..", {"screens-layout.value": "wall-3x3"}),

@@ -1,0 +1,41 @@
+"""The wall's map panel (components/panel_map.py) answers a touch or a click on a feature with
+its name under the map: a wall is mostly looked at, but a touch wall or a presenter's mouse
+points at things, and inside a scaled layout the answer shows the click landed on the feature
+under the pointer. No page of its own (Dash imports every module of pages/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, no_update
+
+from components.panel_map import DETAIL, LAYER
+from locales import normalise, t
+from pages.map import _trigger as clicked_feature  # the map page's tamper-proof reading of it
+from security.guard import requires
+from security.roles import Permission
+from security.web_context import current_principal
+from services.map_catalogue import readable, spec_of
+
+
+@callback(
+    Output(DETAIL, "children"),
+    Input({"type": LAYER, "layer": ALL}, "clickData"),
+    State("shell-lang", "value"),
+    prevent_initial_call=True,
+)
+@requires(Permission.VIEW_SCREENS)
+def on_click(_clicks: Any, lang: Any):
+    """ "<layer>: <feature's name>" for the feature clicked; a cluster (no feature of its own)
+    and a layer the reader may not read say nothing."""
+    lang = normalise(lang)
+    trigger, clicked = clicked_feature()
+    spec = spec_of(str(trigger.get("layer"))) if isinstance(trigger, dict) else None
+    if spec is None or not readable(spec, current_principal()) or not isinstance(clicked, dict):
+        return no_update
+    props = clicked.get("properties") if isinstance(clicked.get("properties"), dict) else {}
+    if props.get("cluster"):
+        return no_update
+    name = props.get("name_en") if lang == "en" and props.get("name_en") else props.get("name")
+    name = str(name or clicked.get("id") or "—")[:120]
+    return t("wall.map_detail", lang, layer=getattr(spec.title, lang), name=name)
