@@ -3,6 +3,7 @@ timeout so the web process and the worker can share one file."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -10,11 +11,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 BUSY_TIMEOUT_S = 30
+# SQLite connections kept open per process: a KPI read is a few ms, and opening a file with the
+# pragmas below costs about 1 ms of it (bench/bench_kpi.py). More are opened when needed and
+# closed when returned beyond these.
+SQLITE_POOL_SIZE = 8
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -23,15 +28,52 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # No pool: opening an SQLite file costs microseconds, and a pooled connection would keep
-        # reading a file that was replaced or removed underneath it.
-        kwargs.setdefault("poolclass", NullPool)
+        pooled = _plain_file(parsed.database) and "poolclass" not in kwargs
+        if pooled:
+            kwargs |= {"poolclass": QueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": -1}
+        else:
+            kwargs.setdefault("poolclass", NullPool)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if pooled:
+            _drop_connections_to_a_replaced_file(engine, str(parsed.database))
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _plain_file(database: str | None) -> bool:
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _drop_connections_to_a_replaced_file(engine: Engine, path: str) -> None:
+    """A pooled connection keeps reading the file it opened, even after that file was replaced
+    (`store init --fresh`, a restore) or removed; and one opened before a fork belongs to the
+    parent. Such a connection is discarded when checked out, and a new one opens the file that
+    is there now (SQLAlchemy retries the checkout on DisconnectionError)."""
+
+    @event.listens_for(engine, "connect")
+    def remember(_dbapi_connection: Any, record: Any) -> None:
+        record.info["file"] = _file_identity(path)
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def still_the_same_file(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            # never closed here: closing the parent's file in a child drops the parent's locks
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("a connection opened by another process")
+        if record.info.get("file") != _file_identity(path):
+            raise exc.DisconnectionError(f"{path} was replaced or removed since it was opened")
 
 
 @contextmanager

@@ -69,6 +69,8 @@ class Case(Base):
         # the KPIs' windows, read from the index alone with the computed hours (0011, 0012, 0015)
         *(Index(name, *columns) for name, columns in KPI_INDEXES.items()),
         Index("ix_cases_alert_id", "alert_id"),
+        # the open cases' backlog age, the park's and a department's, from the index alone (0016)
+        Index("ix_cases_status_department_reported_at", "status", "department", "reported_at"),
     )
     pk: Mapped[int] = _pk()
     id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -143,7 +145,11 @@ class Sensor(Base):
 class Reading(Base):
     __tablename__ = "readings"
     # one reading per sensor, quantity and time: a duplicate is dropped by the store itself
-    __table_args__ = (Index("ix_readings_sensor_quantity_at", "sensor_id", "quantity", "at", unique=True),)
+    __table_args__ = (
+        Index("ix_readings_sensor_quantity_at", "sensor_id", "quantity", "at", unique=True),
+        # the sensors that reported in the last minutes, from the index alone (0016)
+        Index("ix_readings_at_sensor_id", "at", "sensor_id"),
+    )
     pk: Mapped[int] = _pk()
     sensor_id: Mapped[str] = mapped_column(String(128))
     quantity: Mapped[str] = mapped_column(String(32))
