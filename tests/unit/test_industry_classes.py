@@ -19,7 +19,10 @@ def test_the_table_holds_the_1381_classes_once_each() -> None:
 
 def test_no_name_is_cut_where_a_line_wrapped() -> None:
     names = industry_classes().set_index("code")["name"]
-    cut = names[names.str.endswith(("制", "加", "专用", "设", "建", "批", "基")) & ~names.index.isin(WHOLE_ENDING_IN_ZHI)]
+    cut = names[
+        names.str.endswith(("制", "加", "专用", "设", "建", "批", "基"))
+        & ~names.index.isin(WHOLE_ENDING_IN_ZHI)
+    ]
     assert cut.empty, cut.to_dict()
 
 
