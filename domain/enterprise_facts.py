@@ -47,7 +47,10 @@ def enterprise_facts(
     out["industry_code"] = firms["industry_code"].astype(str)
     link_ids = firms["chain_link"] if "chain_link" in firms else pd.Series([None] * len(firms))
     known = links.drop_duplicates("link").set_index("link") if not links.empty else None
-    out["chain_link"] = link_ids.where(link_ids.isin(known.index) if known is not None else False)
+    # a park with no chain links yet (none synced) has enterprises in no link
+    out["chain_link"] = link_ids.where(
+        link_ids.isin(known.index) if known is not None else pd.Series(False, index=link_ids.index)
+    )
     out["chain"] = out["chain_link"].map(known["chain"]) if known is not None else None
     out["stage"] = out["chain_link"].map(known["stage"]) if known is not None else None
     for c in ("lon", "lat"):

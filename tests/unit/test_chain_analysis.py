@@ -203,3 +203,11 @@ def test_chain_economy_is_like_for_like(facts: pd.DataFrame) -> None:
     assert a["revenue_growth"] == pytest.approx((4400 + 9000 + 2400) / (4000 + 9000 + 3000) - 1)
     assert a["employees_growth"] == pytest.approx(0.0)
     assert economy.loc["", "enterprises"] == 2  # outside the chains: E12 and E13 (a link no chain has)
+
+
+def test_a_park_with_no_chain_links_yet_has_its_firms_in_no_link() -> None:
+    """Enterprises synced before any chain link (the chains page drew an error before)."""
+    firms = pd.DataFrame([_firm(1, "a.up"), _firm(2, None)])
+    facts = enterprise_facts(firms, _figures([("E1", 2025, 100.0, 5)]), LINKS.iloc[0:0], TODAY)
+    assert facts["chain_link"].isna().all() and len(facts) == 2
+    assert link_figures(LINKS.iloc[0:0], facts, GapRules()).empty
