@@ -162,6 +162,17 @@ def _well_formed(body: Any) -> bool:
     )
 
 
+def _counts_match(body: dict) -> bool:
+    """Whether the request names as many inputs and states as its callback declares: Dash hands
+    them to the callback by position and raises on too few (a 500, a stack trace in the log)."""
+    entry = state().dash_app.callback_map.get(body["output"])
+    if not isinstance(entry, dict):
+        return True  # an unknown callback is refused by its permission
+    return len(body.get("inputs", [])) == len(entry.get("inputs", [])) and len(body.get("state", [])) == len(
+        entry.get("state", [])
+    )
+
+
 def _view_permission() -> Permission | str | None:
     """What the requested Flask view declares (following decorators' __wrapped__ chain)."""
     view = current_app.view_functions.get(request.endpoint or "")
@@ -250,6 +261,11 @@ def guard() -> Response | tuple[str, int] | None:
                 if permission is None:
                     log.warning("refused %s: it declares no permission (security.guard.requires)", name)
                 deny(name)
+            if not _counts_match(body):
+                abort(
+                    400,
+                    description="the callback request's inputs or states are not those its callback declares",
+                )
         return None
     if not principal.may_enter:
         return _to_login(expired)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from apps import build_app
-from dash_calls import call, output_named
+from dash_calls import call, callback_body, callback_key_named, output_named
 from flask.sessions import SecureCookieSessionInterface
 from signin import form_csrf, sign_in
 
@@ -107,6 +107,27 @@ def test_a_malformed_callback_body_is_a_bad_request_not_an_error(app):
         )  # fmt: skip
         assert response.status_code in (400, 403), body
     assert client.get("/_dash-update-component").status_code == 405
+
+
+def test_a_callback_request_with_too_few_or_too_many_inputs_is_a_bad_request(app):
+    """Dash hands a callback its inputs by position: a tampered request naming fewer than the
+    callback declares would raise in its dispatcher (a 500); it is refused with the reason."""
+    client = app.server.test_client()
+    csrf = sign_in(client, "leader")
+    output = callback_key_named(app, "redraw_chains")
+    declared = app.callback_map[output]
+    body = callback_body(app, output)
+    assert call(client, csrf, app, output).status_code == 200
+    for changed in (
+        {"inputs": body["inputs"][:-1]},
+        {"inputs": [*body["inputs"], body["inputs"][0]]},
+        {"state": body.get("state", [])[:-1] if declared.get("state") else [{"id": "x", "property": "y"}]},
+    ):
+        response = client.post(
+            "/_dash-update-component", json={**body, **changed}, headers={"X-CSRFToken": csrf}
+        )
+        assert response.status_code == 400, changed
+        assert "not those its callback declares" in response.get_data(as_text=True)
 
 
 def test_a_password_typed_as_a_username_is_not_kept(app):
