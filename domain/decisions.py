@@ -95,10 +95,10 @@ def _alert_lines(alerts: Sequence[WaitingAlert], total: int, lines: int, now: da
     if not alerts or lines < 1:
         return []
     oldest_first = sorted(alerts, key=lambda a: a.raised_at)
-    if oldest_first[0].place is None:  # counts only
+    named = oldest_first if len(alerts) <= lines else oldest_first[: lines - 1]
+    if oldest_first[0].place is None or not named:  # counted only (or one line for several)
         age = now - oldest_first[0].raised_at
         return [Decision("alert", "decisions.alerts_counted", {"count": total, "age": age})]
-    named = oldest_first if len(alerts) <= lines else oldest_first[: lines - 1]
     out = [
         Decision("alert", "decisions.alert", {"rule": a.rule, "place": a.place, "age": now - a.raised_at})
         for a in named
@@ -117,6 +117,10 @@ def _overdue_lines(groups: Sequence[OverdueGroup], lines: int, now: datetime) ->
     # the department with most overdue first; alike: the one keeping a resident waiting longest
     ranked = sorted(groups, key=lambda g: (-g.count, g.oldest_deadline))
     named = ranked if len(ranked) <= lines else ranked[: lines - 1]
+    if not named:  # one line for several departments: all of them counted together
+        oldest = min(g.oldest_deadline for g in ranked)
+        values = {"count": sum(g.count for g in ranked), "departments": len(ranked), "age": now - oldest}
+        return [Decision("overdue", "decisions.overdue_counted", values)]
     out = [
         Decision(
             "overdue",

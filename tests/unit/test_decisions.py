@@ -83,6 +83,29 @@ def test_a_kind_with_less_to_say_leaves_its_lines_to_the_others():
     assert [d.key for d in three_departments] == ["decisions.overdue"] * 3  # all named, none counted
 
 
+def test_one_line_for_several_counts_them_all():
+    alerts = [_alert(5, "A"), _alert(9, "B")]
+    groups = [_overdue("a", 3, 1), _overdue("b", 2, 4)]
+    decisions = needs_decision(alerts, groups, [], NOW, limit=2)
+    assert [(d.key, dict(d.values)) for d in decisions] == [
+        (
+            "decisions.alert",
+            {"rule": Term("alert_rule.smoke_alarm"), "place": Name("B", "B"), "age": 9 * MIN},
+        ),
+        (
+            "decisions.alert",
+            {"rule": Term("alert_rule.smoke_alarm"), "place": Name("A", "A"), "age": 5 * MIN},
+        ),
+    ]
+    one = needs_decision(alerts, groups, [], NOW, limit=1)
+    assert [(d.key, dict(d.values)) for d in one] == [
+        ("decisions.alerts_counted", {"count": 2, "age": 9 * MIN})
+    ]
+    overdue = needs_decision([], groups, [], NOW, limit=1)
+    values = {"count": 5, "departments": 2, "age": timedelta(days=4)}
+    assert [(d.key, dict(d.values)) for d in overdue] == [("decisions.overdue_counted", values)]
+
+
 def test_a_reader_who_may_not_read_alerts_gets_them_counted_only():
     decisions = needs_decision([_alert(7, None), _alert(2, None)], [], [], NOW, alert_total=2)
     assert len(decisions) == 1
