@@ -31,6 +31,8 @@ LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
 REFRESH_S = 60  # the panel's refresh (components/panels.SLOW), which imports this module
 LAYER = "panel-map-layer"  # pattern-matching id type of the panel's layers
 DETAIL = "panel-map-detail"  # the clicked feature's name (pages/wall_map.py)
+PANE_Z = 210  # above Leaflet's tile pane (200), below its overlay pane (400: the points)
+POINTS = ("point", "cluster")
 
 
 def _url(spec, crs: str, version: str) -> str:
@@ -55,11 +57,20 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
     children: list[Any] = []
     if settings.tile_url:
         children.append(dl.TileLayer(url=settings.tile_url, maxZoom=19, attribution=""))
-    for spec in specs:
+    for order, spec in enumerate(specs):
         layer = layer_component(spec)
         layer.id = {"type": LAYER, "layer": spec.id}
         layer.url = _url(spec, settings.tile_crs, version)
-        children.append(layer)
+        if spec.draw in POINTS:
+            children.append(layer)
+            continue
+        # areas and lines each in a pane of their own under the points, stacked in the
+        # catalogue's order: the layers load their data each at its own pace, and in Leaflet's
+        # one overlay pane the last to arrive is drawn (and takes clicks) on top, so the overdue
+        # grid cells could cover the sensors. (Points stay in the overlay pane, where the map's
+        # pointToLayer puts their markers.)
+        layer.pane = f"panel-map-{spec.id}"
+        children.append(dl.Pane(layer, name=layer.pane, style={"zIndex": PANE_Z + order}))
     lon, lat = to_crs(*park_centre(), settings.tile_crs)
     zoom = params.get("zoom") or PANEL_ZOOM
     leaflet = dl.Map(
