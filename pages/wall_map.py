@@ -33,7 +33,8 @@ def on_click(_clicks: Any, lang: Any):
     spec = spec_of(str(trigger.get("layer"))) if isinstance(trigger, dict) else None
     if spec is None or not readable(spec, current_principal()) or not isinstance(clicked, dict):
         return no_update
-    props = clicked.get("properties") if isinstance(clicked.get("properties"), dict) else {}
+    found = clicked.get("properties")
+    props: dict[str, Any] = found if isinstance(found, dict) else {}
     if props.get("cluster"):
         return no_update
     name = props.get("name_en") if lang == "en" and props.get("name_en") else props.get("name")
