@@ -10,10 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
+from components.wall_kiosk import QUEUE, TICK, TICK_MS
 from config.settings import Settings
 from locales import t
+from security.guard import permitted
+from security.roles import Permission
+from security.web_context import current_principal
 from services.playlists import wall_options
 
 ENTER = "shell-kiosk"
@@ -50,8 +54,16 @@ def kiosk_button(settings: Settings, lang: str) -> html.Button:
     )
 
 
-def kiosk_exit(lang: str) -> html.Button:
-    """Hidden until the page is a kiosk and the mouse moves (assets/87-kiosk.css)."""
+def kiosk_exit(lang: str) -> list:
+    """The way out, hidden until the page is a kiosk and the mouse moves (assets/87-kiosk.css);
+    and, for a principal with the live stream, the wall's critical-alert queue and its clock,
+    kept in the shell beside the stream's store, so a playlist's turn to another layout neither
+    loses an alert nor shows one twice (a reload starts both afresh: pages/wall_kiosk.py)."""
+    queue = [dcc.Store(id=QUEUE), dcc.Interval(id=TICK, interval=TICK_MS, disabled=True)]
+    return [*(queue if permitted(current_principal(), Permission.READ_RECORDS) else []), _exit_button(lang)]
+
+
+def _exit_button(lang: str) -> html.Button:
     return html.Button(
         [
             html.I(className="bi bi-fullscreen-exit"),

@@ -124,7 +124,7 @@ def make_shell(settings: Settings, pages: Mapping[str, Any], lang: str | None = 
                 className="os-header",
             ),
             html.Main(dash.page_container, className="os-main"),
-            kiosk_exit(lang),
+            *kiosk_exit(lang),
             dcc.Store(id="shell-theme-applied"),
             dcc.Store(id="shell-lang-applied"),
             make_reconnect_words(),

@@ -64,7 +64,7 @@ def _place(alert: dict[str, Any], sensor: dict[str, Any] | None, lang: str) -> s
 
 def _map(sensor: dict[str, Any] | None, lang: str) -> Any:
     lon, lat = (sensor or {}).get("lon"), (sensor or {}).get("lat")
-    around = surroundings(lon, lat) if lon is not None and lat is not None else None  # type: ignore[arg-type]
+    around = surroundings(lon, lat) if lon is not None and lat is not None else None
     if around is None:
         return html.Div(t("cases.map.no_place", lang), className="os-wall-alert-noplace")
     drawn = place_map(MAP_ID, float(lon), float(lat), around, lang, (sensor or {}).get("grid_cell"))  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ the place where a critical alert takes the screen over (pages/wall_kiosk.py fill
 The playlist is told to the browser as data (its layouts and seconds, and the server's clock
 when drawn); assets/87-kiosk.js moves the wall to the layout the clock says, by Dash's own
 navigation (no reload: the live stream, the language and the alert queue stay), keeping the
-address's query (tile, speed, theme). The alert queue lives in the browser tab's session
-storage, so a change of layout neither loses an alert nor shows one twice."""
+address's query (tile, speed, theme). The alert queue lives in the shell, beside the live
+stream's store, so a change of layout neither loses an alert nor shows one twice."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from services.playlists import playlists
 
 PLAYLIST = "wall-playlist"
 TAKEOVER = "wall-alert"  # the box a critical alert is drawn in
-QUEUE = "wall-alert-queue"  # domain/wall_alerts.py's state, in the tab's session storage
+QUEUE = "wall-alert-queue"  # domain/wall_alerts.py's state, in the shell (components/kiosk.py)
 SHOWN = "wall-alert-shown"  # which alert the box shows now (and how many wait)
-TICK = "wall-alert-tick"  # while an alert shows: is its hold time over?
+TICK = "wall-alert-tick"  # while the queue holds an alert: is its hold time over? (the shell's)
 VIEW = "wall-alert-view"  # the layout and this window's part of it, to draw the alert alike
 TICK_MS = 2000
+_LIVE_REGION: dict[str, Any] = {"aria-live": "assertive"}  # a screen reader says the alert at once
 
 
 def playlist_of(name: object, layout: Layout) -> Playlist | None:
@@ -66,12 +67,10 @@ def kiosk_parts(layout: Layout, view: Tile, playlist_name: object, lang: str) ->
     parts: list = [_playlist_data(playlist, layout, lang)] if playlist else []
     if permitted(current_principal(), Permission.READ_RECORDS):  # who has the live stream
         parts += [
-            html.Div(id=TAKEOVER, className="os-wall-takeover-box", **{"aria-live": "assertive"}),
-            dcc.Store(id=QUEUE, storage_type="session"),
+            html.Div(id=TAKEOVER, className="os-wall-takeover-box", **_LIVE_REGION),
             dcc.Store(id=SHOWN),
             dcc.Store(
                 id=VIEW, data={"layout": layout.name, "view": [view.x, view.y, view.width, view.height]}
             ),
-            dcc.Interval(id=TICK, interval=TICK_MS, disabled=True),
         ]
     return parts

@@ -1,7 +1,7 @@
 """The wall's critical-alert queue: which alert takes over the screen now. Pure: it reads the
 live stream's messages as components/live_status.py keeps them ({"seq", "action", "alert": {id,
-severity, state, ...}}) and a clock, and returns the queue as plain data (kept in the browser's
-session store, so a playlist's change of layout does not lose it).
+severity, state, ...}}) and a clock, and returns the queue as plain data (kept in the page
+shell's store beside the live stream's, so a playlist's change of layout does not lose it).
 
 A NEW critical alert (raised, critical) joins the queue's end; the alert at its head holds the
 screen until someone acknowledges it (any state but raised or escalated: acknowledged,

@@ -29,7 +29,8 @@ def _view(view: object) -> tuple[Any, Tile] | None:
     more than where to draw)."""
     if not isinstance(view, dict):
         return None
-    layout = layouts().get(view.get("layout")) if isinstance(view.get("layout"), str) else None
+    name = view.get("layout")
+    layout = layouts().get(name) if isinstance(name, str) else None
     box = view.get("view")
     if layout is None or not (
         isinstance(box, list) and len(box) == 4 and all(isinstance(n, int) for n in box)
@@ -44,41 +45,44 @@ def _read(alert_id: str | None) -> dict[str, Any] | None:
 
 
 def register() -> None:
-    """Add the takeover's callback to the app being built (called by pages/wall.py, which Dash
-    Pages runs once per app: a plain import would give it to the first app of the process only,
-    pages/cases_steps.register)."""
+    """Add the takeover's callbacks to the app being built (called by pages/wall.py, which Dash
+    Pages runs once per app: a plain import would give them to the first app of the process only,
+    pages/cases_steps.register). The queue moves on in the shell, on every page of a principal
+    who reads alerts (its store, clock and the live store are all there: a wall's turn to
+    another layout keeps it); the wall draws its head."""
 
     @callback(
         Output(QUEUE, "data"),
-        Output(SHOWN, "data"),
-        Output(TAKEOVER, "children"),
         Output(TICK, "disabled"),
         Input(LIVE, "data"),
         Input(TICK, "n_intervals"),
         State(QUEUE, "data"),
+    )
+    @requires(Permission.READ_RECORDS)
+    def move_queue(live: object, _tick: object, state: object):
+        """The queue after the stream's news and the time; the clock ticks while it holds any."""
+        state = advance(state, live, time.time(), wall_options().alert_hold_s)
+        return state, not state["queue"]
+
+    @callback(
+        Output(SHOWN, "data"),
+        Output(TAKEOVER, "children"),
+        Input(QUEUE, "data"),
         State(SHOWN, "data"),
         State(VIEW, "data"),
         State("shell-lang", "value"),
     )
     @requires(Permission.READ_RECORDS)
-    def take_over(live: object, _tick: object, state: object, shown: object, view: object, lang: str):
-        """Move the queue on; draw its head when it is not what the box shows (a new alert, another
-        count waiting, or a page just drawn with an empty box)."""
-        now = time.time()
-        state = advance(state, live, now, wall_options().alert_hold_s)
+    def take_over(state: object, shown: object, view: object, lang: str):
+        """Draw the queue's head when it is not what the box shows (a new alert, another count
+        waiting, or a page just drawn with an empty box); nothing when the queue is empty."""
         alert_id, since, waiting = showing(state)
-        alert = _read(alert_id)
-        while alert_id and alert is None:  # gone or out of this principal's scope: the next one
-            state["queue"].pop(0)
-            state = advance(state, None, now, wall_options().alert_hold_s)
-            alert_id, since, waiting = showing(state)
-            alert = _read(alert_id)
         now_showing = {"id": alert_id, "waiting": waiting} if alert_id else None
         if now_showing == shown:
-            return state, dash.no_update, dash.no_update, alert_id is None
-        drawn = _view(view)
-        if alert is None or drawn is None:
-            return state, None, None, True
+            return dash.no_update, dash.no_update
+        alert, drawn = _read(alert_id), _view(view)
+        if alert is None or drawn is None:  # gone, or out of this principal's scope
+            return None, None
         layout, tile = drawn
-        until = float(since or now) + wall_options().alert_hold_s
-        return state, now_showing, takeover(alert, layout, tile, normalise(lang), until, waiting), False
+        until = float(since or time.time()) + wall_options().alert_hold_s
+        return now_showing, takeover(alert, layout, tile, normalise(lang), until, waiting)

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlparse
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 import yaml
-from live_alerts import ALERTS, write_alert
+from live_alerts import at_a_smoke_detector, write_alert
 from servers import ROOT, AppServer
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine
 from test_live_alerts import REDIS, SERVER_ENV
-from test_pages import sign_in
+from test_wall_layouts import _open as open_wall
 
 from config.settings import Settings
-from store.models import Sensor
 
 # every piece of text the takeover shows, with its size on the screen (CSS px times the scale)
 TEXT_SIZES = """() => [...document.querySelectorAll('.os-wall-takeover *')]
@@ -44,7 +44,10 @@ def server(tmp_path_factory):
             "layouts": ["overview-hd", "overview-4k"],
         }
     }
-    screens["wall"] = {"alert_hold_seconds": 20, "night": {"from": "20:00", "to": "07:00"}}
+    # the night hours around now in the park's zone: a wall without ?theme= is dark by the clock
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    hours = {"from": f"{(now - timedelta(hours=1)):%H:%M}", "to": f"{(now + timedelta(hours=1)):%H:%M}"}
+    screens["wall"] = {"alert_hold_seconds": 20, "night": hours}
     (folder / "screens.yaml").write_text(yaml.safe_dump(screens, allow_unicode=True), encoding="utf-8")
     made = AppServer(folder, {**SERVER_ENV, "ONESCREEN_SCREENS_FILE": str(folder / "screens.yaml")})
     made.start()
@@ -63,11 +66,7 @@ def raise_alert(server):
 
     def step(alert_id: str, **kwargs) -> None:
         seq = write_alert(engine, alert_id, "fire_rescue", **kwargs)
-        with engine.begin() as connection:
-            sensor = connection.execute(
-                select(Sensor.__table__.c.id).where(Sensor.__table__.c.kind == "smoke")
-            ).scalar()
-            connection.execute(update(ALERTS).where(ALERTS.c.id == alert_id).values(sensor_id=sensor))
+        at_a_smoke_detector(engine, alert_id)
         assert bus.publish(channel, json.dumps({"seq": seq})) >= 1, "no server process listens"
 
     yield step
@@ -76,25 +75,22 @@ def raise_alert(server):
 
 
 def _open(browser, url, size=(1920, 1080), scale=1, locale="en-US"):
-    context = browser.new_context(
-        viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale, locale=locale
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    offsite: list[str] = []
-    origin = urlparse(url).netloc
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "request", lambda r: offsite.append(r.url) if urlparse(r.url).netloc not in (origin, "") else None
-    )
-    sign_in(page, url, "leader")
-    page.goto(url, wait_until="networkidle")
-    return context, page, errors, offsite
+    return open_wall(browser, url, None, None, size, scale, locale)
 
 
 def _layout(page) -> str | None:
     return page.evaluate("() => document.querySelector('.os-wall-viewport')?.dataset.layout ?? null")
+
+
+def _agreed(pages, seconds: float) -> str:
+    """The layout the windows show alike within `seconds` (failing when they do not)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shown = {_layout(page) for page in pages}
+        if len(shown) == 1 and None not in shown:
+            return shown.pop()
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.25)
 
 
 def _check_takeover(page, size) -> None:
@@ -112,7 +108,7 @@ def _check_takeover(page, size) -> None:
 @pytest.mark.browser
 def test_critical_alerts_take_over_a_playlist_queue_and_give_it_back(browser, server, raise_alert, shots_dir):
     size = (1920, 1080)
-    context, page, errors, offsite = _open(browser, f"{server.url}/wall/overview-hd?playlist=quick")
+    context, page, errors, offsite = _open(browser, f"{server.url}/wall/overview-hd?playlist=quick&theme=day")
     try:
         page.wait_for_selector(".os-live-live", state="attached", timeout=60000)
         page.evaluate(MARK)
@@ -120,8 +116,8 @@ def test_critical_alerts_take_over_a_playlist_queue_and_give_it_back(browser, se
         first, second = f"KIOSK-A-{stamp}", f"KIOSK-B-{stamp}"
         raise_alert(first)
         raise_alert(second)
-        page.wait_for_function(f"() => ({SHOWN})() === '{first}'", timeout=5000)
-        page.wait_for_function("() => document.querySelector('.os-wall-alert-map path')", timeout=5000)
+        page.wait_for_function(f"() => ({SHOWN})() === '{first}'", timeout=20000)
+        page.wait_for_function("() => document.querySelector('.os-wall-alert-map path')", timeout=20000)
         text = page.inner_text(".os-wall-takeover")
         for words in (
             "Critical alert",
@@ -140,7 +136,7 @@ def test_critical_alerts_take_over_a_playlist_queue_and_give_it_back(browser, se
         time.sleep(10.5)  # a playlist turn's time: the alert holds the wall (its hold is 20 s)
         assert _layout(page) == held
         raise_alert(first, action="acknowledge", state="acknowledged")
-        page.wait_for_function(f"() => ({SHOWN})() === '{second}'", timeout=5000)
+        page.wait_for_function(f"() => ({SHOWN})() === '{second}'", timeout=20000)
         assert "waiting" not in page.inner_text(".os-wall-takeover")
         # nobody acknowledges the second: after its 20 s the wall goes back to the playlist
         page.wait_for_selector(".os-wall-takeover", state="detached", timeout=25000)
@@ -148,10 +144,12 @@ def test_critical_alerts_take_over_a_playlist_queue_and_give_it_back(browser, se
         turned_from = _layout(page)
         page.wait_for_function(
             f"() => document.querySelector('.os-wall-viewport')?.dataset.layout !== '{turned_from}'",
-            timeout=12000,
+            timeout=25000,
         )
         assert page.evaluate("() => window.__noReload") == 1  # turned without a reload
-        assert page.evaluate("() => location.search") == "?playlist=quick"
+        page.wait_for_timeout(3000)
+        assert page.evaluate(SHOWN) is None  # the new layout does not show a past alert again
+        assert page.evaluate("() => location.search") == "?playlist=quick&theme=day"
         assert errors == [] and offsite == []
     finally:
         context.close()
@@ -180,8 +178,8 @@ def test_the_takeover_at_night_on_every_screen_size(
         page.screenshot(path=str(shots_dir / f"wall-night-{name}.png"))
         alert_id = f"KIOSK-N-{locale}-{size[0]}-{scale}"
         raise_alert(alert_id)
-        page.wait_for_function(f"() => ({SHOWN})() === '{alert_id}'", timeout=5000)
-        page.wait_for_function("() => document.querySelector('.os-wall-alert-map path')", timeout=5000)
+        page.wait_for_function(f"() => ({SHOWN})() === '{alert_id}'", timeout=20000)
+        page.wait_for_function("() => document.querySelector('.os-wall-alert-map path')", timeout=20000)
         words = "烟感报警" if locale == "zh-CN" else "Smoke alarm"
         assert words in page.inner_text(".os-wall-takeover")
         _check_takeover(page, size)
@@ -192,7 +190,7 @@ def test_the_takeover_at_night_on_every_screen_size(
         )
         page.screenshot(path=str(shots_dir / f"wall-takeover-night-{name}.png"))
         raise_alert(alert_id, action="acknowledge", state="acknowledged")
-        page.wait_for_selector(".os-wall-takeover", state="detached", timeout=5000)
+        page.wait_for_selector(".os-wall-takeover", state="detached", timeout=20000)
         assert errors == [] and offsite == []
     finally:
         context.close()
@@ -208,14 +206,13 @@ def test_two_windows_of_a_playlist_show_the_same_layout(browser, server):
         pages = (one[1], two[1])
         for page in pages:
             page.wait_for_selector(".os-wall-stage .os-wall-cell")
-        first = _layout(pages[0])
-        assert _layout(pages[1]) == first
+        first = _agreed(pages, 20)  # each draws a turn a moment after the clock: they agree soon
         for page in pages:
             page.wait_for_function(
                 f"() => document.querySelector('.os-wall-viewport')?.dataset.layout !== '{first}'",
-                timeout=12000,
+                timeout=25000,
             )
-        assert _layout(pages[0]) == _layout(pages[1])
+        _agreed(pages, 5)
         assert one[2] == [] and two[2] == []
     finally:
         one[0].close()
@@ -239,7 +236,7 @@ def test_kiosk_mode_hides_the_chrome_and_gives_a_way_out(browser, live_server, s
             "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
         )
         assert size[0] <= 1920 and size[1] <= 1080  # no scroll bars: the page fits the window
-        page.wait_for_selector("#shell-kiosk-exit", state="hidden", timeout=5000)  # the mouse rests
+        page.wait_for_selector("#shell-kiosk-exit", state="hidden", timeout=20000)  # the mouse rests
         page.mouse.move(400, 300)
         page.mouse.move(500, 320)
         page.wait_for_selector("#shell-kiosk-exit", state="visible")
@@ -255,5 +252,30 @@ def test_kiosk_mode_hides_the_chrome_and_gives_a_way_out(browser, live_server, s
         page.click("#shell-kiosk-exit")
         page.wait_for_function(f"() => ({header})() > 0")
         assert errors == [] and offsite == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_night_hours_darken_walls_and_kiosk_pages_by_the_park_clock(browser, server):
+    """The server's night hours hold now: a wall is dark by itself, a desk page only in kiosk
+    mode, and ?theme=day keeps a wall bright for the tab."""
+    night = "() => document.documentElement.classList.contains('os-night')"
+    context, page, errors, _offsite = _open(browser, f"{server.url}/wall/overview-hd")
+    try:
+        page.wait_for_function(night, timeout=20000)
+        page.goto(f"{server.url}/", wait_until="networkidle")
+        page.wait_for_selector(".os-header")
+        page.wait_for_timeout(1000)
+        assert not page.evaluate(night)  # a desk page at the desk: as it is
+        page.goto(f"{server.url}/?kiosk=1", wait_until="networkidle")
+        page.wait_for_function(night, timeout=20000)
+        page.goto(f"{server.url}/wall/overview-hd?theme=day", wait_until="networkidle")
+        page.wait_for_selector(".os-wall-stage")
+        page.wait_for_timeout(1000)
+        assert not page.evaluate(night)
+        page.goto(f"{server.url}/wall/overview-hd?theme=auto", wait_until="networkidle")
+        page.wait_for_function(night, timeout=20000)
+        assert errors == []
     finally:
         context.close()
