@@ -182,7 +182,9 @@ class Reference:
         rows = self.db.execute(sql).fetchall()
         total = None
         if spec.total is not None:
-            total = self.db.execute(f"SELECT count(*) FROM {spec.total}").fetchone()[0]  # type: ignore[index]
+            kept = " AND ".join(_conditions(spec.total_where, now))  # the rows expected to count
+            counting = f"SELECT count(*) FROM {spec.total}" + (f" WHERE {kept}" if kept else "")
+            total = self.db.execute(counting).fetchone()[0]  # type: ignore[index]
         elapsed = (time.perf_counter() - began) * 1000
         out: dict[str, float | None] = {}
         for g, v in rows:

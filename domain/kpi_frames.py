@@ -103,11 +103,12 @@ def evaluate(
     start: datetime | None = None,
     end: datetime | None = None,
     filters: Mapping[str, str] | None = None,
-    total_rows: int | None = None,
+    total: pd.DataFrame | None = None,
 ) -> float | None:
     """The KPI's value over `frame` as of `now`, over [start, end) when given (else the spec's
     own window), with `filters` (field → value) as extra conditions; a KPI with a `total` is
-    divided by `total_rows` (None when there are none)."""
+    divided by the rows of `total` (its contract's frame in scope) that meet `total_where`
+    (None when there are none)."""
     if spec.window is not None and start is None:
         start, end = spec.window.bounds(now, zone)
     if spec.yearly and end is not None:
@@ -118,7 +119,16 @@ def evaluate(
     value = value_of(spec, rows, now, start, end)
     if spec.total is None or value is None:
         return value
-    return value / total_rows if total_rows else None
+    counted = total_count(spec, total, now)
+    return value / counted if counted else None
+
+
+def total_count(spec: KpiSpec, total: pd.DataFrame | None, now: datetime) -> int:
+    """How many rows of the total's frame a `total` KPI divides by: those `total_where` keeps
+    (the sensors expected to send readings, not the cameras)."""
+    if total is None:
+        return 0
+    return int(_mask(total, spec.total_where, now).sum())
 
 
 def breakdown(

@@ -23,7 +23,8 @@ STATUSES = ("green", "amber", "red")
 GROUPS = ("cases", "alerts", "sensors", "economy")  # the KPI page's sections, in its order
 LISTED = frozenset({"in", "not_in"})  # conditions whose value is a list of values
 KEYS = frozenset({"id", "contract", "measure", "window", "where", "of", "field", "duration", "q", "per",
-                  "unit", "format", "better", "target", "bands", "owner", "drill", "group", "total", "fixed", "page"})  # fmt: skip
+                  "unit", "format", "better", "target", "bands", "owner", "drill", "group", "total", "total_where", "fixed",
+                  "page"})  # fmt: skip
 NOW = "now"  # a duration's end that is the moment of asking (a backlog's age)
 
 
@@ -74,6 +75,9 @@ class KpiSpec:
     window: Window | None = None
     where: dict[str, dict[str, Any]] = field(default_factory=dict)
     of: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # filters on the `total` contract's rows: only those expected to count (sensors that send
+    # readings); here, above the `field` attribute that hides dataclasses' field() below it
+    total_where: dict[str, dict[str, Any]] = field(default_factory=dict)
     field: str | None = None
     duration: Duration | None = None
     q: float | None = None
@@ -137,6 +141,28 @@ def _window(name: str, raw: Any) -> Window | None:
     return Window(**raw)
 
 
+def _check_conditions(name: str, key: str, conditions: Any) -> None:
+    """`where`, `of` or `total_where`: field → a mapping of known conditions, lists where a
+    condition takes values; the message names the KPI, the key and the field."""
+    if not isinstance(conditions, dict):
+        raise KpiSpecError(f"kpi {name}: {key}: give a mapping such as {{status: {{in: [...]}}}}")
+    for field_name, condition in conditions.items():
+        where = f"kpi {name}: {key}: condition on {field_name}"
+        if not isinstance(condition, dict):
+            raise KpiSpecError(f"{where}: give a mapping such as {{in: [...]}}")
+        strange = set(condition) - CONDITIONS
+        if strange:
+            raise KpiSpecError(f"{where}: unknown {', '.join(sorted(strange))}")
+        for listed in LISTED & set(condition):
+            if not isinstance(condition[listed], list):  # a string would be iterated as its letters
+                raise KpiSpecError(f"{where}: {listed}: give a list such as [closed]")
+
+
+def _compared_fields(conditions: dict[str, dict[str, Any]]) -> list[str]:
+    """The fields a condition names besides its own (le_field, gt_field)."""
+    return [c[k] for c in conditions.values() for k in ("le_field", "gt_field") if k in c]
+
+
 def _one(name: str, raw: dict[str, Any]) -> KpiSpec:
     unknown = sorted(set(raw) - KEYS)
     if unknown:
@@ -153,15 +179,10 @@ def _one(name: str, raw: dict[str, Any]) -> KpiSpec:
                           "q": _number(name, "q", raw.get("q")), "drill": tuple(raw.get("drill") or ())})  # fmt: skip
     except (TypeError, KeyError) as exc:
         raise KpiSpecError(f"kpi {name}: {exc}") from None
-    for key, condition in {**spec.where, **spec.of}.items():
-        if not isinstance(condition, dict):
-            raise KpiSpecError(f"kpi {name}: condition on {key}: give a mapping such as {{in: [...]}}")
-        strange = set(condition) - CONDITIONS
-        if strange:
-            raise KpiSpecError(f"kpi {name}: condition on {key}: unknown {', '.join(sorted(strange))}")
-        for listed in LISTED & set(condition):
-            if not isinstance(condition[listed], list):  # a string would be iterated as its letters
-                raise KpiSpecError(f"kpi {name}: condition on {key}: {listed}: give a list such as [closed]")
+    for key in ("where", "of", "total_where"):
+        _check_conditions(name, key, getattr(spec, key))
+    if spec.total_where and spec.total is None:
+        raise KpiSpecError(f"kpi {name}: total_where: needs a total (the contract whose rows it filters)")
     if spec.measure not in MEASURES:
         raise KpiSpecError(f"kpi {name}: measure: {spec.measure!r} is not one of {', '.join(MEASURES)}")
     if spec.format not in FORMATS:
@@ -232,13 +253,19 @@ def check_specs(
     for spec in specs:
         if spec.contract not in columns:
             raise KpiSpecError(f"kpi {spec.id}: contract: unknown {spec.contract!r}")
-        conditions = (*spec.where.values(), *spec.of.values())
         named = [spec.field, spec.window.field if spec.window else None, *spec.where, *spec.of, *spec.drill]
-        named += [c[k] for c in conditions for k in ("le_field", "gt_field") if k in c]
+        named += _compared_fields({**spec.where, **spec.of})
         named += [spec.duration.start, spec.duration.end] if spec.duration else []
         named = [n for n in named if n != NOW]
         if spec.total is not None and spec.total not in columns:
             raise KpiSpecError(f"kpi {spec.id}: total: unknown contract {spec.total!r}")
+        if spec.total is not None:  # total_where's fields are the total contract's
+            missing = sorted({n for n in [*spec.total_where, *_compared_fields(spec.total_where)]
+                              if n not in columns[spec.total]})  # fmt: skip
+            if missing:
+                raise KpiSpecError(
+                    f"kpi {spec.id}: total_where: {spec.total} has no field {', '.join(missing)}"
+                )
         unknown = sorted({n for n in named if n and n not in columns[spec.contract]})
         if unknown:
             raise KpiSpecError(f"kpi {spec.id}: {spec.contract} has no field {', '.join(unknown)}")

@@ -262,17 +262,20 @@ def _percentiles(connection: Connection, ask: Ask, group: ColumnElement[Any], ba
     return {g: _float(v) for g, v in connection.execute(query.group_by(ranked.c.g))}
 
 
-def total_of(connection: Connection, contract: str, scope: Scope) -> int:
-    """How many rows of `contract` the scope holds (a `total` KPI's denominator)."""
+def total_of(connection: Connection, ask: Ask) -> int:
+    """How many rows of the spec's `total` contract the scope holds that meet its `total_where`
+    (a `total` KPI's denominator: the sensors expected to report, not every device)."""
+    contract = ask.spec.total
+    assert contract is not None
     table = CONTRACT_TABLES[contract]
-    query = select(func.count()).select_from(table).where(*scope_condition(contract, scope))
-    return int(connection.execute(query).scalar_one())
+    where = scope_condition(contract, ask.scope) + _conditions(table, ask.spec.total_where, ask.now)
+    return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
 def _per_total(connection: Connection, ask: Ask, found: float | None) -> float | None:
     if ask.spec.total is None or found is None:
         return found
-    total = total_of(connection, ask.spec.total, ask.scope)
+    total = total_of(connection, ask)
     return found / total if total else None
 
 
@@ -305,5 +308,5 @@ def series(connection: Connection, ask: Ask, zone: Any, edges: Sequence[datetime
                for i, v in enumerate(out)]  # fmt: skip
     if spec.total is None:
         return out
-    total = total_of(connection, spec.total, ask.scope)
+    total = total_of(connection, ask)
     return [v / total if v is not None and total else None for v in out]

@@ -106,11 +106,11 @@ def test_daily_counts_keep_empty_days():
         ({"measure": "count", "window": "30 days"}, "kpi k: window: give a mapping"),
         (
             {"measure": "count", "where": {"status": {"in": "closed"}}},
-            "kpi k: condition on status: in: give a list",
+            "kpi k: where: condition on status: in: give a list",
         ),
         (
             {"measure": "count", "of": {"status": {"not_in": "closed"}}},
-            "kpi k: condition on status: not_in: give",
+            "kpi k: of: condition on status: not_in: give",
         ),
         ({"measure": "count", "group": "finance"}, "kpi k: group: 'finance' is not one of cases, alerts"),
         ({"measure": "count", "page": "no"}, "kpi k: page: 'no' is not true or false"),
@@ -138,6 +138,27 @@ def test_daily_counts_keep_empty_days():
             "kpi k: a KPI with a total has no",
         ),
         ({"measure": "count", "fixed": True}, "kpi k: fixed: needs a window"),
+        (
+            {"measure": "count", "total_where": {"kind": {"in": ["noise"]}}},
+            "kpi k: total_where: needs a total",
+        ),
+        (
+            {"measure": "count", "total": "sensors", "total_where": {"kind": {"like": "no%"}}},
+            "kpi k: total_where: condition on kind: unknown like",
+        ),
+        (
+            {"measure": "count", "total": "sensors", "total_where": {"kind": {"not_in": "camera"}}},
+            "kpi k: total_where: condition on kind: not_in: give a list",
+        ),
+        (
+            {"measure": "count", "total": "sensors", "total_where": {"kind": ["noise"]}},
+            "kpi k: total_where: condition on kind: give a mapping",
+        ),
+        (
+            {"measure": "count", "total": "sensors", "total_where": "noise"},
+            "kpi k: total_where: give a mapping",
+        ),
+        ({"measure": "count", "total": "sensors", "total_filter": {}}, "kpi k: unknown key total_filter"),
     ],
 )
 def test_malformed_spec_is_refused_naming_the_kpi_and_key(raw, message):
@@ -173,6 +194,25 @@ def test_spec_naming_an_unknown_field_or_contract_is_refused():
         check_specs([_spec(measure="count", window={"field": "closed_on", "days": 1})], COLUMNS)
     with pytest.raises(KpiSpecError, match="contract: unknown 'tickets'"):
         check_specs(parse_specs({"kpis": [{"id": "k", "contract": "tickets", "measure": "count"}]}), COLUMNS)
+    # total_where names the total contract's fields, not the counted one's
+    with pytest.raises(KpiSpecError, match="kpi k: total_where: sensors has no field status"):
+        check_specs([_spec(measure="count", total="sensors", total_where={"status": {"in": ["x"]}})], COLUMNS)
+    with pytest.raises(KpiSpecError, match="kpi k: total_where: sensors has no field kind_of"):
+        check_specs(
+            [_spec(measure="count", total="sensors", total_where={"kind": {"le_field": "kind_of"}})], COLUMNS
+        )
+    check_specs([_spec(measure="count", total="sensors", total_where={"kind": {"in": ["noise"]}})], COLUMNS)
+
+
+def test_a_total_counts_only_the_rows_total_where_keeps():
+    sensors = pd.DataFrame({"kind": ["noise", "noise", "camera", "eagle_eye", None]})
+    spec = _spec(measure="count", total="sensors", total_where={"kind": {"not_in": ["camera", "eagle_eye"]}})
+    # 5 cases over the 3 sensors not excluded (a missing kind is in no list, as in SQL)
+    assert evaluate(spec, _cases(), NOW, SHANGHAI, total=sensors) == pytest.approx(5 / 3)
+    every = _spec(measure="count", total="sensors")
+    assert evaluate(every, _cases(), NOW, SHANGHAI, total=sensors) == pytest.approx(5 / 5)
+    nothing = _spec(measure="count", total="sensors", total_where={"kind": {"in": ["gas"]}})
+    assert evaluate(nothing, _cases(), NOW, SHANGHAI, total=sensors) is None  # no denominator
 
 
 def test_the_shipped_kpi_file_is_valid():
