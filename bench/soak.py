@@ -4,8 +4,8 @@ the alert strip every second), to show that a wall left running for days does no
 start (the screen drawn, then a warm-up of ten figure refreshes), every --sample-min minutes and
 at the end, after a forced garbage collection (CDP HeapProfiler.collectGarbage), it reads the JS
 heap (Performance.getMetrics JSHeapUsedSize), the document's DOM nodes (all of them, text nodes
-too), the renderer's live nodes (detached ones too) and the event listeners: five readings a
-second apart, each at a moment the screen is complete (every panel and the map's layers drawn,
+too), the renderer's live nodes (detached ones too) and the event listeners: five readings 3 s
+apart, each at a moment the screen is complete (every panel and the map's layers drawn,
 nothing loading), the heap the least of them and the counts the most. It prints one figure a
 line as `name: value unit`: start, end and growth per hour (end minus start, and the
 least-squares trend over every sample), and counts console errors and failed requests. Must: heap growth < 5 MB/h, DOM nodes within ±2 %, no
@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -63,7 +64,10 @@ SEEN = f"""() => {{
     nodes,
   }};
 }}"""
-READINGS = 5  # readings a second apart, each at a moment the screen is complete (below)
+READINGS = 5  # readings READING_GAP_S apart, each at a moment the screen is complete (below)
+COMPLETE_WAIT_MS = 30_000
+INCOMPLETE: list[float] = []  # when a reading was taken without a complete screen
+READING_GAP_S = 3  # 5 readings span more than two figure refreshes at 10× (6 s): one is quiet
 
 
 def pick_layout(requested: str | None) -> tuple[str, tuple[int, int]]:
@@ -88,8 +92,13 @@ def reading(cdp, page) -> dict[str, float]:
     taken = []
     for n in range(READINGS):
         if n:
-            page.wait_for_timeout(1000)
-        page.wait_for_function(COMPLETE, timeout=120_000, polling=300)
+            page.wait_for_timeout(READING_GAP_S * 1000)
+        try:
+            page.wait_for_function(COMPLETE, timeout=COMPLETE_WAIT_MS, polling=300)
+        except PlaywrightTimeout:
+            # a loaded server answers the 1 s clock's callbacks slower than it ticks, so one is
+            # always in flight: read anyway (the least heap and the most nodes of five absorb it)
+            INCOMPLETE.append(time.monotonic())
         for _ in range(2):  # the second frees what only finalisers held
             cdp.send("HeapProfiler.collectGarbage")
         metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
@@ -195,6 +204,7 @@ def report(layout, size, speed, hours, start, end, errors, failed, answered, ale
     print(f"renderer_nodes_end: {end['renderer_nodes']:.0f} nodes")
     print(f"js_event_listeners_start: {start['listeners']:.0f} listeners")
     print(f"js_event_listeners_end: {end['listeners']:.0f} listeners")
+    print(f"readings_without_complete_screen: {len(INCOMPLETE)} readings")
     print(f"console_errors: {len(errors)} errors")
     print(f"failed_requests: {len(failed)} requests")
     print(f"callbacks_answered: {answered} callbacks")
