@@ -122,10 +122,13 @@ def kinds_panel(figures: OverviewFigures, lang: str, scope: Scope, source: list)
     return panel(title, body, source)
 
 
-def channel_panel(figures: OverviewFigures, lang: str, source: list) -> html.Section:
+def channel_panel(figures: OverviewFigures, lang: str, source: list, *, bars: bool = False) -> html.Section:
+    """Cases by channel: a donut on a desk; `bars` on a wall, where a donut's legend needs more
+    room than a small cell has (it scrolled) and bars name each channel beside its figure."""
     channels = figures.by_channel
     labels = {c: t(f"channel.{c}", lang) for c in channels.index}
-    body = graph(donut_figure(channels, labels), not channels.empty, lang)
+    drawn = bar_figure(channels, labels) if bars else donut_figure(channels, labels)
+    body = graph(drawn, not channels.empty, lang)
     return panel(t("overview.by_channel", lang), body, source)
 
 

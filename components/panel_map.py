@@ -24,7 +24,7 @@ from security.web_context import current_principal
 from services.context import get_services
 from services.freshness import late_after
 from services.map_catalogue import DEFAULT_RANGE, layers, readable
-from services.map_feature_layers import park_centre
+from services.map_feature_layers import park_box, park_centre
 
 PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
 LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
@@ -42,6 +42,23 @@ def _url(spec, crs: str, version: str) -> str:
     if spec.id in LIVE_CONTRACTS or spec.source.contract in LIVE_CONTRACTS:
         query.append(f"v={version}")
     return f"/api/v1/map/layers/{spec.id}?" + "&".join(query)
+
+
+def _fitted(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
+    """Without a `zoom`, the park fills the panel whatever the panel's size: Leaflet fits its
+    box to the map's own box (CSS px before the wall's scaling), in quarter zoom steps, as a
+    whole step could leave the park a third of a small panel."""
+    box = park_box()
+    if params.get("zoom") or box is None:  # (Leaflet fits no bounds when given a centre and zoom)
+        lon, lat = to_crs(*park_centre(), crs)
+        return {"center": [lat, lon], "zoom": params.get("zoom") or PANEL_ZOOM}
+    west, south = to_crs(box[0], box[1], crs)
+    east, north = to_crs(box[2], box[3], crs)
+    return {
+        "bounds": [[south, west], [north, east]],
+        "boundsOptions": {"padding": [12, 12]},
+        "zoomSnap": 0.25,
+    }
 
 
 def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Section:
@@ -71,19 +88,16 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
         # pointToLayer puts their markers.)
         layer.pane = f"panel-map-{spec.id}"
         children.append(dl.Pane(layer, name=layer.pane, style={"zIndex": PANE_Z + order}))
-    lon, lat = to_crs(*park_centre(), settings.tile_crs)
-    zoom = params.get("zoom") or PANEL_ZOOM
     leaflet = dl.Map(
         children,
         id="panel-map",
-        center=[lat, lon],
-        zoom=zoom,
         minZoom=11,
         maxZoom=19,
         zoomControl=False,
         attributionControl=False,
         style={"width": "100%", "height": "100%"},
         className="os-panel-map",
+        **_fitted(params, settings.tile_crs),
     )
     # the layers shown, named under the map; the source line names where they come from and
     # when the panel drew them (each layer is read from the store as the panel asks for it)

@@ -76,7 +76,7 @@ def _by_domain(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Sect
 
 def _by_channel(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
     figures = overview_figures(scope)
-    return pb.channel_panel(figures, lang, pb.cases_source(figures, lang, _late(SLOW)))
+    return pb.channel_panel(figures, lang, pb.cases_source(figures, lang, _late(SLOW)), bars=True)
 
 
 def _alert_ticker(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Div:

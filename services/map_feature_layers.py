@@ -136,21 +136,31 @@ def from_features(
     )  # fmt: skip
 
 
-def park_centre() -> tuple[float, float]:
-    """(lon, lat) of the park's middle (its boundary's box), where the map opens (WGS-84)."""
+def park_box() -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the park (its boundary's box; with no boundary, of what
+    there is), WGS-84; None for a park with nothing drawn."""
     frame = snapshot("features").frame
     rows = frame[frame["layer"] == "boundary"] if not frame.empty else frame
     box = bounds(rows.iloc[0]["geometry"]) if not rows.empty else None
-    if box is None:  # no boundary: the middle of what there is, else the settings' zone's country
+    if box is None:
         boxes = [b for b in (bounds(g) for g in frame["geometry"].head(5000)) if b] if not frame.empty else []
         if not boxes:
-            return (116.39, 39.91)
+            return None
         box = (
             min(b[0] for b in boxes),
             min(b[1] for b in boxes),
             max(b[2] for b in boxes),
             max(b[3] for b in boxes),
         )
+    return box
+
+
+def park_centre() -> tuple[float, float]:
+    """(lon, lat) of the park's middle (its box), where the map opens (WGS-84); with nothing
+    drawn, Beijing's."""
+    box = park_box()
+    if box is None:
+        return (116.39, 39.91)
     return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
