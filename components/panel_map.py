@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dash_leaflet as dl
-from dash import html
+from dash import html, no_update
 
 from components import panel_builders as pb
 from components.map_view import ZOOM, layer_component
@@ -23,14 +23,15 @@ from security.scope import Scope
 from security.web_context import current_principal
 from services.context import get_services
 from services.freshness import late_after
-from services.map_catalogue import DEFAULT_RANGE, layers, readable
-from services.map_feature_layers import park_box, park_centre
+from services.map_catalogue import DEFAULT_RANGE, layers, readable, spec_of
+from services.map_feature_layers import park_centre
 
 PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
 LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
 REFRESH_S = 60  # the panel's refresh (components/panels.SLOW), which imports this module
 LAYER = "panel-map-layer"  # pattern-matching id type of the panel's layers
 DETAIL = "panel-map-detail"  # the clicked feature's name (pages/wall_map.py)
+SOURCE = "panel-map-source"  # pattern-matching id type of its source line (redrawn with the layers)
 PANE_Z = 210  # above Leaflet's tile pane (200), below its overlay pane (400: the points)
 POINTS = ("point", "cluster")
 
@@ -44,21 +45,12 @@ def _url(spec, crs: str, version: str) -> str:
     return f"/api/v1/map/layers/{spec.id}?" + "&".join(query)
 
 
-def _fitted(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
-    """Without a `zoom`, the park fills the panel whatever the panel's size: Leaflet fits its
-    box to the map's own box (CSS px before the wall's scaling), in quarter zoom steps, as a
-    whole step could leave the park a third of a small panel."""
-    box = park_box()
-    if params.get("zoom") or box is None:  # (Leaflet fits no bounds when given a centre and zoom)
-        lon, lat = to_crs(*park_centre(), crs)
-        return {"center": [lat, lon], "zoom": params.get("zoom") or PANEL_ZOOM}
-    west, south = to_crs(box[0], box[1], crs)
-    east, north = to_crs(box[2], box[3], crs)
-    return {
-        "bounds": [[south, west], [north, east]],
-        "boundsOptions": {"padding": [12, 12]},
-        "zoomSnap": 0.25,
-    }
+def _view(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
+    """The park's centre at the layout's `zoom` (default PANEL_ZOOM). (Fitting the park's box to
+    the panel instead, with dash-leaflet's `bounds` or `viewport`, threw in the console or was
+    not applied on this version: left for later.)"""
+    lon, lat = to_crs(*park_centre(), crs)
+    return {"center": [lat, lon], "zoom": params.get("zoom") or PANEL_ZOOM}
 
 
 def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Section:
@@ -97,15 +89,14 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
         attributionControl=False,
         style={"width": "100%", "height": "100%"},
         className="os-panel-map",
-        **_fitted(params, settings.tile_crs),
+        **_view(params, settings.tile_crs),
     )
     # the layers shown, named under the map; the source line names where they come from and
     # when the panel drew them (each layer is read from the store as the panel asks for it)
     names = [
         html.Span(getattr(s.title, lang), className="os-panel-map-layer") for s in specs if s.group == "theme"
     ]
-    contracts = [s.source.contract or "features" for s in specs if s.source.kind != "source"]
-    source = source_line(contracts, datetime.now(UTC), False, lang, late_after(settings, REFRESH_S))
+    source = html.Span(_source(specs, lang), id={"type": SOURCE, "panel": "map"})
     body = html.Div(
         [
             html.Div(leaflet, className="os-panel-graph-box"),
@@ -116,4 +107,32 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
         ],
         className="os-panel-fill",
     )
-    return pb.panel(t("nav.map", lang), body, source)
+    return pb.panel(t("nav.map", lang), body, [source])
+
+
+def _source(specs: list, lang: str) -> list:
+    contracts = [s.source.contract or "features" for s in specs if s.source.kind != "source"]
+    return source_line(
+        contracts, datetime.now(UTC), False, lang, late_after(get_services().settings, REFRESH_S)
+    )
+
+
+def live_layer_urls(ids: list, lang: str) -> tuple[list, list]:
+    """The panel's refresh (pages/wall_map.py): each layer's URL with this minute in it, so the
+    live layers are read anew, and the source line with this reading's time. The map itself is
+    kept: rebuilding a Leaflet map on every tick left the heap of a wall open for hours at two
+    levels, depending on whether a rebuild was under way (bench/soak.py). Ids the reader may
+    not read, or that name no layer (a tampered request), keep their URL."""
+    version = datetime.now(UTC).strftime("%Y%m%d%H%M")
+    crs = get_services().settings.tile_crs
+    principal = current_principal()
+    urls: list = []
+    shown = []
+    for item in ids:
+        spec = spec_of(str(item.get("layer"))) if isinstance(item, dict) else None
+        if spec is None or not readable(spec, principal):
+            urls.append(no_update)
+            continue
+        shown.append(spec)
+        urls.append(_url(spec, crs, version))
+    return urls, _source(shown, lang)

@@ -142,7 +142,8 @@ PANELS: dict[str, Panel] = {
         Panel("chain_summary", "chain_summary.title", _chain_summary),
         Panel("chain_graph", "panels.chain_graph", _chain_graph, (SLOW,), {"chain": str}),
         # one per screen: its ids are fixed (a map of its own, apart from the map page's)
-        Panel("map", "nav.map", map_panel, (SLOW,), {"layers": list, "zoom": int}, single=True),
+        # never rebuilt by a refresh: its layers are read anew on SLOW (pages/wall_map.py)
+        Panel("map", "nav.map", map_panel, (), {"layers": list, "zoom": int}, single=True),
         # the leaders' screen: alerts waiting and sensors going quiet change by the minute
         Panel("decisions", "decisions.title", _decisions, (LIVE,)),
         Panel("sensor_network", "sensors.title", _sensors, (LIVE,)),

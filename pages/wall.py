@@ -15,10 +15,7 @@ from components.wall_kiosk import kiosk_parts
 from components.wall_stage import CELL, build_cell, stage
 from domain.screens import LayoutError, parse_speed, parse_tile, tile
 from locales import normalise, t
-from pages import (
-    wall_kiosk,
-    wall_map,  # noqa: F401 - the map panel's click (its callback)
-)
+from pages import wall_kiosk, wall_map
 from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
@@ -118,3 +115,4 @@ def refresh(_slow: int, _live: int, ids: list[dict], name: object, lang: str) ->
 
 
 wall_kiosk.register()  # the critical-alert takeover's callback
+wall_map.register()  # the map panel's click and its layers' refresh

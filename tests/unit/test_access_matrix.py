@@ -110,6 +110,7 @@ callback  chains-tap                         401  200    200  200  200    200   
 callback  chains-refresh                     401  200    200  200  200    200    401
 callback  wall-refresh                       401  200    200  200  200    200    401
 callback  wall-map-detail                    401  200    200  200  200    200    401
+callback  wall-map-layers                    401  200    200  200  200    200    401
 callback  wall-alert-queue                   401  403    200  200  200    403    401
 callback  wall-alert-takeover                401  403    200  200  200    403    401
 callback  screens-size                       401  403    403  403  403    200    401
@@ -210,6 +211,7 @@ CALLBACKS = {
     "chains-tap": ("chains-nav.href", {"chains-graph.tapNodeData": {"id": "bio.tcm"}, "chains-state.data": {}}),
     "chains-refresh": ("chains-body.children", {"chains-tick.n_intervals": 1, "chains-stamp.data": "old", "chains-state.data": {"chain": "biomedicine"}, "shell-lang.value": "zh", "shell-theme.value": "wall"}),
     "wall-map-detail": ("panel-map-detail.children", {"shell-lang.value": "zh"}),
+    "wall-map-layers": ('"type":"panel-map-layer"}.url', {"panel-tick.n_intervals": 1, "shell-lang.value": "zh"}),
     "wall-alert-queue": ("..wall-alert-queue.data...wall-alert-tick.disabled..", {"live-alerts.data": {"seq": 0, "items": []}, "wall-alert-tick.n_intervals": 1, "wall-alert-queue.data": {"handled": 0, "queue": []}}),
     "wall-alert-takeover": ("..wall-alert-shown.data...wall-alert.children..", {"wall-alert-queue.data": {"handled": 0, "queue": []}, "wall-alert-shown.data": None, "wall-alert-view.data": {"layout": "overview-4k", "view": [0, 0, 1920, 1080]}, "shell-lang.value": "zh"}),
     "wall-refresh": ('"type":"wall-cell"', {'{"cell":["ALL"],"type":"wall-cell"}.id': [], "panel-tick.n_intervals": 1, "wall-layout-name.data": "overview-hd", "shell-lang.value": "zh"}),

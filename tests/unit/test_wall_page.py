@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from apps import build_app
 from dash_calls import call, callback_key_named, router_page
 from dash_tree import walk as _walk
@@ -163,3 +165,37 @@ def test_the_map_panel_reads_the_map_layers_under_ids_of_its_own(leader):
     assert len(maps) == 1 and maps[0]["zoom"] == 14  # the layout's zoom
     client, _csrf = leader
     assert client.get(urls["alerts"]).status_code == 200  # an address the API answers
+
+
+def test_the_slow_tick_reads_the_maps_layers_anew_without_rebuilding_the_map(app, leader):
+    """The map panel is never rebuilt by a refresh (a Leaflet map rebuilt on every tick kept a
+    wall's heap at two levels); its layers' addresses and its source line are redrawn, for ids
+    the reader may read only."""
+    client, csrf = leader
+    key = callback_key_named(app, "redraw_layers")
+
+    def items(ids: list[dict]) -> list[dict]:
+        return [{"id": i, "property": "id", "value": i} for i in ids]
+
+    layers = [{"type": "panel-map-layer", "layer": layer} for layer in ("alerts", "blocks", "no-such-layer")]
+    answer = call(
+        client, csrf, app, key,
+        {
+            "panel-tick.n_intervals": 3,
+            '{"layer":["ALL"],"type":"panel-map-layer"}.id': items(layers),
+            '{"panel":["ALL"],"type":"panel-map-source"}.id': items([{"type": "panel-map-source", "panel": "map"}]),
+            "shell-lang.value": "en",
+        },
+    )  # fmt: skip
+    assert answer.status_code == 200
+    drawn = json.dumps(answer.get_json(), ensure_ascii=False)
+    assert "/api/v1/map/layers/alerts?" in drawn and "v=" in drawn
+    assert "no-such-layer" not in drawn and "read " in drawn
+    # the wall's own refresh leaves the map's cell alone
+    cells = yaml.safe_load(Path("config/screens.yaml").read_text(encoding="utf-8"))["layouts"]["wall-3x3"][
+        "cells"
+    ]
+    at = next(i for i, cell in enumerate(cells) if cell["panel"] == "map")
+    assert "panel-map" not in _refresh(app, leader, "panel-tick", [at], layout="wall-3x3").get_data(
+        as_text=True
+    )
