@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from servers import AppServer
 from sqlalchemy import create_engine, insert, select
-from test_live_alerts import REDIS, Server
+from test_live_alerts import REDIS, SERVER_ENV
 from test_pages import visit
 
 from config.settings import Settings
@@ -25,7 +26,7 @@ URBAN = "urban_management"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    made = Server(tmp_path_factory.mktemp("alerts-desk"))
+    made = AppServer(tmp_path_factory.mktemp("alerts-desk"), SERVER_ENV)
     made.start()
     yield made
     made.stop()
