@@ -69,6 +69,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
+        assets_path_ignore=["vendor"],  # served on request only (assets/01-plotly-basic.js)
         serve_locally=True,
         external_stylesheets=[],
         title="OneScreen",

@@ -25,6 +25,7 @@ TICK = "embed-tick"
 BODY = "embed-body"
 LIVE = "embed-live"  # set by assets/87-embed-live.js on each announcement of the stream
 LIVE_SCRIPT = "87-embed-live.js"
+PLOTLY_SCRIPT = "01-plotly-basic.js"  # the charts' smaller plotly.js bundle, as on the main app
 
 
 def token_of(pathname: object) -> str | None:
@@ -66,8 +67,9 @@ def init_embed_app(server: Flask) -> Dash:
         url_base_pathname=PREFIX,
         assets_folder=str(ROOT / "assets"),
         # the main app's scripts open its streams and wire its shell; the panel needs its own
-        # stream's only
-        assets_ignore=r"^(?!" + re.escape(LIVE_SCRIPT) + r"$).*\.js$",
+        # stream's only, and the charts' bundle
+        assets_ignore=r"^(?!(" + re.escape(LIVE_SCRIPT) + "|" + re.escape(PLOTLY_SCRIPT) + r")$).*\.js$",
+        assets_path_ignore=["vendor"],
         serve_locally=True,
         title="OneScreen",
         update_title=None,  # type: ignore[arg-type]  # None: no "Updating…" title (documented)

@@ -41,6 +41,7 @@ def screens() -> list[tuple[str, tuple[int, int], int, str, str | None]]:
 
 
 SCREENS = screens()
+FULL_PLOTLY = "/plotly/package_data/plotly"  # Dash's 4.8 MB bundle, its fingerprinted name after it
 
 # every chart, graph and map placed has drawn itself (plotly svg, cytoscape canvas, leaflet paths)
 DRAWN = """() => [...document.querySelectorAll('.os-wall-cell .os-graph, .os-wall-cell .os-panel-graph-box')]
@@ -85,6 +86,8 @@ def _window(browser, base, size, scale, locale, user="leader"):
     page.on(
         "request", lambda r: offsite.append(r.url) if urlparse(r.url).netloc not in (origin, "") else None
     )
+    # charts draw with plotly.js's basic bundle (assets/01-plotly-basic.js), never Dash's full one
+    page.on("request", lambda r: errors.append(f"full plotly.js: {r.url}") if FULL_PLOTLY in r.url else None)
     sign_in(page, base, user)
     return context, page, errors, offsite
 
