@@ -31,7 +31,9 @@ DRAWN_WATCH = """
     if (panels.length === 0) return false;
     if (document.querySelector('[data-dash-is-loading="true"]')) return false;
     for (const p of panels) {
-      if (p.querySelector('.js-plotly-plot') && !p.querySelector('.js-plotly-plot .main-svg')) return false;
+      // every chart drawn: dcc.Graph's box is in the DOM before Plotly has loaded and drawn
+      // into it (it only becomes .js-plotly-plot then), so count the boxes, not the plots
+      for (const g of p.querySelectorAll('.dash-graph')) if (!g.querySelector('.main-svg')) return false;
       if (p.querySelector('.os-panel-chain-graph') && !p.querySelector('.os-panel-chain-graph canvas')) return false;
       if (p.querySelector('.leaflet-container') && !p.querySelector('path.leaflet-interactive')) return false;
       if (!p.textContent.trim() && !p.querySelector('canvas, svg')) return false;

@@ -3,6 +3,9 @@ only (WebGL traces need 'unsafe-eval' in the CSP, FIELD_NOTES.md)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -63,6 +66,25 @@ def trend_figure(trend: pd.DataFrame, names: dict[str, str], partial_name: str) 
     fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d")
     fig.update_yaxes(rangemode="tozero")  # counts from zero: an axis from 200 inflates swings
     return _style(fig)
+
+
+def shared_trend_figure(trend: pd.DataFrame, names: dict[str, str], partial_name: str) -> dict[str, Any]:
+    """trend_figure as a plain figure dict, built once for the same days and figures: building
+    a figure through plotly's validators took 50-200 ms, on every redraw of every screen showing
+    the trend (the leaders' screen waited on it at its first render). Read-only: callers pass it
+    to dcc.Graph as it is."""
+    values = tuple(tuple(row) for row in trend.to_numpy().tolist())
+    return _trend_dict(
+        tuple(trend.index), tuple(trend.columns), values, tuple(sorted(names.items())), partial_name
+    )
+
+
+@lru_cache(maxsize=64)  # a few scopes x two languages x the day's versions
+def _trend_dict(
+    index: tuple, columns: tuple, values: tuple, names: tuple, partial_name: str
+) -> dict[str, Any]:
+    trend = pd.DataFrame(list(values), index=pd.Index(index), columns=list(columns))
+    return trend_figure(trend, dict(names), partial_name).to_plotly_json()
 
 
 def bar_figure(counts: pd.Series, labels: dict[str, str], sort: bool = True) -> go.Figure:

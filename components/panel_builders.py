@@ -13,8 +13,9 @@ import pandas as pd
 from dash import dcc, html
 
 from components.alert_ticker import severity_counts, ticker_frame, ticker_items
+from components.bar_list import bar_list
 from components.chain_summary import make_chain_summary
-from components.charts import bar_figure, donut_figure, trend_figure
+from components.charts import bar_figure, donut_figure, shared_trend_figure
 from components.kpi_card import make_kpi_card
 from components.read_at import read_at
 from locales import t
@@ -104,13 +105,18 @@ def trend_panel(figures: OverviewFigures, lang: str, source: list, extra_class: 
     trend = figures.trend
     names = {"reported": t("overview.reported", lang), "closed": t("overview.closed", lang)}
     body = graph(
-        trend_figure(trend, names, t("overview.today_so_far", lang)), bool(trend.to_numpy().sum()), lang
+        shared_trend_figure(trend, names, t("overview.today_so_far", lang)),
+        bool(trend.to_numpy().sum()),
+        lang,
     )
     return panel(t("overview.trend", lang), body, source, extra_class)
 
 
-def kinds_panel(figures: OverviewFigures, lang: str, scope: Scope, source: list) -> html.Section:
-    """Cases by domain; for a department working one domain, by its case types."""
+def kinds_panel(
+    figures: OverviewFigures, lang: str, scope: Scope, source: list, *, bars: bool = False
+) -> html.Section:
+    """Cases by domain; for a department working one domain, by its case types. `bars`: HTML
+    bars for a wall (components/bar_list.py), else a Plotly chart."""
     if figures.by_type is not None:
         kinds = top(figures.by_type)
         title = t("overview.by_type", lang, department=department_name(scope, lang))
@@ -118,18 +124,31 @@ def kinds_panel(figures: OverviewFigures, lang: str, scope: Scope, source: list)
     else:
         kinds, title = figures.by_domain, t("overview.by_domain", lang)
         labels = {d: t(f"domain.{d}", lang) for d in kinds.index}
-    body = graph(bar_figure(kinds, labels, sort=figures.by_type is None), not kinds.empty, lang)
+    sort = figures.by_type is None
+    if bars:
+        body = _wall_bars(kinds, labels, lang, sort=sort)
+    else:
+        body = graph(bar_figure(kinds, labels, sort=sort), not kinds.empty, lang)
     return panel(title, body, source)
 
 
 def channel_panel(figures: OverviewFigures, lang: str, source: list, *, bars: bool = False) -> html.Section:
     """Cases by channel: a donut on a desk; `bars` on a wall, where a donut's legend needs more
-    room than a small cell has (it scrolled) and bars name each channel beside its figure."""
+    room than a small cell has (it scrolled) and bars name each channel beside its figure
+    (HTML bars, components/bar_list.py)."""
     channels = figures.by_channel
     labels = {c: t(f"channel.{c}", lang) for c in channels.index}
-    drawn = bar_figure(channels, labels) if bars else donut_figure(channels, labels)
-    body = graph(drawn, not channels.empty, lang)
+    if bars:
+        body = _wall_bars(channels, labels, lang)
+    else:
+        body = graph(donut_figure(channels, labels), not channels.empty, lang)
     return panel(t("overview.by_channel", lang), body, source)
+
+
+def _wall_bars(counts, labels: dict[str, str], lang: str, *, sort: bool = True):
+    if counts.empty:
+        return graph(None, False, lang)  # the panel's "no data" line
+    return bar_list(counts, labels, sort=sort)
 
 
 def chain_summary_panel(lang: str, scope: Scope, late: timedelta) -> html.Section:

@@ -56,10 +56,15 @@ def _view(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
 def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Section:
     settings = get_services().settings
     wanted = params.get("layers")
+    zoom = params.get("zoom") or PANEL_ZOOM
+    # a layer below its min_zoom is not drawn, as on the map page (assets/70-map.js); a wall's
+    # map keeps its zoom, and the park's ~2,000 buildings at zoom 13 were specks that cost the
+    # leaders' screen most of its first render (bench/bench_wall_render.py)
     specs = [
         s
         for s in layers()
         if readable(s, current_principal())
+        and (s.min_zoom is None or zoom >= s.min_zoom)
         and (s.group == "base" or (s.id in wanted if wanted else s.shown and s.group == "theme"))
     ]
     version = datetime.now(UTC).strftime("%Y%m%d%H%M")

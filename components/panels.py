@@ -71,7 +71,7 @@ def _trend(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
 
 def _by_domain(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
     figures = overview_figures(scope)
-    return pb.kinds_panel(figures, lang, scope, pb.cases_source(figures, lang, _late(SLOW)))
+    return pb.kinds_panel(figures, lang, scope, pb.cases_source(figures, lang, _late(SLOW)), bars=True)
 
 
 def _by_channel(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:

@@ -163,6 +163,8 @@ def test_the_map_panel_reads_the_map_layers_under_ids_of_its_own(leader):
     assert "v=" in urls["alerts"] and any("v=" not in url for url in urls.values())
     maps = [n["props"] for n in _walk(tree) if n.get("props", {}).get("id") == "panel-map"]
     assert len(maps) == 1 and maps[0]["zoom"] == 14  # the layout's zoom
+    # a layer below its min_zoom is left out, as on the map page: the buildings start at 15
+    assert "buildings" not in urls and {"boundary", "blocks", "streets"} <= set(urls)
     client, _csrf = leader
     assert client.get(urls["alerts"]).status_code == 200  # an address the API answers
 
