@@ -20,6 +20,7 @@ from security.scope import Scope
 from services.alert_desk import sensor_of
 from services.chains import chain_view
 from services.context import get_services
+from services.figure_cache import cached_figure
 from services.reference import departments
 from store.decision_rows import overdue_by_department, unacknowledged_critical
 from store.kpi_sql import scope_condition
@@ -77,9 +78,29 @@ def _gaps(scope: Scope) -> tuple[list[Gap], bool]:
     return gaps, bool(view.stale)
 
 
+DECISIONS_KEY = "decisions"
+# How long a read stays while nothing it reads was written: its sentences say for how long an
+# alert has waited and by how much a case is overdue, which grow with the clock
+DECISIONS_TTL_S = 10
+
+
 def read_decisions(scope: Scope, principal: Principal, now: datetime | None = None) -> DecisionsRead:
-    """The ranked sentences for `principal` within `scope`, as of `now`."""
-    now = now or datetime.now(UTC)
+    """The ranked sentences for `principal` within `scope`, as of `now`; without `now`, from the
+    figure cache (services/figure_cache.py): every wall and desk showing the panel for the same
+    scope and reader kind shares one read until an alert, case or chain is written, or for
+    DECISIONS_TTL_S (the panel redraws every 10 s; the leaders' screen waited on these queries
+    at each first render)."""
+    if now is not None:
+        return _read(scope, principal, now)
+    named = principal.can(Permission.READ_RECORDS)
+    key = f"{DECISIONS_KEY}:{scope.department or '*'}:{int(named)}"
+    contracts = ("alerts", "cases", "chains") if scope.whole_park else ("alerts", "cases")
+    return cached_figure(
+        key, contracts, lambda: _read(scope, principal, datetime.now(UTC)), timeout_s=DECISIONS_TTL_S
+    ).value
+
+
+def _read(scope: Scope, principal: Principal, now: datetime) -> DecisionsRead:
     names = {d["id"]: Name(d["name"], d["name_en"]) for d in departments()}
     named = principal.can(Permission.READ_RECORDS)
     with get_services().engine.connect() as connection:

@@ -17,6 +17,7 @@ from security.scope import Scope
 from services.alert_book import rule_book
 from services.context import get_services
 from services.data import snapshot
+from services.figure_cache import UNVERSIONED, cached_figure
 from services.map_contract_layers import SILENT_AFTER
 from services.scoping import scoped_snapshot
 from store.alert_rows import heard_since
@@ -30,7 +31,17 @@ class SensorStates:
 
 
 def sensor_states(scope: Scope, now: datetime | None = None) -> SensorStates:
-    now = now or datetime.now(UTC)
+    """As of `now`; without it, from the figure cache (services/figure_cache.py): readings are
+    not versioned, so a read is shared for a few seconds' bucket (READINGS_TTL_S) by every
+    screen showing the panel for the same scope, and computed again when the sensor register
+    changes."""
+    if now is not None:
+        return _states(scope, now)
+    key = f"sensor-states:{scope.department or '*'}"
+    return cached_figure(key, ("sensors", UNVERSIONED), lambda: _states(scope, datetime.now(UTC))).value
+
+
+def _states(scope: Scope, now: datetime) -> SensorStates:
     if get_services().sources.source_of("sensors") is None:
         return SensorStates({}, now, False)
     frame = scoped_snapshot("sensors", scope)

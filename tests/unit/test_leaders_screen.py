@@ -182,3 +182,41 @@ def test_each_panel_names_its_source_and_when_it_was_read_and_the_cards_their_ta
     layers = [_text(n) for n in _nodes(tree, "os-panel-map-layer")]
     assert layers == ["Grid cells (overdue cases)", "Sensors", "Live alerts"]
     assert "Needs a decision" in json.dumps(tree)
+
+
+def test_a_decision_taken_leaves_the_panel_at_its_next_read(app):
+    """The panel's read is shared from the figure cache until an alert, case or chain is
+    written (services/decisions.py): acknowledging the alert takes its sentence away at once."""
+    session = signed_in(app, "leader")
+    assert _sentences(session)[0].startswith("Smoke")  # A-LEADERS-1, read and cached
+    assert _sentences(session)[0].startswith("Smoke")
+    with _engine(app).begin() as c:
+        c.execute(update(ALERTS).where(ALERTS.c.id != "").values(acknowledged_at=datetime.now(UTC)))
+    try:
+        assert not any("unacknowledged" in s for s in _sentences(session))
+    finally:
+        with _engine(app).begin() as c:
+            c.execute(update(ALERTS).where(ALERTS.c.id == "A-LEADERS-1").values(acknowledged_at=None))
+    assert "unacknowledged" in _sentences(session)[0]
+
+
+def test_the_wall_counts_by_channel_and_domain_as_ranked_bars(app):
+    """The wall draws these counts as HTML bars (components/bar_list.py), not Plotly charts:
+    largest first, the longest bar the largest count, every figure as the store counts it."""
+    tree = router_page(signed_in(app, "leader"), "/wall/leaders-hd", "", "en")
+    lists = _nodes(tree, "os-bar-list")
+    assert len(lists) == 2
+    with app.server.app_context():
+        from security.scope import WHOLE_PARK
+        from services.kpis import overview_figures
+
+        counted = overview_figures(WHOLE_PARK).by_channel
+    shown = {
+        _text(n): int(_text(v).replace(",", ""))
+        for n, v in zip(_nodes(lists[0], "os-bar-label"), _nodes(lists[0], "os-bar-value"), strict=True)
+    }
+    assert list(shown.values()) == sorted(counted.values, reverse=True)
+    assert shown == {t(f"channel.{k}", "en"): int(v) for k, v in counted.items()}
+    widths = [n["props"]["style"]["width"] for n in _nodes(lists[0], "os-bar-fill")]
+    assert widths[0] == "100.0%" and all(float(w[:-1]) <= 100 for w in widths)
+    assert all(json.dumps(n).count("graph") == 0 for n in lists)
