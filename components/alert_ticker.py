@@ -29,15 +29,19 @@ SEVERITIES = frozenset(s.value for s in Severity)
 TICKER_ITEMS = 12  # the newest open alerts a ticker runs through
 
 
-def ticker_frame(lang: str, counts: list, items: list | None) -> html.Div:
+def ticker_frame(lang: str, counts: list, items: list | None, source: list | None = None) -> html.Div:
     """The strip: the open alerts by severity (everyone), then the ticker (`items`; None for a
-    principal who may not read alerts: the strip holds the counts only)."""
+    principal who may not read alerts: the strip holds the counts only), then `source` (where
+    and when the strip was read) at its right end, on a wall, whose strip is redrawn whole on
+    each tick; the desk's strip updates its counts and ticker in place, so it names none)."""
     children = [
         html.Span(t("kpi.open_alerts", lang), className="os-ticker-label"),
         html.Span(counts, id=COUNTS, className="os-ticker-counts"),
     ]
     if items is not None:
         children.append(html.Div(items, id=TICKER, className="os-ticker-track"))
+    if source is not None:
+        children.append(html.Span(source, className="os-ticker-source os-panel-source"))
     return html.Div(children, className="os-ticker", role="region", **{"aria-label": t("ticker.label", lang)})
 
 

@@ -6,7 +6,7 @@ shows are computed and drawn in one place."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -17,6 +17,7 @@ from components.bar_list import bar_list
 from components.chain_summary import make_chain_summary
 from components.charts import bar_figure, donut_figure, shared_trend_figure
 from components.kpi_card import make_kpi_card
+from components.panel_source import source_line
 from components.read_at import read_at
 from locales import t
 from security.guard import permitted
@@ -157,11 +158,13 @@ def chain_summary_panel(lang: str, scope: Scope, late: timedelta) -> html.Sectio
     return panel(chains.title, chains.body, chains.source, "os-chain-summary")
 
 
-def alert_strip(lang: str, scope: Scope) -> html.Div:
+def alert_strip(lang: str, scope: Scope, late: timedelta | None = None) -> html.Div:
     """The alert strip: the open alerts by severity, and the ticker for a principal who may read
-    alerts (components/alert_ticker.py says why a screens viewer gets none)."""
+    alerts (components/alert_ticker.py says why a screens viewer gets none). `late`: a wall's
+    strip, redrawn whole on each tick, names its source and when it was read (late after that)."""
     counts = severity_counts(open_counts(scope), lang)
+    source = source_line(("alerts",), datetime.now(UTC), False, lang, late) if late is not None else None
     if not permitted(current_principal(), Permission.READ_RECORDS):
-        return ticker_frame(lang, counts, None)
+        return ticker_frame(lang, counts, None, source)
     rows, _total = feed(scope, FeedFilter())
-    return ticker_frame(lang, counts, ticker_items(rows, lang, get_services().settings.zone))
+    return ticker_frame(lang, counts, ticker_items(rows, lang, get_services().settings.zone), source)

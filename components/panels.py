@@ -80,7 +80,7 @@ def _by_channel(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Sec
 
 
 def _alert_ticker(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Div:
-    return pb.alert_strip(lang, scope)
+    return pb.alert_strip(lang, scope, _late(LIVE))
 
 
 def _chain_summary(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:

@@ -177,6 +177,11 @@ def test_each_panel_names_its_source_and_when_it_was_read_and_the_cards_their_ta
     for head in heads:
         source = _text(_nodes(head, "os-panel-source")[0])
         assert "Park data store" in source and re.search(r"read \d\d:\d\d", source), source
+    # the alert strip names its source at its right end, for a reader of alerts and a viewer
+    for who in ("leader", "viewer"):
+        strip = router_page(signed_in(app, who), "/wall/leaders-hd", "", "en") if who == "viewer" else tree
+        (source,) = [_text(n) for n in _nodes(strip, "os-ticker-source")]
+        assert "Park data store" in source and re.search(r"read \d\d:\d\d", source), source
     targets = [_text(n) for n in _nodes(tree, "os-kpi-target")]
     assert "Target ≤ 0 cases" in targets and "Target ≥ 95.0%" in targets
     layers = [_text(n) for n in _nodes(tree, "os-panel-map-layer")]
