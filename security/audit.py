@@ -44,6 +44,8 @@ ACTIONS = (
     "embed.issue",
     "embed.revoke",
     "embed.refused",
+    "store.backup",
+    "store.restore",
 )
 OUTCOMES = ("ok", "denied", "failed")
 SECRET_KEYS = frozenset({"password", "new_password", "token", "secret", "password_hash", "token_hash"})

@@ -20,6 +20,7 @@ from store.bulk import write_frame
 from store.data_versions import rewriting_tables
 from store.engine import begin_write, make_engine
 from store.migrate import upgrade
+from store.migrate_lock import store_start_lock
 from store.models import CONTRACT_TABLES, Base, Department, GridCell, GridWorker, Meta, Reading
 from store.planner_hints import analyse
 from store.types import SQLITE_TIME_FORMAT, UtcDateTime
@@ -44,18 +45,22 @@ _SEEDED_AT_START: weakref.WeakSet[Engine] = weakref.WeakSet()
 def prepare_store(settings: Settings, *, seed: bool = True, now: datetime | None = None) -> Engine:
     """Migrate the store; when `seed` and the profile is embedded, fill an empty store with the
     demo park or move an existing demo park's clock up to today. A store holding anything else
-    is left as it is. Returns the engine."""
+    is left as it is. Returns the engine.
+
+    Several processes starting at once (gunicorn's workers) prepare the store one at a time
+    (store/migrate_lock.py): the first migrates and seeds, the others then find both done."""
     engine = make_engine(settings.store_url)
-    upgrade(engine)
-    if seed and settings.profile == "embedded":
-        contents = store_contents(engine, count=False)
-        if contents.empty:
-            seed_demo_park(engine, settings, now=now)
-            _SEEDED_AT_START.add(engine)
-        elif contents.park == DEMO_PARK:
-            roll_demo_forward(engine, now or datetime.now(UTC))
-        else:
-            log.info("the store holds %s, not the demo park: left as it is", contents.describe())
+    with store_start_lock(engine):
+        upgrade(engine)
+        if seed and settings.profile == "embedded":
+            contents = store_contents(engine, count=False)
+            if contents.empty:
+                seed_demo_park(engine, settings, now=now)
+                _SEEDED_AT_START.add(engine)
+            elif contents.park == DEMO_PARK:
+                roll_demo_forward(engine, now or datetime.now(UTC))
+            else:
+                log.info("the store holds %s, not the demo park: left as it is", contents.describe())
     return engine
 
 
