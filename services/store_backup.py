@@ -84,6 +84,9 @@ def _write(engine: Engine, target: Path) -> Manifest:
     folder.mkdir(parents=True, exist_ok=True)
     name = engine.dialect.name
     if name == "sqlite":
+        live = backup_sqlite.store_file(engine).resolve()
+        if target.resolve() in {live, *(live.with_name(live.name + end) for end in ("-wal", "-shm"))}:
+            raise BackupError(f"{target} is the store itself (or its journal): name another file")
         with backup_sqlite.copied_store(engine, folder) as (payload, revision, rows):
             manifest = _manifest(name, revision, payload, backup_sqlite.PAYLOAD, rows)
             write_backup(target, manifest, payload)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 import tarfile
 import threading
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
 
 from security.audit import AuditFilter, query
 from services.store_backup import backup_store, restore_store
-from store.backup_file import MANIFEST_NAME
+from store.backup_file import MANIFEST_NAME, BackupError
 from store.data_versions import versions
 from store.engine import make_engine
 from store.migrate import current_revision, head_revision, upgrade
@@ -339,3 +341,16 @@ def test_a_damaged_payload_is_refused(app, backup, tmp_path):
     data[payload_at + 100] ^= 0xFF
     damaged.write_bytes(bytes(data))
     assert "does not match the checksum" in _refused(app, damaged)
+
+
+def test_a_backup_over_the_store_itself_is_refused(tmp_path):
+    store = tmp_path / "onescreen.sqlite"
+    with closing(sqlite3.connect(store)) as connection, connection:
+        connection.execute("CREATE TABLE kept (n INTEGER)")
+        connection.execute("INSERT INTO kept VALUES (7)")
+    engine = make_engine(f"sqlite:///{store}")
+    with pytest.raises(BackupError, match="is the store itself"):
+        backup_store(engine, store, actor="test")
+    engine.dispose()
+    with closing(sqlite3.connect(store)) as connection:  # still the store, not a backup archive
+        assert connection.execute("SELECT n FROM kept").fetchall() == [(7,)]
