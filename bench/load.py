@@ -23,9 +23,11 @@ server instead (its store's URL in --database-url, to issue the tokens; no serve
 then).
 
 Prints one figure a line as `name: value unit`; the latencies are those of the window that opens
-once every user has spawned and lasts --duration; errors count the whole run (a 409 from two
-officers stepping one alert at once is counted apart, as the app's correct refusal). The cache hit
-ratio is read from /metrics when the server has one, else from Redis INFO.
+once every user has spawned and every wall has loaded its page, and lasts --duration; errors count
+the whole run (a 409 from two officers stepping one alert at once is counted apart, as the app's
+correct refusal, and so is a request sent on a keep-alive connection as the server closed it,
+which a browser sends again). The cache hit ratio is read from /metrics when the server has one,
+else from Redis INFO.
 
 usage: .venv/bin/python bench/load.py [--users 200] [--spawn-rate 20] [--duration 60]
            [--cycle full|paced] [--reuse-db NAME] [--url URL --database-url URL] [--payloads FILE] [--save FILE]"""
@@ -115,7 +117,7 @@ def run_locust(stack: Stack, args, payloads: Path, folder: Path) -> dict:
     env = {**os.environ, "LOAD_BENCH_CONFIG": str(folder / "config.json"), "PYTHONPATH": str(ROOT)}
     command = [BIN / "locust", "-f", ROOT / "bench" / "locustfile_load.py", "--headless", "--host", stack.base,
                "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
-               "--run-time", f"{math.ceil(3 * ramp_s + args.duration + 60)}s", "--only-summary",
+               "--run-time", f"{math.ceil(3 * ramp_s + args.duration + 120)}s", "--only-summary",
                "--loglevel", "WARNING", "--stop-timeout", "5"]  # fmt: skip
     with open(folder / "locust.log", "wb") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
@@ -133,7 +135,7 @@ def figures(seen: dict, args, cache: tuple | None, usage: dict[str, tuple[float,
     errors = sum(seen["errors"].values())
     lines = [
         f"users: {sum(seen['users'].values())} users ({', '.join(f'{k} {v}' for k, v in seen['users'].items())})",
-        f"duration: {window:.1f} s (after ramp-up at {args.spawn_rate} users/s)",
+        f"duration: {window:.1f} s (after ramp-up at {args.spawn_rate} users/s and the walls' page loads)",
         f"cycle: {args.cycle} (a wall's refresh every {REFRESH_S:g} s)",
         f"requests_per_second: {len(every) / window:.1f} req/s",
         f"callbacks_per_second: {len(callbacks) / window:.1f} req/s",
@@ -144,6 +146,9 @@ def figures(seen: dict, args, cache: tuple | None, usage: dict[str, tuple[float,
     lines.append(f"errors: {errors} requests")
     lines += [f"error {name}: {n} requests" for name, n in sorted(seen["errors"].items())]
     lines.append(f"step_conflicts_409: {seen['conflicts']} requests")
+    lines.append(
+        f"keepalive_closed: {seen.get('closed', 0)} requests (sent as the server closed an idle connection)"
+    )
     lines.append(f"sse_connections: {seen['sse_connected']} connections")
     lines.append(f"sse_alert_events: {seen['sse_events']} events")
     if cache is not None:
