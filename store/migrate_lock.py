@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # Any constant, the same in every process, different from the migrations' own key (env.py).
 START_LOCK_KEY = 0x0E5C_0002
 LOCK_SUFFIX = ".start-lock"
-_KEYS = ":key, hashtext(current_schema())"  # the two-int form: one lock per schema
+_KEYS = ":key, hashtext(coalesce(current_schema(), ''))"  # two-int form: a lock per schema
 
 
 @contextmanager
