@@ -56,6 +56,7 @@ from bench.load_stack import BIN, ROOT, Stack, issue_tokens, own_stack, process_
 
 WALL_LAYOUTS = {"overview-hd": "viewer", "leaders-hd": "leader"}  # layout: the wall token's role
 CALLBACK = "callback "
+STEP_NAMES = ("api alert acknowledge", "api case accept", "api case dispatch", "api case verify")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -148,6 +149,10 @@ def figures(seen: dict, args, cache: tuple | None, usage: dict[str, tuple[float,
     lines.append(f"step_conflicts_409: {seen['conflicts']} requests")
     lines.append(
         f"keepalive_closed: {seen.get('closed', 0)} requests (sent as the server closed an idle connection)"
+    )
+    steps = {n: len(v) for n, v in seen["latency_ms"].items() if n.startswith(STEP_NAMES)}
+    lines.append(
+        f"steps_taken: {sum(steps.values())} steps ({', '.join(f'{n} {c}' for n, c in sorted(steps.items()))})"
     )
     lines.append(f"sse_connections: {seen['sse_connected']} connections")
     lines.append(f"sse_alert_events: {seen['sse_events']} events")
