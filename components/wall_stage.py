@@ -12,6 +12,8 @@ from dash import html
 from components.panels import PANELS
 from domain.screens import Cell, Layout, Tile
 from security.scope import Scope
+from security.web_context import current_principal
+from services.rendered_cells import moment, reader, rendered
 
 CELL = "wall-cell"  # pattern-matching id type of a placed panel: {"type": CELL, "cell": index}
 
@@ -30,9 +32,18 @@ def cell_on_screen(layout: Layout, cell: Cell, view: Tile) -> bool:
     return x0 < view.x + view.width and x1 > view.x and y0 < view.y + view.height and y1 > view.y
 
 
-def build_cell(layout: Layout, index: int, lang: str, scope: Scope):
+def build_cell(layout: Layout, index: int, lang: str, scope: Scope, at: str | None = None):
+    """The panel of the layout's cell `index`; `at` (services/rendered_cells.moment, read once
+    for all the cells of a page or refresh): drawn once for every screen showing it now."""
     cell = layout.cells[index]
-    return PANELS[cell.panel].build(cell.params, lang, scope)
+
+    def build():
+        return PANELS[cell.panel].build(cell.params, lang, scope)
+
+    if at is None:
+        return build()
+    who = reader(current_principal(), scope)
+    return rendered(f"{layout.name}#{index}:{lang}:{who}:{at}", build)
 
 
 def stage(layout: Layout, view: Tile, lang: str, scope: Scope, *, ids: bool = True) -> html.Div:
@@ -40,13 +51,14 @@ def stage(layout: Layout, view: Tile, lang: str, scope: Scope, *, ids: bool = Tr
     (the wall refreshes them; a preview does not)."""
     width, height = layout.resolution.canvas
     cells = []
+    at = moment()
     for index, cell in enumerate(layout.cells):
         if not cell_on_screen(layout, cell, view):
             continue
         extra: dict[str, Any] = {"id": {"type": CELL, "cell": index}} if ids else {}
         cells.append(
             html.Div(
-                build_cell(layout, index, lang, scope),
+                build_cell(layout, index, lang, scope, at),
                 className=f"os-wall-cell os-wall-{cell.panel.replace('_', '-')}",
                 style={
                     "gridRow": f"{cell.row} / span {cell.rows}",

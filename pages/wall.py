@@ -20,6 +20,7 @@ from security.guard import requires
 from security.roles import Permission
 from security.scope import Scope, resolve_scope
 from security.web_context import current_principal
+from services.rendered_cells import moment
 from services.screens import layouts
 
 dash.register_page(
@@ -100,15 +101,17 @@ def refresh(_slow: int, _live: int, ids: list[dict], name: object, lang: str) ->
     chosen = layouts().get(name) if isinstance(name, str) else None
     if chosen is None:
         return [dash.no_update] * len(ids)
-    ticked = ctx.triggered_id
+    # both clocks can tick in one call (every minute): each ticked one redraws its panels
+    ticked = set(ctx.triggered_prop_ids.values())
     lang, scope = normalise(lang), _scope()
+    at = moment()  # drawn once for every screen showing the layout now (services/rendered_cells)
     out: list = []
     for item in ids:
         index = item.get("cell") if isinstance(item, dict) else None
         if not isinstance(index, int) or not 0 <= index < len(chosen.cells):
             out.append(dash.no_update)
-        elif ticked in PANELS[chosen.cells[index].panel].refresh_inputs:
-            out.append(build_cell(chosen, index, lang, scope))
+        elif ticked & set(PANELS[chosen.cells[index].panel].refresh_inputs):
+            out.append(build_cell(chosen, index, lang, scope, at))
         else:
             out.append(dash.no_update)
     return out

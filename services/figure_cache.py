@@ -53,7 +53,8 @@ _locks_lock = threading.Lock()
 _computing = threading.local()
 
 
-def _lock(key: str) -> threading.Lock:
+def single_flight(key: str) -> threading.Lock:
+    """The lock one computation of `key` holds in this process (others asking wait for it)."""
     with _locks_lock:
         if len(_locks) >= MAX_LOCKS:  # keys carry filters and ranges: forget the idle ones
             for idle in [k for k, lock in _locks.items() if not lock.locked()]:
@@ -74,7 +75,7 @@ def computing_versions() -> dict[str, int] | None:
     return getattr(_computing, "versions", None)
 
 
-def _versions(contracts: list[str]) -> dict[str, int] | None:
+def read_versions(contracts: Iterable[str] | None) -> dict[str, int] | None:
     """The versions of `contracts`, or None when the store cannot say (unreachable)."""
     try:
         return versions(get_services().engine, contracts)
@@ -106,12 +107,12 @@ def cached_figure(
     READINGS_TTL_S when it reads readings. The versions are read once per call (one small
     SELECT). `key` must name everything else the figure depends on (scope, filters)."""
     names = sorted(set(contracts))
-    current = _versions(names)
+    current = read_versions(names)
     keyed = full_key(key, names, current, time.time())
     hit = cache.get(keyed)
     if hit is not None:
         return hit
-    with _lock(key):
+    with single_flight(key):
         hit = cache.get(keyed)
         if hit is not None:  # another thread computed it while this one waited
             return hit

@@ -17,11 +17,12 @@ def outputs_of(output: str) -> list[dict]:
 
 
 def callback_body(
-    app, output: str, values: dict[str, Any] | None = None, triggered: str | None = None
+    app, output: str, values: dict[str, Any] | None = None, triggered: str | list[str] | None = None
 ) -> dict:
     """The request body for the callback writing `output` (a key of app.callback_map).
     `values` maps "id.property" to a value; a pattern-matching input takes a list of
-    {"id": {...}, "property": ..., "value": ...} items as its value."""
+    {"id": {...}, "property": ..., "value": ...} items as its value. `triggered`: the input
+    that changed ("id.property"), or several that changed together."""
     entry = app.callback_map[output]
     values = values or {}
 
@@ -36,12 +37,13 @@ def callback_body(
     inputs = [item(s) for s in entry["inputs"]]
     first = inputs[0] if inputs and isinstance(inputs[0], dict) else None
     changed = triggered or (f"{first['id']}.{first['property']}" if first else "")
+    changed_ids = changed if isinstance(changed, list) else [changed] if changed else []
     return {
         "output": output,
         "outputs": outputs if len(outputs) > 1 else outputs[0],
         "inputs": inputs,
         "state": [item(s) for s in entry["state"]],
-        "changedPropIds": [changed] if changed else [],
+        "changedPropIds": changed_ids,
     }
 
 

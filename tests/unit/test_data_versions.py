@@ -319,11 +319,11 @@ def test_moving_the_demo_park_forward_raises_every_version_once_and_keeps_the_tr
 def test_idle_single_flight_locks_are_forgotten_beyond_the_limit(monkeypatch):
     monkeypatch.setattr(figure_cache, "MAX_LOCKS", 5)
     monkeypatch.setattr(figure_cache, "_locks", {})
-    held = figure_cache._lock("busy")
+    held = figure_cache.single_flight("busy")
     held.acquire()
     try:
         for n in range(12):
-            figure_cache._lock(f"k{n}")
+            figure_cache.single_flight(f"k{n}")
         assert len(figure_cache._locks) <= 5
         assert figure_cache._locks.get("busy") is held  # the one in use is kept
     finally:
