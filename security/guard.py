@@ -1,7 +1,9 @@
 """Deny by default: one before_request hook decides, for every request, whether it may go on.
 
-  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout, /_build, /wall-signin
-  /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires)
+  public           /assets/ (CSS, fonts, scripts: no data), /login, /logout, /_build, /wall-signin,
+                   /healthz, /readyz, /metrics (ops/: probes; /metrics checks its own access)
+  /api/, /open311/ anonymous without a role: 401 JSON; each view checks its permission (requires);
+                   the screen data a wall reads (map layers) also for a wall's cookie or the anonymous role
   /live/           event streams (live/stream.py): anonymous without a role: 401 JSON; the
                    view must declare a permission (requires), like an API view
   /_dash-*         anonymous without a role: 401 JSON (the page's script sends the browser to
@@ -33,6 +35,7 @@ from security.session import (
     csrf_matches,
     csrf_token,
     end_session,
+    screen_read,
     session_expired,
 )
 from security.web_context import audit_request, current_principal, state
@@ -51,6 +54,9 @@ PUBLIC_PATHS = frozenset(
         "/_build",
         "/wall-signin",
         "/wall-signin/status",
+        "/healthz",  # ops/health.py: a load balancer's probes, no session
+        "/readyz",
+        "/metrics",  # ops/metrics.py: allowed networks or an API token, checked by the view
     }
 )
 PUBLIC_PREFIXES = ("/assets/",)
@@ -227,8 +233,9 @@ def guard() -> Response | tuple[str, int] | None:
     if principal.kind == "user" and request.method in UNSAFE and not _csrf_ok():
         deny(f"csrf {path}"[:200])
     if path.startswith(TOKEN_PATHS):
-        # records and exports need a session or a token: the anonymous role is for screens only
-        if not principal.is_authenticated:
+        # records and exports need a session or a token: the anonymous role is for screens only,
+        # and so is a wall's cookie (the screen data they read here: session.SCREEN_READS)
+        if not principal.is_authenticated and not (screen_read(request) and principal.may_enter):
             return _unauthorised()
         if _view_permission() is None:  # deny by default: a view that declares nothing is refused
             log.warning("refused %s: its view declares no permission (security.guard.requires)", path)

@@ -22,6 +22,16 @@ SESSION_COOKIE = "onescreen_session"
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads and returns as X-CSRFToken
 CSRF_HEADER = "X-CSRFToken"
 TOKEN_PATHS = ("/api/", "/open311/")  # where a bearer token is accepted (not on screens)
+# API reads that are screen data (a wall's map panel fetches its layers here): a GET without a
+# token may also come from a wall's screen (its cookie) or the anonymous role, as the screens do
+SCREEN_READS = ("/api/v1/map/layers",)
+SAFE = frozenset({"GET", "HEAD"})
+
+
+def screen_read(req: Request) -> bool:
+    return req.method in SAFE and req.path.startswith(SCREEN_READS) and bearer_token(req) is None
+
+
 API_KEY_PATHS = ("/open311/v2/requests.",)  # where GeoReport's api_key form field is read too
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -53,7 +63,7 @@ def init_sessions(server: Flask, settings: Settings) -> LoginManager:
 
     @manager.request_loader
     def _bearer(req: Request) -> Principal | None:
-        if not req.path.startswith(TOKEN_PATHS):
+        if not req.path.startswith(TOKEN_PATHS) or screen_read(req):
             from security.wall_sessions import wall_principal  # imports the guard, which imports this
 
             return wall_principal(req)  # a wall's screen (its cookie), never a bearer token

@@ -90,6 +90,10 @@ def test_a_wall_sees_the_screens_only_whatever_its_tokens_role(app, engine):
     assert client.get(WALL).status_code == 200
     assert client.get("/cases").status_code == 403  # records: a leader's token, but on a wall
     assert client.get("/api/v1/cases").status_code == 401  # the cookie is no API credential
+    # but it reads the screen data its map panel draws (a wall's map had no layers before)
+    layer = client.get("/api/v1/map/layers/sensors?crs=wgs84")
+    assert layer.status_code == 200 and layer.get_json()["type"] == "FeatureCollection"
+    assert client.post("/api/v1/map/layers/sensors?crs=wgs84").status_code in (401, 405)
 
 
 def test_a_revoked_token_sends_the_wall_to_its_sign_in_screen_and_is_audited_once(app, engine):
@@ -156,3 +160,6 @@ def test_the_anonymous_role_needs_no_wall_token(tmp_path):
     client = guests.server.test_client()
     assert client.get(WALL).status_code == 200
     assert client.get(f"{SIGNIN}?next={WALL}").headers["Location"] == WALL
+    # the wall's map panel reads its layers as a guest; records stay closed to guests
+    assert client.get("/api/v1/map/layers/boundary?crs=wgs84").status_code == 200
+    assert client.get("/api/v1/cases").status_code == 401
