@@ -38,6 +38,13 @@ run: $(VENV)/.run-installed
 seed: $(VENV)/.run-installed
 	$(BIN)/flask --app app store init --fresh --yes
 
+# The production profile on this machine's PostgreSQL, Redis and Mosquitto (README: Production):
+# gunicorn with WEB_CONCURRENCY workers (2) and one feed worker, settings from deploy/onescreen.env
+# if present; Ctrl-C stops all. exec: the supervisor, not a shell, receives the signals.
+.PHONY: prod
+prod: $(VENV)/.run-installed
+	exec $(BIN)/python scripts/prod.py
+
 # Debian's chromium and a small CJK font for the browser tests and Chinese screenshots,
 # installed when missing and apt is usable (we are root); never a browser download.
 system-deps:
@@ -46,6 +53,14 @@ system-deps:
 	    echo "installing Debian's chromium and fonts-wqy-microhei"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	  else echo "chromium or a CJK font is missing and apt-get is not usable: browser tests will be skipped"; fi; \
+	fi
+	@# Debian's nginx, for the test that checks deploy/nginx/onescreen.conf with `nginx -t`
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's nginx"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; \
+	  else echo "nginx is missing and apt-get is not usable: the nginx configuration test will be skipped"; fi; \
 	fi
 
 lint: $(VENV)/.dev-installed

@@ -31,6 +31,8 @@ from live.case_simulator import start_simulator
 from live.case_sync import start_syncers
 from live.stream import init_live
 from live.worker import start_worker
+from ops.logs import configure_logging
+from ops.setup import init_ops
 from security.guard import page_for
 from security.setup import init_security
 from services.alert_book import checked_rule_book, install_rule_book
@@ -87,6 +89,7 @@ def build_dash(settings: Settings | None = None, *, seed: bool = True) -> Dash:
     init_embed_app(server)  # /embed/<token>: one panel for another portal's iframe
     init_live(server, settings)  # the alerts' bus (extensions["onescreen.bus"]) and /live/alerts
     init_compression(server)
+    init_ops(app, settings)  # /healthz, /readyz, /metrics, request ids and access lines (ops/)
     init_build_id(server, ROOT / "assets", settings.build_label)  # open pages reload after a redeploy
     app.layout = lambda: make_shell(settings, dash.page_registry)
     register_shell_callbacks(app)
@@ -159,9 +162,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        configure_logging(settings)  # text or JSON lines (the log_format setting)
         server = create_app(settings)
     except (
         SettingsError,

@@ -13,6 +13,10 @@ import signal
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl), unlinked and bound
+# anew by each server that starts: a second one (another web node, a test's) takes it from the
+# first, and removes it when it stops. Nothing here uses it.
+control_socket_disable = True
 
 
 def _streams_max() -> int:
@@ -28,8 +32,41 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8")) + _streams_max()
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-accesslog = "-"
+
+
+def _log_format() -> str:
+    from config.settings import SettingsError, load_settings
+
+    try:
+        return load_settings().log_format
+    except SettingsError:
+        return "text"
+
+
+# json: the app writes each request's access line with its id (ops/logs.py); gunicorn's would double it
+accesslog = None if _log_format() == "json" else "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def on_starting(server):
+    """Before any worker: the metrics folder the workers share (emptied; ops/multiproc.py) and
+    the log lines' format, which the forked workers inherit (ops/logs.py)."""
+    from config.settings import SettingsError, load_settings
+    from ops.logs import configure_logging
+    from ops.multiproc import prepare_folder
+
+    try:
+        settings = load_settings()
+    except SettingsError:  # the app says what is wrong when a worker builds it
+        return
+    prepare_folder(settings.data_dir)
+    configure_logging(settings)
+
+
+def child_exit(server, worker):
+    from ops.multiproc import mark_dead
+
+    mark_dead(worker.pid)  # its live gauges (open streams) no longer count
 
 
 def post_worker_init(worker):

@@ -7,6 +7,7 @@ naming the key (SettingsError)."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +152,16 @@ class Settings(BaseSettings):
         le=5,
         description="reverse proxies in front of the app whose X-Forwarded-* headers are trusted",
     )
+    log_format: Literal["text", "json"] | None = Field(
+        None,
+        validate_default=True,
+        description="log lines as text, or as one JSON object a line with the request's id "
+        "(ops/logs.py); unset: text in the embedded profile, json in production",
+    )
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="networks (CIDRs) that may read /metrics without a token; default: loopback only",
+    )
 
     @field_validator("wms_url")
     @classmethod
@@ -190,6 +201,25 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format_by_profile(cls, value: str | None, info: ValidationInfo) -> str:
+        if value is not None:
+            return value
+        return "json" if info.data.get("profile") == "production" else "text"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=True)
+            except ValueError as exc:  # e.g. "10.0.0.1/8 has host bits set"
+                raise ValueError(
+                    f"{network!r} is not a network like 10.20.0.0/16 or ::1/128: {exc}"
+                ) from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -204,6 +234,8 @@ class Settings(BaseSettings):
         if self.profile == "production":
             if self.secret_key == DEFAULT_SECRET_KEY:
                 raise ValueError("secret_key: the production profile refuses the default secret key")
+            if not self.secret_key.strip():  # deploy/onescreen.env.example leaves it empty to fill in
+                raise ValueError("secret_key: the production profile needs a secret key; it is empty")
             if not self.database_url:
                 raise ValueError("database_url: the production profile needs a database URL (PostgreSQL)")
         return self
