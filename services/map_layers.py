@@ -124,10 +124,17 @@ def _body(drawn: Drawn, crs: str) -> bytes:
     return gzip.compress(json.dumps(collection, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), 6)
 
 
+def _scoped(spec: LayerSpec) -> bool:
+    """Whether the layer differs by department: records' layers and a measure's counts do; the
+    park's features, a named source's and the enterprises are the same for every department,
+    so they are drawn once, not once per department asked for (each cost seconds)."""
+    return spec.measure is not None or spec.source.contract not in (None, "enterprises")
+
+
 def _key(
     spec: LayerSpec, scope: Scope, span: Period | None, wanted: dict[str, str], crs: str, now: datetime
 ) -> str:
-    parts = [f"map:{spec.id}", scope.department or "*", crs]
+    parts = [f"map:{spec.id}", (scope.department if _scoped(spec) else None) or "*", crs]
     if span is not None:
         minute = now.replace(second=0, microsecond=0)
         end = "now" if span.end >= minute else span.end.isoformat()
