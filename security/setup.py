@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy import Engine
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings, SettingsError
@@ -30,7 +32,11 @@ MESSAGES = {
     403: "forbidden",
     404: "not found",
     429: "too many requests",
+    503: "service unavailable",
 }
+# The store does not answer: down, restarting, its connections dropped, its pool exhausted
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+STORE_RETRY_AFTER_S = 5
 
 
 def check_users(settings: Settings, engine: Engine) -> None:
@@ -70,6 +76,22 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
     server.after_request(keep_wall_cookie)
     server.after_request(add_headers)
     server.register_error_handler(HTTPException, _error_response)
+    for error in STORE_UNAVAILABLE:
+        server.register_error_handler(error, _store_unavailable)
+
+
+def _store_unavailable(error: Exception):
+    """A request the store could not answer is 503 with Retry-After, not 500: the pool connects
+    again by itself once the store is back (pre-ping), so the client should simply retry. One
+    warning line, no traceback (an outage would otherwise flood the log with them)."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+    log.warning("store unavailable for %s %s: %s", request.method, request.path, reason)
+    unavailable = ServiceUnavailable(
+        "the store does not answer; try again in a few seconds", retry_after=STORE_RETRY_AFTER_S
+    )
+    response = current_app.make_response(current_app.handle_http_exception(unavailable))
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+    return response
 
 
 def _error_response(error: HTTPException):
