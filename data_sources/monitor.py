@@ -84,6 +84,7 @@ class SourceMonitor:
         # a PUSH source's running totals since listen(): records refused by reason
         self.rejected_by_reason: Counter[str] = Counter()
         self._push_lock = threading.Lock()
+        self._book_failing = False  # the last push record could not be kept (logged once)
         if book.get(source.name) is None:
             book.put(SourceHealth(source=source.name, adapter=source.kind))
 
@@ -194,14 +195,17 @@ class SourceMonitor:
 
         def on_state(up: bool, reason: str | None) -> None:
             with self._push_lock:
-                before, now = self.health, self.clock()
-                if up:
-                    known = before.batch(contract)
-                    after = before.succeeded(now, contract, known.accepted if known else 0, 0)
-                else:
-                    after = before.failed(now, contract, reason or "disconnected", self.down_after)
-                self.book.put(after)
-                self._log_change(before, after)
+                self._recording_push(lambda: record_state(up, reason))
+
+        def record_state(up: bool, reason: str | None) -> None:
+            before, now = self.health, self.clock()
+            if up:
+                known = before.batch(contract)
+                after = before.succeeded(now, contract, known.accepted if known else 0, 0)
+            else:
+                after = before.failed(now, contract, reason or "disconnected", self.down_after)
+            self.book.put(after)
+            self._log_change(before, after)
 
         cast(PushSource, self.source).listen(on_batch, on_state, **context)
         with self._lock:
@@ -214,8 +218,8 @@ class SourceMonitor:
         columns = CONTRACTS[batch.contract].columns
         at = columns.index(time_field) if time_field in columns else None
         newest = max((row[at] for row in batch.rows), default=None) if at is not None else None
-        with self._push_lock:
-            self.rejected_by_reason.update(batch.counts)
+
+        def record() -> None:
             after = self.health.succeeded(
                 batch.received_at,
                 batch.contract,
@@ -226,6 +230,31 @@ class SourceMonitor:
             # not logged: a feed that mixes in a bad message every few seconds would log every
             # few seconds; its rejections are counted and shown on the Sources page instead
             self.book.put(after, list(batch.rejections))
+
+        with self._push_lock:
+            self.rejected_by_reason.update(batch.counts)
+            self._recording_push(record)
+
+    def _recording_push(self, record: Callable[[], None]) -> None:
+        """Record a push source's health (a batch its sink took, its connection's state). A
+        book that cannot be read or written (its store is down) loses that record, not the
+        feed: the source's own thread calls this (paho's network thread for MQTT), and an
+        exception would end it, or refuse a batch the sink already stored. One log line per
+        streak. Called holding the push lock."""
+        try:
+            record()
+        except Exception as exc:
+            if not self._book_failing:
+                self._book_failing = True
+                log.warning(
+                    "source %r: its health could not be recorded (%s); the feed goes on",
+                    self.source.name,
+                    exc,
+                )
+            return
+        if self._book_failing:
+            self._book_failing = False
+            log.info("source %r: its health is recorded again", self.source.name)
 
     def _fetch(self, key: tuple[str, bool], since: datetime | None, now: datetime) -> pd.DataFrame | Snapshot:
         """The source's rows of contract key[0], or (it failed) the stale snapshot of `key`.

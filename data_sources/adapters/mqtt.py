@@ -206,7 +206,10 @@ class MqttReadingSource(DataSource):
     def _state(self, up: bool, reason: str | None) -> None:
         self._down = None if up else reason
         if self._on_state is not None:
-            self._on_state(up, reason)
+            try:
+                self._on_state(up, reason)
+            except Exception:  # a fault of ours must not end paho's network thread, and the feed with it
+                log.exception("%s: its connection's state could not be passed on", self._where)
 
     def _on_connect(self, client: mqtt.Client, _: Any, flags: Any, reason: ReasonCode, __: Any) -> None:
         if reason.is_failure:
