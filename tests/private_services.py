@@ -80,17 +80,25 @@ class PrivateMosquitto(PrivateServer):
         super().__init__()
         self.folder = folder
         self.config = folder / "mosquitto.conf"
+        # as root, Mosquitto becomes the mosquitto user, who may not write in a test's folder
+        # (pytest's are 0700): it would then keep no session across a restart and say so nowhere
+        as_root = "user root\n" if os.geteuid() == 0 else ""
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"allow_anonymous {'true' if anonymous else 'false'}\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"
+            f"{as_root}"
             "log_dest none\n",
             encoding="utf-8",
         )
 
     def command(self) -> list[str]:
         return [MOSQUITTO, "-c", str(self.config)]
+
+    def popen(self) -> subprocess.Popen[bytes]:
+        with open(self.folder / "mosquitto.log", "ab") as log:  # its warning about running as root
+            return subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
 
 
 class PrivatePostgres(PrivateServer):
