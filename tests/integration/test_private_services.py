@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,8 +23,16 @@ def subscriber(port: int, heard: list[bytes], connected: threading.Event) -> mqt
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2, client_id="private-subscriber", protocol=mqtt.MQTTv5
     )
-    client.on_message = lambda _c, _u, message: heard.append(message.payload)
-    client.on_connect = lambda c, _u, _f, _r, _p: (c.subscribe("kept/#", qos=1), connected.set())
+
+    def on_message(_client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        heard.append(bytes(message.payload))
+
+    def on_connect(client: mqtt.Client, *_: Any) -> None:
+        client.subscribe("kept/#", qos=1)
+        connected.set()
+
+    client.on_message = on_message
+    client.on_connect = on_connect
     expiry = Properties(PacketTypes.CONNECT)
     expiry.SessionExpiryInterval = 600
     client.connect("127.0.0.1", port, clean_start=False, properties=expiry)
