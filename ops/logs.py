@@ -41,6 +41,23 @@ def make_formatter(log_format: str) -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
+class _StderrNow(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a line is written, not as it was when the handler was
+    made: a process whose stderr is swapped (a supervisor, a test's capture that is closed
+    afterwards) keeps logging instead of failing on a closed stream."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(settings: Settings, stream=None) -> logging.Handler:
     """Send the process's log lines (the root logger, INFO and up) to `stream` (stderr) in the
     settings' log_format, each marked with its request's id. For a serving process (app.main,
@@ -49,7 +66,7 @@ def configure_logging(settings: Settings, stream=None) -> logging.Handler:
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrNow()
     handler.set_name(HANDLER_NAME)
     handler.setFormatter(make_formatter(settings.log_format or "text"))
     handler.addFilter(RequestIdFilter())

@@ -3,6 +3,7 @@ kinds and the case-type catalogue, and a bad one stops start-up with one line na
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,12 @@ def test_a_malformed_rule_stops_start_up_with_one_line_naming_it(tmp_path, monke
     monkeypatch.setattr(app, "checked_rule_book", lambda: checked_rule_book(path))
     clear_onescreen_env(monkeypatch)
     monkeypatch.setenv("ONESCREEN_DATA_DIR", str(tmp_path / "data"))
-    assert app.main() == 2
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert app.main() == 2
+    finally:  # main() set up the process's logging (ops/logs.py): leave it as other tests had it
+        root.handlers[:], root.level = handlers, level
     err = capsys.readouterr().err
     assert "rule 'gas_leak' (rules[1]) band" in err and "Traceback" not in err
     assert not (tmp_path / "data").exists(), "nothing is created before the configuration is known good"

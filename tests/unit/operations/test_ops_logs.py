@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import re
+import sys
+from types import SimpleNamespace
 
 import pytest
 from apps import build_app
@@ -133,3 +135,26 @@ def test_lines_outside_a_request_have_no_id_and_text_mode_writes_no_access_line(
     assert "WARNING onescreen.test: outside any request" in text
     assert "onescreen.access" not in text  # gunicorn's or the development server's access log says it
     log_lines(app)  # restores the levels configure_logging set
+
+
+def test_the_process_handler_follows_stderr_when_it_is_swapped_and_never_writes_to_a_closed_one(
+    monkeypatch, capsys
+):
+    """A serving process's handler writes to sys.stderr as it is now: a test's capture (or a
+    supervisor's pipe) swapped in and closed afterwards must not leave "Logging error" behind."""
+    root, werkzeug = logging.getLogger(), logging.getLogger("werkzeug")
+    levels = root.level, werkzeug.level
+    handler = configure_logging(SimpleNamespace(log_format="text"))
+    try:
+        first = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", first)
+        logging.getLogger("onescreen.test").warning("into the first")
+        first.close()
+        second = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("onescreen.test").warning("into the second")
+        assert "into the second" in second.getvalue() and "Logging error" not in second.getvalue()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        werkzeug.setLevel(levels[1])
