@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +16,19 @@ import redis
 from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends import RedisCache
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
 cache = Cache()
-# a host that drops packets must not hold a request for minutes: a cache read waits this long
+# a host that drops packets must not hold a request for minutes: a cache read waits this long,
+# once (redis-py's own retries are off: a cache call is not worth retrying)
 SOCKET_TIMEOUT_S = 2.0
+# once Redis failed to answer, calls answer as an empty cache without asking it for this long:
+# a dead host would otherwise cost every cache call its timeout (a figure makes three)
+RETRY_AFTER_S = 5.0
 
 
 def _tolerant(missing: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -30,6 +37,8 @@ def _tolerant(missing: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def call(self: TolerantRedisCache, *args: Any, **kwargs: Any) -> Any:
+            if self._resting():
+                return missing(*args) if callable(missing) else missing
             try:
                 answer = method(self, *args, **kwargs)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
@@ -49,10 +58,17 @@ class TolerantRedisCache(RedisCache):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._down = False
+        self._failed_at = 0.0
         self._state_lock = threading.Lock()
+
+    def _resting(self) -> bool:
+        """Redis failed less than RETRY_AFTER_S ago: answer without asking it (the first call
+        after that asks again, and brings the cache back when Redis answers)."""
+        return self._down and time.monotonic() - self._failed_at < RETRY_AFTER_S
 
     def _went_down(self, exc: Exception) -> None:
         with self._state_lock:
+            self._failed_at = time.monotonic()
             if self._down:
                 return
             self._down = True
@@ -89,7 +105,11 @@ def init_cache(server: Flask, settings: Settings) -> None:
             "CACHE_TYPE": f"{__name__}.TolerantRedisCache",
             "CACHE_REDIS_URL": settings.redis_url,
             "CACHE_KEY_PREFIX": f"onescreen:{settings.store_key}:",
-            "CACHE_OPTIONS": {"socket_connect_timeout": SOCKET_TIMEOUT_S, "socket_timeout": SOCKET_TIMEOUT_S},
+            "CACHE_OPTIONS": {
+                "socket_connect_timeout": SOCKET_TIMEOUT_S,
+                "socket_timeout": SOCKET_TIMEOUT_S,
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     else:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
