@@ -205,10 +205,22 @@ def healthz() -> Response:
     return _no_store(jsonify(status="ok"))
 
 
+def _states_only(body: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may read: ready or not, and each dependency's state without the driver's
+    words (hosts, users, authentication failures) or the sources' names and errors, which only
+    operators (ops.metrics.operator_request) and the Sources page's readers see."""
+    return {
+        "status": body["status"],
+        "dependencies": {name: {"state": d["state"]} for name, d in body["dependencies"].items()},
+    }
+
+
 @blueprint.get(READY_PATH)
 def readyz() -> Response:
+    from ops.metrics import operator_request  # ops.metrics is registered beside this module
+
     ready, body = current_app.extensions[PROBE_KEY].answer()
-    response = jsonify(body)
+    response = jsonify(body if operator_request() else _states_only(body))
     response.status_code = 200 if ready else 503
     return _no_store(response)
 

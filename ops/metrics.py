@@ -177,12 +177,20 @@ def _token_may_read(engine: Any) -> bool:
     return principal is not None and principal.can(Permission.VIEW_SOURCES)
 
 
+def operator_request() -> bool:
+    """The request comes from the networks in metrics_allow (the address the trusted proxies
+    saw) or carries a token that may view the sources' health: /metrics, and /readyz's reasons."""
+    state = current_app.extensions[STATE_KEY]
+    # The address first: a scraper on an allowed network costs no token lookup.
+    return _in_networks(request.remote_addr, state["networks"]) or _token_may_read(state["engine"])
+
+
 @blueprint.get(METRICS_PATH)
 def metrics() -> Response:
     state = current_app.extensions[STATE_KEY]
-    # The address first: a scraper on an allowed network costs no token lookup. A refusal is not
-    # audited: a scraper configured wrongly asks every 15 s and would flood the audit log.
-    if not (_in_networks(request.remote_addr, state["networks"]) or _token_may_read(state["engine"])):
+    # A refusal is not audited: a scraper configured wrongly asks every 15 s and would flood the
+    # audit log.
+    if not operator_request():
         refused = jsonify(
             error="forbidden",
             message="/metrics is read from the networks in the metrics_allow setting or with an API token "

@@ -4,6 +4,7 @@ and lists the sources as the Sources page knows them."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -68,6 +69,23 @@ def test_readyz_lists_every_configured_source_with_its_state(app):
     assert feeds[0]["feed"]["state"] == "unknown" and feeds[0]["feed"]["reason"] == "no_worker"
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_caller_outside_the_operators_networks_reads_the_states_only(app, tmp_path):
+    """The reasons (a driver's words: hosts, users) and the sources' names and errors are for
+    operators (metrics_allow networks, or a token that may view sources); a balancer elsewhere
+    gets ready or not and each dependency's state."""
+    outside = app.server.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert outside.status_code == 200
+    assert outside.get_json() == {"status": "ready", "dependencies": {"store": {"state": "ok"}}}
+    gone = build_app(tmp_path / "gone")
+    store = gone.server.extensions[KEY].engine.url.database
+    gone.server.extensions[KEY].engine.dispose()
+    os.remove(store)
+    down = gone.server.test_client().get("/readyz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert down.status_code == 503
+    assert down.get_json() == {"status": "not ready", "dependencies": {"store": {"state": "down"}}}
+    assert "reason" in gone.server.test_client().get("/readyz").get_json()["dependencies"]["store"]
 
 
 def test_a_balancer_polling_every_second_is_never_refused_and_costs_little(app, statements):
