@@ -80,10 +80,37 @@ def init_security(server: Flask, dash_app: object, settings: Settings, engine: E
         server.register_error_handler(error, _store_unavailable)
 
 
+# SQLite's result codes for a store that cannot answer now (busy, locked, its file gone or
+# unwritable); its other OperationalErrors ("no such table", a syntax error) are bugs: 500
+SQLITE_UNAVAILABLE = frozenset(
+    {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY"}
+)
+# PostgreSQL's SQLSTATE classes for the same: connection exception, operator intervention
+# (shutdown, cancelled), insufficient resources
+PG_UNAVAILABLE = ("08", "57", "53")
+
+
+def store_unavailable(error: Exception) -> bool:
+    """Whether `error` says the store cannot answer now (rather than a bug in a query)."""
+    if isinstance(error, (InterfaceError, PoolTimeout)) or getattr(error, "connection_invalidated", False):
+        return True
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlite_errorname", None) is not None:
+        # extended codes carry a suffix: SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT
+        return any(orig.sqlite_errorname.startswith(code) for code in SQLITE_UNAVAILABLE)
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # psycopg: no SQLSTATE when the connection could not be made at all
+        return orig is not None and type(orig).__module__.startswith("psycopg")
+    return str(state).startswith(PG_UNAVAILABLE)
+
+
 def _store_unavailable(error: Exception):
     """A request the store could not answer is 503 with Retry-After, not 500: the pool connects
     again by itself once the store is back (pre-ping), so the client should simply retry. One
-    warning line, no traceback (an outage would otherwise flood the log with them)."""
+    warning line, no traceback (an outage would otherwise flood the log with them). An error
+    of the query itself stays a 500 with its traceback."""
+    if not store_unavailable(error):
+        raise error
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
     log.warning("store unavailable for %s %s: %s", request.method, request.path, reason)
     unavailable = ServiceUnavailable(
