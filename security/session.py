@@ -29,7 +29,11 @@ SAFE = frozenset({"GET", "HEAD"})
 
 
 def screen_read(req: Request) -> bool:
-    return req.method in SAFE and req.path.startswith(SCREEN_READS) and bearer_token(req) is None
+    """A GET of screen data without a token (the path itself or below it, never a sibling such
+    as a later /api/v1/map/layers-export)."""
+    path = req.path
+    below = any(path == prefix or path.startswith(prefix + "/") for prefix in SCREEN_READS)
+    return req.method in SAFE and below and bearer_token(req) is None
 
 
 API_KEY_PATHS = ("/open311/v2/requests.",)  # where GeoReport's api_key form field is read too

@@ -58,8 +58,12 @@ def rendered(key: str, build: Callable[[], T]) -> T:
             return hit[1]
         drawn = build()
         with _cells_lock:
-            _cells[key] = (time.monotonic() + RENDER_TTL_S, drawn)
+            now = time.monotonic()
+            _cells[key] = (now + RENDER_TTL_S, drawn)
             _cells.move_to_end(key)
+            # drawings of past moments are never asked for again: drop them as new ones come
+            for stale in [k for k, (until, _) in _cells.items() if until <= now]:
+                del _cells[stale]
             while len(_cells) > MAX_CELLS:
                 _cells.popitem(last=False)
         return drawn

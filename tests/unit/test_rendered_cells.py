@@ -65,3 +65,13 @@ def test_readers_who_may_see_different_things_never_share_a_drawing(one, other):
     assert reader(first, Scope(None)) != reader(second, Scope(None))
     assert reader(first, Scope("market")) != reader(first, Scope(None))
     assert reader(first, Scope(None)) == reader(Principal("user", "c", "C", one), Scope(None))
+
+
+def test_drawings_of_past_moments_are_dropped_as_new_ones_come(monkeypatch):
+    _drawn, build = _counting()
+    clock = [5000.0]
+    monkeypatch.setattr(rendered_cells.time, "monotonic", lambda: clock[0])
+    for n in range(5):
+        rendered(f"t3:cell@{n}", build)
+        clock[0] += RENDER_TTL_S + 1
+    assert not [k for k in rendered_cells._cells if k.startswith("t3:") and k != "t3:cell@4"]

@@ -94,6 +94,7 @@ def test_a_wall_sees_the_screens_only_whatever_its_tokens_role(app, engine):
     layer = client.get("/api/v1/map/layers/sensors?crs=wgs84")
     assert layer.status_code == 200 and layer.get_json()["type"] == "FeatureCollection"
     assert client.post("/api/v1/map/layers/sensors?crs=wgs84").status_code in (401, 405)
+    assert client.get("/api/v1/map/layers-export").status_code == 401  # a sibling path: no
 
 
 def test_a_revoked_token_sends_the_wall_to_its_sign_in_screen_and_is_audited_once(app, engine):
