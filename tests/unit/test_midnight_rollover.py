@@ -70,8 +70,10 @@ def _card_value(response, kpi: str) -> str:
 
 
 def test_the_walls_today_and_trend_roll_over_at_the_parks_midnight(app, midnight):
-    session = signed_in(app, "leader")
     with time_machine.travel(midnight - timedelta(seconds=10), tick=False) as clock:
+        # signed in on the travelled clock: the next midnight can be nearly a day away, longer
+        # than a session lasts (session_hours)
+        session = signed_in(app, "leader")
         before = _refresh(app, session, "panel-tick", [1, 2])
         clock.move_to(midnight + timedelta(seconds=5))
         after = _refresh(app, session, "panel-tick", [1, 2])
@@ -103,12 +105,12 @@ def test_a_kpi_over_today_starts_again_at_the_parks_midnight(app, midnight):
 def test_an_open_kpi_page_learns_of_the_new_day_from_the_server(app, midnight):
     """The page asks each minute; the answer changes only when the park's date does, and then
     its cards (which take the date as an input) are drawn again over the new day."""
-    client, csrf = signed_in(app, "leader")
     key = output_named(app, "kpis-day.data")
     zone = app.server.extensions["onescreen"].settings.zone
     eve = (midnight - timedelta(seconds=1)).astimezone(zone).date()
     shown = {"kpis-day-tick.n_intervals": 3, "kpis-day.data": eve.isoformat()}
     with time_machine.travel(midnight - timedelta(seconds=10), tick=False) as clock:
+        client, csrf = signed_in(app, "leader")  # on the travelled clock (see the first test)
         same = call(client, csrf, app, key, shown)
         clock.move_to(midnight + timedelta(seconds=5))
         turned = call(client, csrf, app, key, shown)
@@ -123,15 +125,16 @@ def test_an_open_kpi_page_learns_of_the_new_day_from_the_server(app, midnight):
 def test_the_kpi_pages_day_picker_ends_on_the_parks_today(app, midnight):
     """The custom range's calendar offers days up to the park's today and opens on its month,
     whatever the date of the browser's computer (the server refuses a later first day anyway)."""
-    session = signed_in(app, "leader")
     zone = app.server.extensions["onescreen"].settings.zone
     eve = (midnight - timedelta(seconds=1)).astimezone(zone).date()
+    session = None
 
     def picker() -> dict:
         tree = router_page(session, "/kpis", "?range=today", "en")
         return next(n for n in _walk(tree) if n.get("props", {}).get("id") == "kpis-days")["props"]
 
     with time_machine.travel(midnight - timedelta(seconds=10), tick=False) as clock:
+        session = signed_in(app, "leader")  # on the travelled clock (see the first test)
         before = picker()
         clock.move_to(midnight + timedelta(seconds=5))
         after = picker()
