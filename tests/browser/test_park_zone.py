@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_pages import sign_in
 
 PARK = ZoneInfo("Asia/Shanghai")  # the live server's (settings.timezone's default)
@@ -70,11 +71,17 @@ def test_the_kpi_pages_today_and_the_clock_are_the_parks_on_a_computer_far_off_a
     page, _zone, errors = far_page
     page.clock.set_system_time(datetime.now(UTC) - timedelta(days=3, hours=5))  # a wrong clock too
     page.goto(live_server + "/kpis?range=today", wait_until="load")
-    page.wait_for_selector(".os-kpi-slot .js-plotly-plot")
     park_day = datetime.now(PARK).date()
+    try:
+        page.wait_for_selector(".os-kpi-slot .js-plotly-plot", timeout=30_000)
+        charted = True
+    except PlaywrightTimeout:  # just after the park's midnight its today may hold no case yet
+        charted = datetime.now(PARK).hour >= 2
+        assert not charted, "no chart of today's first hours"
     assert page.evaluate("() => Date.now()") < (datetime.now(UTC) - timedelta(days=3)).timestamp() * 1000
-    first = page.evaluate(LAST_DAY, ".os-kpi-slot .js-plotly-plot")["first"]
-    assert first.startswith(park_day.isoformat())  # today's first hour: the park's midnight
+    if charted:
+        first = page.evaluate(LAST_DAY, ".os-kpi-slot .js-plotly-plot")["first"]
+        assert first.startswith(park_day.isoformat())  # today's first hour: the park's midnight
     page.wait_for_function(
         "() => /\\d{2}:\\d{2}:\\d{2}$/.test(document.querySelector('#shell-clock').innerText)"
     )
