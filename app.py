@@ -14,6 +14,7 @@ from dash.exceptions import DependencyException
 from flask import Flask, Response, redirect, request
 
 from api import init_api
+from components import screen_scripts  # noqa: F401  (Dash's index hook: walls go without admin bundles)
 from components.embed_app import init_embed_app
 from components.shell import make_shell
 from components.shell import register_callbacks as register_shell_callbacks

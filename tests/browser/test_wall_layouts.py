@@ -179,3 +179,26 @@ def test_an_admin_previews_a_layout_at_another_size(browser, live_server, shots_
         assert errors == [] and offsite == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_wall_routed_to_an_admin_page_loads_it_whole_with_its_bundles(browser, live_server, shots_dir):
+    """A wall's page comes without ag-grid's and the admin parts' bundles (components/
+    screen_scripts.py); routed to an admin page (Back, a link), it loads that page anew."""
+    context, page, errors, offsite = _open(
+        browser, live_server + "/wall/overview-hd", shots_dir, "wall", (1920, 1080), 1, "en-US", user="admin"
+    )
+    try:
+        wall_drawn(page)
+        assert page.evaluate("typeof window.dash_ag_grid") == "undefined"
+        page.evaluate("window.__sameDocument = true")
+        with page.expect_navigation():  # as dcc.Link routes: pushState, then Dash's event
+            page.evaluate(
+                "history.pushState({}, '', '/admin/audit');"
+                "window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'))"
+            )
+        page.wait_for_selector(".ag-root")  # the audit log's grid, drawn by the bundles it needs
+        assert page.evaluate("window.__sameDocument") is None and page.url.endswith("/admin/audit")
+        assert errors == [] and offsite == []
+    finally:
+        context.close()
