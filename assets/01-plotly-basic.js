@@ -4,11 +4,15 @@
 // draw on the leaders' screen (bench/bench_wall_render.py). Dash has no setting for a partial
 // bundle (plotly/dash-core-components#462): dcc.Graph loads window._dashPlotlyJSURL, which the
 // renderer sets when it starts, so the address is pinned here, before the renderer runs, and
-// the file is fetched at once (preload) while the page waits on its first callbacks.
+// the file is fetched at once (preload) while the page waits on its first callbacks. Not on a
+// screen (a wall layout, an embedded panel): their panels draw no Plotly chart (bars and lines
+// in HTML and SVG, components/bar_list.py and line_chart.py), so a wall computer is not sent
+// 1.2 MB it would not use.
 (function plotlyBasic() {
   if (window.Plotly) return;
   const url = new URL("vendor/plotly-basic-4.1.1.min.js", document.currentScript.src).href;
   Object.defineProperty(window, "_dashPlotlyJSURL", { configurable: true, get: () => url, set: () => {} });
+  if (["/wall/", "/embed/"].some((p) => window.location.pathname.startsWith(p))) return;  // screen_scripts.py
   const preload = document.createElement("link");
   preload.rel = "preload";
   preload.as = "script";

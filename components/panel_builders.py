@@ -17,6 +17,7 @@ from components.bar_list import bar_list
 from components.chain_summary import make_chain_summary
 from components.charts import bar_figure, donut_figure, shared_trend_figure
 from components.kpi_card import make_kpi_card
+from components.line_chart import line_chart
 from components.panel_source import source_line
 from components.read_at import read_at
 from locales import t
@@ -102,14 +103,19 @@ def cases_source(figures: OverviewFigures, lang: str, late: timedelta) -> list:
     return source
 
 
-def trend_panel(figures: OverviewFigures, lang: str, source: list, extra_class: str = "") -> html.Section:
+def trend_panel(
+    figures: OverviewFigures, lang: str, source: list, extra_class: str = "", *, lines: bool = False
+) -> html.Section:
+    """Cases reported and closed a day: a Plotly chart on a desk; `lines` on a wall, SVG lines
+    drawn with the layout (components/line_chart.py)."""
     trend = figures.trend
     names = {"reported": t("overview.reported", lang), "closed": t("overview.closed", lang)}
-    body = graph(
-        shared_trend_figure(trend, names, t("overview.today_so_far", lang)),
-        bool(trend.to_numpy().sum()),
-        lang,
-    )
+    partial = t("overview.today_so_far", lang)
+    has_data = bool(trend.to_numpy().sum())
+    if lines:
+        body = line_chart(trend, names, partial) if has_data else graph(None, False, lang)
+    else:
+        body = graph(shared_trend_figure(trend, names, partial), has_data, lang)
     return panel(t("overview.trend", lang), body, source, extra_class)
 
 

@@ -66,7 +66,7 @@ def _kpi_cards(params: Mapping[str, Any], lang: str, scope: Scope) -> html.Div:
 
 def _trend(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
     figures = overview_figures(scope)
-    return pb.trend_panel(figures, lang, pb.cases_source(figures, lang, _late(SLOW)))
+    return pb.trend_panel(figures, lang, pb.cases_source(figures, lang, _late(SLOW)), lines=True)
 
 
 def _by_domain(_params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:

@@ -99,7 +99,7 @@ def test_the_readme_snippet_shows_a_live_panel_and_an_expired_token_its_refusal(
 
         page.goto(f"{portal_origin}/{_portal_page(root, 'panel.html', f'{live_server}/embed/{token}')}")
         frame = page.frame_locator("iframe")
-        frame.locator(".os-embed-panel .main-svg").first.wait_for(timeout=20_000)
+        frame.locator(".os-embed-panel .os-lc-svg polyline").first.wait_for(timeout=20_000)
         assert frame.locator(".os-embed-panel h2").inner_text() == "Cases reported and closed, last 30 days"
         assert frame.locator(".modebar").count() == 0  # no download button
         page.screenshot(path=str(shots_dir / "embed-panel_1000x700.png"))
@@ -110,7 +110,7 @@ def test_the_readme_snippet_shows_a_live_panel_and_an_expired_token_its_refusal(
         while len(answers) < 2 and time.monotonic() < deadline:
             page.wait_for_timeout(100)
         assert answers == [200, 200]
-        frame.locator(".os-embed-panel .main-svg").first.wait_for()
+        frame.locator(".os-embed-panel .os-lc-svg polyline").first.wait_for()
 
         # a token whose time is up (signed as the app signs, its row in the store)
         secret = (live_data_dir / "secret.key").read_text(encoding="ascii").strip()

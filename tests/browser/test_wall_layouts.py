@@ -88,6 +88,15 @@ def _window(browser, base, size, scale, locale, user="leader"):
     )
     # charts draw with plotly.js's basic bundle (assets/01-plotly-basic.js), never Dash's full one
     page.on("request", lambda r: errors.append(f"full plotly.js: {r.url}") if FULL_PLOTLY in r.url else None)
+    # and a wall draws none at all (bars and lines in HTML and SVG): it is not even sent plotly.js
+    page.on(
+        "request",
+        lambda r: (
+            errors.append(f"plotly.js on a wall: {r.url}")
+            if "vendor/plotly-basic" in r.url and urlparse(page.url).path.startswith("/wall/")
+            else None
+        ),
+    )
     sign_in(page, base, user)
     return context, page, errors, offsite
 
