@@ -13,7 +13,7 @@ from components.panels import PANELS
 from domain.screens import Cell, Layout, Tile
 from security.scope import Scope
 from security.web_context import current_principal
-from services.rendered_cells import moment, reader, rendered
+from services.rendered_cells import FIRST_DRAW_REUSE_S, moment, reader, rendered
 
 CELL = "wall-cell"  # pattern-matching id type of a placed panel: {"type": CELL, "cell": index}
 
@@ -32,9 +32,12 @@ def cell_on_screen(layout: Layout, cell: Cell, view: Tile) -> bool:
     return x0 < view.x + view.width and x1 > view.x and y0 < view.y + view.height and y1 > view.y
 
 
-def build_cell(layout: Layout, index: int, lang: str, scope: Scope, at: str | None = None):
+def build_cell(
+    layout: Layout, index: int, lang: str, scope: Scope, at: str | None = None, *, first: bool = False
+):
     """The panel of the layout's cell `index`; `at` (services/rendered_cells.moment, read once
-    for all the cells of a page or refresh): drawn once for every screen showing it now."""
+    for all the cells of a page or refresh): drawn once for every screen showing it now. `first`:
+    the page's first drawing, which may take a recent one of the same data (rendered_cells)."""
     cell = layout.cells[index]
 
     def build():
@@ -43,7 +46,8 @@ def build_cell(layout: Layout, index: int, lang: str, scope: Scope, at: str | No
     if at is None:
         return build()
     who = reader(current_principal(), scope)
-    return rendered(f"{layout.name}#{index}:{lang}:{who}:{at}", build)
+    reuse = FIRST_DRAW_REUSE_S if first else 0
+    return rendered(f"{layout.name}#{index}:{lang}:{who}:{at}", build, reuse_s=reuse)
 
 
 def stage(layout: Layout, view: Tile, lang: str, scope: Scope, *, ids: bool = True) -> html.Div:
@@ -58,7 +62,7 @@ def stage(layout: Layout, view: Tile, lang: str, scope: Scope, *, ids: bool = Tr
         extra: dict[str, Any] = {"id": {"type": CELL, "cell": index}} if ids else {}
         cells.append(
             html.Div(
-                build_cell(layout, index, lang, scope, at),
+                build_cell(layout, index, lang, scope, at, first=True),
                 className=f"os-wall-cell os-wall-{cell.panel.replace('_', '-')}",
                 style={
                     "gridRow": f"{cell.row} / span {cell.rows}",

@@ -6,7 +6,14 @@ the layout and cell, the language, the scope and the reader's permissions (which
 named, which sources read), every contract's data version (a write shows at the next refresh,
 as with services/figure_cache.py) and a RENDER_TTL_S time bucket (readings are not versioned,
 and every panel says when it was read). Per process, not in Redis: a drawn tree is bulky to
-pickle and cheap to redraw once per worker."""
+pickle and cheap to redraw once per worker.
+
+A page's first drawing (components/wall_stage.stage) may also take a drawing of the same data
+versions from an earlier time bucket, up to FIRST_DRAW_REUSE_S old: between its ticks a wall
+shows drawings that old anyway, and a screen opened while others show the layout then paints at
+once instead of waiting 0.15-0.7 s for its panels to be drawn (issue 13, the first render). Each
+panel says when it was read; the screen's next tick draws it anew. A write (a new version) is
+never hidden this way."""
 
 from __future__ import annotations
 
@@ -26,8 +33,11 @@ T = TypeVar("T")
 
 RENDER_TTL_S = 5  # the readings' bucket (figure_cache.READINGS_TTL_S): no older than a figure
 MAX_CELLS = 512  # layouts x cells x languages x readers kept at most (least recently used go)
+FIRST_DRAW_REUSE_S = 10  # the live panels' refresh (components/panels.REFRESH_INTERVALS)
 
 _cells: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+# the newest drawing of each key without its time bucket (same data versions): when drawn, what
+_latest: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _cells_lock = threading.Lock()
 
 
@@ -45,11 +55,15 @@ def reader(principal: Principal, scope: Scope) -> str:
     return f"{scope.department or '*'}/{hashlib.sha256(granted.encode()).hexdigest()[:16]}"
 
 
-def rendered(key: str, build: Callable[[], T]) -> T:
-    """`build()`'s drawing for `key` (which names the moment, see `moment`), drawn once in this
-    process while it is kept; concurrent askers wait for one drawing. Read-only for callers."""
+def rendered(key: str, build: Callable[[], T], *, reuse_s: float = 0) -> T:
+    """`build()`'s drawing for `key` (which ends with the moment, see `moment`), drawn once in
+    this process while it is kept; concurrent askers wait for one drawing. With `reuse_s`, a
+    drawing of the same data versions at most that old, from an earlier time bucket, will do.
+    Read-only for callers."""
     now = time.monotonic()
     hit = _fresh(key, now)
+    if hit is None and reuse_s > 0:
+        hit = _recent(_unbucketed(key), now - reuse_s)
     if hit is not None:
         return hit[1]
     with single_flight(f"cell:{key}"):
@@ -66,7 +80,22 @@ def rendered(key: str, build: Callable[[], T]) -> T:
                 del _cells[stale]
             while len(_cells) > MAX_CELLS:
                 _cells.popitem(last=False)
+            _latest[_unbucketed(key)] = (now, drawn)
+            _latest.move_to_end(_unbucketed(key))
+            while len(_latest) > MAX_CELLS:
+                _latest.popitem(last=False)
         return drawn
+
+
+def _unbucketed(key: str) -> str:
+    """`key` without its time bucket (the moment's "@<bucket>"): the same data versions."""
+    return key.rpartition("@")[0] or key
+
+
+def _recent(unbucketed: str, since: float) -> tuple[float, Any] | None:
+    with _cells_lock:
+        hit = _latest.get(unbucketed)
+        return hit if hit is not None and hit[0] >= since else None
 
 
 def _fresh(key: str, now: float) -> tuple[float, Any] | None:

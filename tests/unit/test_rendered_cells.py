@@ -75,3 +75,21 @@ def test_drawings_of_past_moments_are_dropped_as_new_ones_come(monkeypatch):
         rendered(f"t3:cell@{n}", build)
         clock[0] += RENDER_TTL_S + 1
     assert not [k for k in rendered_cells._cells if k.startswith("t3:") and k != "t3:cell@4"]
+
+
+def test_a_first_drawing_takes_a_recent_one_of_the_same_data_but_never_of_other_data(monkeypatch):
+    """A page's first drawing (reuse_s) may be of an earlier time bucket while the data versions
+    are the same and it is young enough; a refresh (no reuse_s) and a write draw anew."""
+    drawn, build = _counting()
+    clock = [9000.0]
+    monkeypatch.setattr(rendered_cells.time, "monotonic", lambda: clock[0])
+    first = rendered("t4:cell:alerts:1,cases:7@100", build)
+    clock[0] += RENDER_TTL_S + 1  # the next time bucket
+    assert rendered("t4:cell:alerts:1,cases:7@101", build, reuse_s=10) is first
+    assert len(drawn) == 1
+    assert rendered("t4:cell:alerts:1,cases:8@101", build, reuse_s=10) == {"drawing": 2}  # a write
+    clock[0] += 0.5
+    assert rendered("t4:cell:alerts:1,cases:7@101", build) == {"drawing": 3}  # a refresh: anew
+    clock[0] += 11  # older than reuse_s: drawn anew
+    assert rendered("t4:cell:alerts:1,cases:7@103", build, reuse_s=10) == {"drawing": 4}
+    assert rendered("t4:other:alerts:1,cases:7@103", build, reuse_s=10) == {"drawing": 5}  # another cell
