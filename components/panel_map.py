@@ -1,12 +1,17 @@
 """The one map as a wall panel: the park's base drawing and its theme layers (the catalogue's
-shown ones, or `layers`), fetched from /api/v1/map/layers like the map page's, each live layer's
-URL carrying the minute it was drawn, so the panel's refresh (components/panels.py) reads it
-anew. Its own ids (not the map page's), so the map page's callbacks never act on it; a wall is
-not worked by hand, so it takes no clicks of its own, but Leaflet measures its scale from its box,
-so a scaled canvas keeps clicks and hovers on their features."""
+shown ones, or `layers`). The first drawing carries each small layer's features (the collection
+/api/v1/map/layers serves), so the map draws with the screen instead of asking for them once
+Leaflet has mounted, the last ~0.3 s of the leaders' first render (bench/bench_wall_render.py);
+a large one is fetched from its URL. After that each live layer is read from /api/v1/map/layers
+like the map page's, its URL carrying the minute, so the panel's refresh (components/panels.py)
+reads it anew. Its own ids (not the map page's), so the map page's callbacks never act on it; a
+wall is not worked by hand, so it takes no clicks of its own, but Leaflet measures its scale
+from its box, so a scaled canvas keeps clicks and hovers on their features."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +28,9 @@ from security.scope import Scope
 from security.web_context import current_principal
 from services.context import get_services
 from services.freshness import late_after
-from services.map_catalogue import DEFAULT_RANGE, layers, readable, spec_of
+from services.map_catalogue import DEFAULT_RANGE, layers, map_period, readable, spec_of
 from services.map_feature_layers import park_centre
+from services.map_layers import layer as layer_features
 
 PANEL_ZOOM = ZOOM - 1  # the whole park in a panel a third of a screen wide
 LIVE_CONTRACTS = frozenset({"alerts", "sensors", "cases"})
@@ -34,15 +40,34 @@ DETAIL = "panel-map-detail"  # the clicked feature's name (pages/wall_map.py)
 SOURCE = "panel-map-source"  # pattern-matching id type of its source line (redrawn with the layers)
 PANE_Z = 210  # above Leaflet's tile pane (200), below its overlay pane (400: the points)
 POINTS = ("point", "cluster")
+# a layer whose compressed collection is at most this is carried in the panel's first drawing
+# (the leaders' map: its grid, blocks, streets, sensors and alerts, 21 KB at most)
+INLINE_MAX_BYTES = 48_000
+
+
+def _live(spec) -> bool:
+    return spec.id in LIVE_CONTRACTS or spec.source.contract in LIVE_CONTRACTS
 
 
 def _url(spec, crs: str, version: str) -> str:
     query = [f"crs={crs}"]
     if spec.source.contract == "cases":
         query.append(f"range={DEFAULT_RANGE}")
-    if spec.id in LIVE_CONTRACTS or spec.source.contract in LIVE_CONTRACTS:
+    if _live(spec):
         query.append(f"v={version}")
     return f"/api/v1/map/layers/{spec.id}?" + "&".join(query)
+
+
+def _features(spec, scope: Scope, crs: str) -> dict[str, Any] | None:
+    """The layer's FeatureCollection as its URL would give it to this reader now (the range of a
+    layer of cases as _url asks for it), or None for a large one, which is fetched from its URL:
+    carried in the panel, the park's 56,550 parts made a first drawing of 650 KB that took
+    seconds to send and to read, while a fetch of their compressed collection goes beside it."""
+    now = datetime.now(UTC)
+    cases = spec.source.contract == "cases"
+    span = map_period(DEFAULT_RANGE, now, get_services().settings.zone) if cases else None
+    body = layer_features(spec.id, scope, span, None, crs, now).value.body
+    return json.loads(gzip.decompress(body)) if len(body) <= INLINE_MAX_BYTES else None
 
 
 def _view(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
@@ -53,7 +78,7 @@ def _view(params: Mapping[str, Any], crs: str) -> dict[str, Any]:
     return {"center": [lat, lon], "zoom": params.get("zoom") or PANEL_ZOOM}
 
 
-def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Section:
+def map_panel(params: Mapping[str, Any], lang: str, scope: Scope) -> html.Section:
     settings = get_services().settings
     wanted = params.get("layers")
     zoom = params.get("zoom") or PANEL_ZOOM
@@ -74,7 +99,8 @@ def map_panel(params: Mapping[str, Any], lang: str, _scope: Scope) -> html.Secti
     for order, spec in enumerate(specs):
         layer = layer_component(spec)
         layer.id = {"type": LAYER, "layer": spec.id}
-        layer.url = _url(spec, settings.tile_crs, version)
+        layer.url = _url(spec, settings.tile_crs, version)  # read when `data` is cleared (a refresh)
+        layer.data = _features(spec, scope, settings.tile_crs)
         if spec.draw in POINTS:
             children.append(layer)
             continue
@@ -122,22 +148,28 @@ def _source(specs: list, lang: str) -> list:
     )
 
 
-def live_layer_urls(ids: list, lang: str) -> tuple[list, list]:
-    """The panel's refresh (pages/wall_map.py): each layer's URL with this minute in it, so the
-    live layers are read anew, and the source line with this reading's time. The map itself is
-    kept: rebuilding a Leaflet map on every tick left the heap of a wall open for hours at two
-    levels, depending on whether a rebuild was under way (bench/soak.py). Ids the reader may
-    not read, or that name no layer (a tampered request), keep their URL."""
+def live_layer_urls(ids: list, lang: str) -> tuple[list, list, list]:
+    """The panel's refresh (pages/wall_map.py): each live layer's URL with this minute in it and
+    its first drawing's features cleared, so it is read anew from there (dash-leaflet reads the
+    URL only while `data` is empty), and the source line with this reading's time. The map
+    itself is kept: rebuilding a Leaflet map on every tick left the heap of a wall open for
+    hours at two levels, depending on whether a rebuild was under way (bench/soak.py). Other
+    layers keep what they have, as do ids the reader may not read or that name no layer (a
+    tampered request)."""
     version = datetime.now(UTC).strftime("%Y%m%d%H%M")
     crs = get_services().settings.tile_crs
     principal = current_principal()
     urls: list = []
+    data: list = []
     shown = []
     for item in ids:
         spec = spec_of(str(item.get("layer"))) if isinstance(item, dict) else None
         if spec is None or not readable(spec, principal):
             urls.append(no_update)
+            data.append(no_update)
             continue
         shown.append(spec)
-        urls.append(_url(spec, crs, version))
-    return urls, _source(shown, lang)
+        live = _live(spec)
+        urls.append(_url(spec, crs, version) if live else no_update)
+        data.append(None if live else no_update)
+    return urls, data, _source(shown, lang)

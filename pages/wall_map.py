@@ -49,6 +49,7 @@ def register() -> None:
 
     @callback(
         Output({"type": LAYER, "layer": ALL}, "url"),
+        Output({"type": LAYER, "layer": ALL}, "data"),
         Output({"type": SOURCE, "panel": ALL}, "children"),
         Input(SLOW, "n_intervals"),
         State({"type": LAYER, "layer": ALL}, "id"),
@@ -58,9 +59,10 @@ def register() -> None:
     )
     @requires(Permission.VIEW_SCREENS)
     def redraw_layers(_tick: Any, ids: Any, sources: Any, lang: Any):
-        """On the panels' slow clock, the map panel's layers read anew (its live ones carry the
-        minute in their URL) and its source line; the map is not rebuilt."""
+        """On the panels' slow clock, the map panel's live layers read anew (their URL carries the
+        minute, their first drawing's features are cleared) and its source line; the map is not
+        rebuilt."""
         if not isinstance(ids, list) or not isinstance(sources, list) or not sources:
-            return no_update, no_update
-        urls, source = live_layer_urls(ids, normalise(lang))
-        return urls, [source for _ in sources]
+            return no_update, no_update, no_update
+        urls, data, source = live_layer_urls(ids, normalise(lang))
+        return urls, data, [source for _ in sources]

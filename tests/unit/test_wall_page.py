@@ -171,6 +171,31 @@ def test_the_map_panel_reads_the_map_layers_under_ids_of_its_own(leader):
     assert "buildings" not in urls and {"boundary", "blocks", "streets"} <= set(urls)
     client, _csrf = leader
     assert client.get(urls["alerts"]).status_code == 200  # an address the API answers
+    # the first drawing carries each layer's features, as its address gives them to this reader
+    data = {p["id"]["layer"]: p["data"] for p in layers}
+    for layer in ("blocks", "alerts", "sensors"):
+        assert data[layer]["type"] == "FeatureCollection"
+        assert data[layer]["features"] == client.get(urls[layer]).get_json()["features"], layer
+    assert len(data["blocks"]["features"]) > 100
+
+
+def test_a_large_layer_is_fetched_from_its_address_instead_of_carried(leader, monkeypatch):
+    """The first drawing carries only small layers: a large one (the park's 56,550 parts are
+    600 KB compressed) is left to its URL, which Leaflet fetches beside the page."""
+    from collections import OrderedDict
+
+    from components import panel_map
+    from services import rendered_cells
+
+    monkeypatch.setattr(panel_map, "INLINE_MAX_BYTES", 2_000)  # the park's outline in, its blocks out
+    monkeypatch.setattr(rendered_cells, "_cells", OrderedDict())  # no drawing made before this
+    monkeypatch.setattr(rendered_cells, "_latest", OrderedDict())
+    tree = router_page(leader, "/wall/wall-3x3", "?tile=3,2")
+    layers = {n["props"]["id"]["layer"]: n["props"] for n in _walk(tree) if isinstance(n.get("props", {}).get("id"), dict) and n["props"]["id"].get("type") == "panel-map-layer"}  # fmt: skip
+    assert layers["boundary"]["data"]["type"] == "FeatureCollection"
+    assert layers["blocks"].get("data") is None and layers["blocks"]["url"].startswith(
+        "/api/v1/map/layers/blocks?"
+    )
 
 
 def test_the_slow_tick_reads_the_maps_layers_anew_without_rebuilding_the_map(app, leader):
@@ -197,6 +222,13 @@ def test_the_slow_tick_reads_the_maps_layers_anew_without_rebuilding_the_map(app
     drawn = json.dumps(answer.get_json(), ensure_ascii=False)
     assert "/api/v1/map/layers/alerts?" in drawn and "v=" in drawn
     assert "no-such-layer" not in drawn and "read " in drawn
+    # the live layer's first features are cleared, so that its new address is read; the park's
+    # drawing keeps its features and its address (no update for either)
+    (urls,) = [v["url"] for v in answer.get_json()["response"].values() if "url" in v]
+    (data,) = [v["data"] for v in answer.get_json()["response"].values() if "data" in v]
+    assert urls[0].startswith("/api/v1/map/layers/alerts?") and data[0] is None
+    kept = {"_dash_no_update": "_dash_no_update"}  # blocks and the unknown layer: no update
+    assert urls[1:] == data[1:] == [kept, kept]
     # the wall's own refresh leaves the map's cell alone
     cells = yaml.safe_load(Path("config/screens.yaml").read_text(encoding="utf-8"))["layouts"]["wall-3x3"][
         "cells"
