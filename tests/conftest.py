@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from apps import copy_park
 from servers import ROOT, free_port, wait_for_port
 
 SMALL_PARK_CASES = 5_000
@@ -33,6 +34,7 @@ def live_server(live_data_dir):
         # the embedded panels' browser test frames /embed/ from a page served on localhost
         ONESCREEN_EMBED_FRAME_ANCESTORS='["http://localhost:*"]',
     )
+    copy_park(data_dir, SMALL_PARK_CASES)  # the run's template park, not a seed of its own (tests/apps.py)
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -48,3 +50,12 @@ def live_server(live_data_dir):
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+def pytest_sessionfinish(session):
+    """The template parks (tests/apps.py) go when the run ends, removed by the process that ran
+    it: its workers (pytest-xdist) share them to the last test."""
+    if not hasattr(session.config, "workerinput"):
+        from apps import remove_templates
+
+        remove_templates()

@@ -47,9 +47,18 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, **more: str) -> None:
-        """Start it (`more`: settings for this start only, e.g. another build label)."""
+        """Start it (`more`: settings for this start only, e.g. another build label). On its
+        first start an embedded server with a number of demo cases gets a copy of the run's
+        template park (tests/apps.py) instead of seeding one of its own."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")}
         env.update(self.env, ONESCREEN_DATA_DIR=str(self.data_dir), ONESCREEN_PORT=str(self.port), **more)
+        cases = env.get("ONESCREEN_DEMO_CASES")
+        embedded = not ({"ONESCREEN_DATABASE_URL", "ONESCREEN_PROFILE"} & set(env))
+        if cases and embedded and not (self.data_dir / "onescreen.sqlite").exists():
+            from apps import copy_park  # the app's modules, loaded only when a server needs them
+
+            seed = env.get("ONESCREEN_DEMO_SEED")
+            copy_park(self.data_dir, int(cases), int(seed) if seed else None)
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
