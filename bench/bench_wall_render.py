@@ -11,12 +11,18 @@ counts from the navigation's start, so the figure needs no clock of ours.
 By default it starts its own server like `make run` (bench/map_render.own_server: the demo park
 seeded in a temp folder, gunicorn on a free port); --url measures a running server instead.
 
-usage: .venv/bin/python bench/bench_wall_render.py [--runs 7] [--layout overview-4k] [--url URL] [--user leader]"""
+--pause S waits S seconds before each measured run: past 10 s no screen has drawn the layout
+recently (services/rendered_cells.py reuses a drawing of the same data up to 10 s old for a
+screen opening), so every run waits for the server to draw its panels, as the first screen of
+a morning does. Without it the runs follow each other as screens opening in a busy centre.
+
+usage: .venv/bin/python bench/bench_wall_render.py [--runs 7] [--layout overview-4k] [--url URL] [--user leader] [--pause 0]"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,7 +72,7 @@ def one_run(browser, base: str, user: str, layout: str, size: tuple[int, int], s
         context.close()
 
 
-def measure(base: str, runs: int, user: str, layout: str) -> None:
+def measure(base: str, runs: int, user: str, layout: str, pause: float = 0) -> None:
     from playwright.sync_api import sync_playwright
 
     screens = {"3840x2160_scale1": ((3840, 2160), 1), "1920x1080_scale2": ((1920, 1080), 2)}
@@ -75,9 +81,13 @@ def measure(base: str, runs: int, user: str, layout: str) -> None:
         try:
             for name, (size, scale) in screens.items():
                 one_run(browser, base, user, layout, size, scale)  # warm the server's figure caches
-                spans = [one_run(browser, base, user, layout, size, scale) for _ in range(runs)]
-                print(f"wall_{layout}_{name}_navigation_to_complete_render_p50: {pct(spans, 0.5):.0f} ms")
-                print(f"wall_{layout}_{name}_navigation_to_complete_render_p95: {pct(spans, 0.95):.0f} ms")
+                spans = []
+                for _ in range(runs):
+                    time.sleep(pause)
+                    spans.append(one_run(browser, base, user, layout, size, scale))
+                what = f"wall_{layout}_{name}{'_cold' if pause > 10 else ''}_navigation_to_complete_render"
+                print(f"{what}_p50: {pct(spans, 0.5):.0f} ms")
+                print(f"{what}_p95: {pct(spans, 0.95):.0f} ms")
         finally:
             browser.close()
 
@@ -90,12 +100,13 @@ def main() -> int:
     parser.add_argument("--layout", default="overview-4k")
     parser.add_argument("--url")
     parser.add_argument("--user", default="leader")
+    parser.add_argument("--pause", type=float, default=0, help="seconds before each measured run")
     args = parser.parse_args()
     if args.url:
-        measure(args.url.rstrip("/"), args.runs, args.user, args.layout)
+        measure(args.url.rstrip("/"), args.runs, args.user, args.layout, args.pause)
     else:
         with own_server() as base:
-            measure(base, args.runs, args.user, args.layout)
+            measure(base, args.runs, args.user, args.layout, args.pause)
     return 0
 
 
