@@ -59,7 +59,7 @@ def on_starting(server):
         settings = load_settings()
     except SettingsError:  # the app says what is wrong when a worker builds it
         return
-    prepare_folder(settings.data_dir)
+    prepare_folder(settings.data_dir, ",".join(server.cfg.bind))  # one folder per listening server
     configure_logging(settings)
 
 

@@ -19,7 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 from servers import ROOT, free_port, wait_for_port
 
-from ops.multiproc import FOLDER
+from ops.multiproc import folder_for
 from services.context import KEY
 
 pytestmark = pytest.mark.integration
@@ -32,12 +32,17 @@ OPS_OK = {"method": "GET", "kind": "ops", "status": "200"}
 def served(tmp_path_factory):
     """(base URL, data folder, log file) of gunicorn with two workers on a small demo park."""
     data_dir = tmp_path_factory.mktemp("ops-gunicorn")
-    stale = data_dir / FOLDER / "counter_999999.db"  # a previous run's worker: must not be summed
+    port = free_port()
+    # a previous run's worker: must not be summed
+    stale = folder_for(data_dir, f"127.0.0.1:{port}") / "counter_999999.db"
     stale.parent.mkdir()
     stale.write_bytes(b"left over")
-    # the park is seeded here (or copied from this process's template), not by the workers
+    # another server on the same data folder (a second node on this host): its figures are its own
+    neighbour = folder_for(data_dir, "127.0.0.1:1") / "counter_888888.db"
+    neighbour.parent.mkdir()
+    neighbour.write_bytes(b"the other node's")
+    # the park is seeded here (or copied from the run's template), not by the workers
     build_app(data_dir).server.extensions[KEY].engine.dispose()
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONESCREEN_", "PROMETHEUS_"))}
     env.update(
         ONESCREEN_DATA_DIR=str(data_dir), ONESCREEN_DEMO_CASES="300", ONESCREEN_DEMO_LIVE="false",
@@ -85,7 +90,9 @@ def _probe(url: str) -> int:
 
 def test_metrics_are_the_sum_over_both_workers(served):
     url, data_dir, _log = served
-    folder = data_dir / FOLDER
+    folder = folder_for(data_dir, url.removeprefix("http://"))
+    # the other server's folder is left as it was (neither emptied nor summed)
+    assert (folder_for(data_dir, "127.0.0.1:1") / "counter_888888.db").read_bytes() == b"the other node's"
     # The master listens before its workers have built the app: the first probe waits for one.
     # Every probe that got its 200 was counted by the worker that answered it.
     answered = [_probe(url)].count(200)
