@@ -3,7 +3,9 @@ this module's own that it stops and starts again on the same port and data folde
 down the page says "reconnecting" in its language over the panels as last drawn (no blank page,
 no error screen, no request failed to Dash), asking again after a growing pause; when it is back
 the notice goes and the panels redraw by themselves, without a reload (a window variable
-survives). Started with another build label (a redeploy), the page reloads itself, once."""
+survives). Started with another build label (a redeploy), the page reloads itself, once. The
+page's timers run on Playwright's clock: the wall's 10-s tick and the pause before the next
+question (up to 30 s) are moved on rather than waited out, and still fire in the page's code."""
 
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def _go_down(server, page, shots_dir, name: str, locale: str) -> dict:
     """Stop the server; the notice must come up over the panels as they were."""
     before = _drawn(page)
     server.stop()
-    page.wait_for_selector(NOTICE, timeout=25_000)  # the wall's 10 s tick finds the server gone
+    page.clock.run_for(10_000)  # the wall's 10 s tick finds the server gone
+    page.wait_for_selector(NOTICE, timeout=15_000)
     assert DOWN_WORDS[locale] in page.inner_text(NOTICE)
     during = _drawn(page)
     assert during["cells"] == before["cells"] > 0 and during["text"] > 0  # never a blank page
@@ -61,7 +64,7 @@ def _go_down(server, page, shots_dir, name: str, locale: str) -> dict:
 def test_a_wall_says_reconnecting_while_the_server_is_down_and_redraws_when_it_is_back(
     browser, server, shots_dir
 ):
-    with visit(browser, server.url + WALL, shots_dir, "reconnect-wall", ready=READ) as v:
+    with visit(browser, server.url + WALL, shots_dir, "reconnect-wall", ready=READ, clock=True) as v:
         page = v.page
         page.evaluate("() => { window.__survivor = 42; }")
         page.wait_for_function("() => window.onescreenReconnect().build !== null")
@@ -69,8 +72,10 @@ def test_a_wall_says_reconnecting_while_the_server_is_down_and_redraws_when_it_i
         # it keeps asking, each time after a longer pause, and holds the panels' ticks meanwhile
         page.wait_for_function("() => window.onescreenReconnect().pause >= 4000", timeout=20_000)
         assert re.search(r"\d+ 秒后重试|正在重试", page.inner_text(NOTICE))
+        page.clock.run_for(10_000)  # the next tick, held while the server is away
         page.wait_for_function("() => window.onescreenReconnect().held > 0", timeout=15_000)
         server.start()
+        page.clock.run_for(30_000)  # the next question, however long the pause has grown
         page.wait_for_selector(NOTICE, state="detached", timeout=60_000)
         assert page.evaluate(STATE)["down"] is False
         # the held tick went out again: the panels show a read made after the restart
@@ -87,13 +92,15 @@ def test_a_wall_says_reconnecting_while_the_server_is_down_and_redraws_when_it_i
 
 @pytest.mark.browser
 def test_after_a_redeploy_the_page_reloads_itself_once(browser, server, shots_dir):
-    with visit(browser, server.url + WALL, shots_dir, "reconnect-redeploy", locale="en-US", ready=READ) as v:
+    url = server.url + WALL
+    with visit(browser, url, shots_dir, "reconnect-redeploy", locale="en-US", ready=READ, clock=True) as v:
         page = v.page
         page.evaluate("() => { window.__survivor = 42; }")
         page.wait_for_function("() => window.onescreenReconnect().build !== null")
         first = page.evaluate(STATE)["build"]
         _go_down(server, page, shots_dir, "reconnect-down-en", "en-US")
         server.start(ONESCREEN_BUILD_LABEL="second")
+        page.clock.run_for(30_000)  # the next question, however long the pause has grown
         page.wait_for_function("() => window.__survivor === undefined", timeout=60_000)  # reloaded
         page.wait_for_selector(READ, timeout=30_000)
         page.wait_for_function("() => window.onescreenReconnect().build !== null")
