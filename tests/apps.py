@@ -13,7 +13,9 @@ FRESH_DEMO_PARKS=1 seeds every app anew."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
 import os
 import shutil
 import sqlite3
@@ -72,7 +74,8 @@ def template_park(demo_cases: int, demo_seed: int | None = None) -> tuple[Path, 
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not (folder / "ready").exists():
             seed = {} if demo_seed is None else {"demo_seed": demo_seed}
-            with pytest.MonkeyPatch.context() as patch:
+            # quietly: the seed's progress bar would land in whatever test asked first (capsys)
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(io.StringIO()):
                 clear_onescreen_env(patch)
                 engine = prepare_store(load_settings(data_dir=folder, demo_cases=demo_cases, **seed))
                 engine.dispose()

@@ -51,13 +51,14 @@ def far_page(browser, live_server):
 def test_a_wall_far_from_the_park_shows_the_parks_day(far_page, live_server, shots_dir):
     page, zone, errors = far_page
     page.goto(live_server + "/wall/overview-hd", wait_until="load")
-    page.wait_for_selector(".os-wall-stage .js-plotly-plot .xtick")
+    page.wait_for_selector(".os-wall-stage .os-line-chart .os-lc-x-label")
     browser = page.evaluate(BROWSER)
     park_day = datetime.now(PARK).date()
     assert browser["zone"] == zone and browser["day"] != park_day.isoformat()  # the premise
-    trend = page.evaluate(LAST_DAY, ".os-wall-cell .js-plotly-plot")
-    assert trend["last"].startswith(park_day.isoformat())
-    assert trend["first"].startswith((park_day - timedelta(days=29)).isoformat())
+    chart = page.locator(".os-wall-cell .os-line-chart")  # the days it draws (components/line_chart.py)
+    assert chart.get_attribute("data-to") == park_day.isoformat()
+    assert chart.get_attribute("data-from") == (park_day - timedelta(days=29)).isoformat()
+    assert page.locator(".os-wall-cell .os-lc-x-label").last.inner_text() == park_day.strftime("%m-%d")
     read = page.inner_text(".os-wall-stage .os-kpi-card .os-read-at")
     assert read.removeprefix("read ") in _park_minutes(), read  # "read 18:02": the park's time
     page.screenshot(path=str(shots_dir / f"wall-far-{zone.replace('/', '-')}_1920x1080.png"))
