@@ -9,10 +9,12 @@
 // in HTML and SVG, components/bar_list.py and line_chart.py), so a wall computer is not sent
 // 1.2 MB it would not use.
 (function plotlyBasic() {
+  // a screen's paths, as components/screen_scripts.py; assets/02-screen-bundles.js asks the same
+  window.onescreenOnScreen = () => ["/wall/", "/embed/"].some((p) => window.location.pathname.startsWith(p));
   if (window.Plotly) return;
   const url = new URL("vendor/plotly-basic-4.1.1.min.js", document.currentScript.src).href;
   Object.defineProperty(window, "_dashPlotlyJSURL", { configurable: true, get: () => url, set: () => {} });
-  if (["/wall/", "/embed/"].some((p) => window.location.pathname.startsWith(p))) return;  // screen_scripts.py
+  if (window.onescreenOnScreen()) return;
   const preload = document.createElement("link");
   preload.rel = "preload";
   preload.as = "script";

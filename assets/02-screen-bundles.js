@@ -3,8 +3,7 @@
 // layout); should it be routed anywhere else (the browser's Back, a link), that page is loaded
 // whole, with its bundles, instead of drawn here without them.
 (function screenBundles() {
-  const SCREEN_PATHS = ["/wall/", "/embed/"];  // as components/screen_scripts.py
-  const onScreen = () => SCREEN_PATHS.some((p) => window.location.pathname.startsWith(p));
+  const onScreen = window.onescreenOnScreen;  // assets/01-plotly-basic.js, which runs first
   if (!onScreen()) return;
   const check = () => { if (!onScreen()) window.location.reload(); };
   window.addEventListener("popstate", check);

@@ -17,7 +17,7 @@ from flask import has_request_context, request
 
 from components.admin_common import DATE_PICKER_CODE, DROPDOWN_CODE, GRID_CODE
 
-SCREEN_PATHS = ("/wall/", "/embed/")  # kept in step with assets/02-screen-bundles.js
+SCREEN_PATHS = ("/wall/", "/embed/")  # kept in step with assets/01-plotly-basic.js
 GRID_LIBRARY = {"namespace": "dash_ag_grid", "relative_package_path": "dash_ag_grid.min.js"}
 LEFT_OUT = (GRID_LIBRARY, GRID_CODE, DROPDOWN_CODE, DATE_PICKER_CODE)
 
